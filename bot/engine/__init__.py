@@ -1,0 +1,23 @@
+"""Narrative engine: turns a stream of posts into scored narratives and lifecycle alerts."""
+
+from bot.engine.config import EngineConfig
+from bot.engine.engine import NarrativeEngine
+from bot.engine.folding import canonicalize
+from bot.engine.types import (
+    AlertEvent,
+    CheckpointError,
+    Lifecycle,
+    NarrativeView,
+    SamplePost,
+)
+
+__all__ = [
+    "AlertEvent",
+    "CheckpointError",
+    "EngineConfig",
+    "Lifecycle",
+    "NarrativeEngine",
+    "NarrativeView",
+    "SamplePost",
+    "canonicalize",
+]

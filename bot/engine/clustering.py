@@ -1,0 +1,84 @@
+"""Group phrases that burst together (co-occur in the same posts) into narratives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.engine.candidates import Candidate
+
+MIN_SHARED = 3  # posts two phrases must share before they can be linked
+MIN_OVERLAP = 0.5  # ... as a share of the smaller phrase's recent posts
+MIN_OVERLAP_MAX = 0.25  # ... and of the larger one's, so a hub word does not swallow everything
+
+
+def linked(a: set[int], b: set[int]) -> bool:
+    if not a or not b:
+        return False
+    shared = len(a & b) if len(a) < len(b) else len(b & a)
+    small, large = min(len(a), len(b)), max(len(a), len(b))
+    return (
+        shared >= MIN_SHARED and shared >= MIN_OVERLAP * small and shared >= MIN_OVERLAP_MAX * large
+    )
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def tag_linked(tag: Candidate, phrase: Candidate) -> bool:
+    """#summoningghosts <-> "summoning ghosts"; $ghost <-> a phrase containing "ghost"."""
+    name = tag.canonical or ""
+    if not name or name[0] not in "#$" or (phrase.canonical or "")[:1] in ("#", "$"):
+        return False
+    body = _squash(name[1:])
+    if name[0] == "#":
+        forms = [phrase.canonical or "", *phrase.surfaces]
+        return len(body) >= 4 and any(_squash(f) in (body, body + "s") for f in forms)
+    return len(body) >= 3 and body in (phrase.canonical or "").split()
+
+
+def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
+    """Connected components of the co-occurrence / tag-link graph, in a deterministic order."""
+    parent = list(range(len(cands)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    sets = [set(c.posts) for c in cands]
+    for i in range(len(cands)):
+        for j in range(i + 1, len(cands)):
+            if (
+                linked(sets[i], sets[j])
+                or tag_linked(cands[i], cands[j])
+                or tag_linked(cands[j], cands[i])
+            ):
+                parent[find(i)] = find(j)
+    comps: dict[int, list[Candidate]] = {}
+    for i, cand in enumerate(cands):
+        comps.setdefault(find(i), []).append(cand)
+    out = [sorted(c, key=lambda x: x.canonical or "") for c in comps.values()]
+    return sorted(out, key=lambda g: g[0].canonical or "")
+
+
+def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candidate]) -> bool:
+    """Whether an unassigned phrase belongs to an existing narrative."""
+    own = set(cand.posts)
+    shared = len(own & narrative_posts)
+    if shared >= MIN_SHARED and shared >= MIN_OVERLAP * len(own):
+        return True
+    return any(tag_linked(cand, m) or tag_linked(m, cand) for m in members)
+
+
+def label_of(members: Sequence[Candidate]) -> Candidate:
+    """The longest phrase that still explains most of the burst (not a rare long fragment)."""
+    mentions = {id(c): (c.signals.mentions if c.signals else 0.0) for c in members}
+    peak = max(mentions.values(), default=0.0)
+    pool = [
+        c for c in members if mentions[id(c)] >= 0.5 * peak and (c.canonical or "")[:1] not in "#$"
+    ]
+    if not pool:
+        pool = list(members)
+    return max(pool, key=lambda c: (c.n_tokens, mentions[id(c)], c.canonical or ""))

@@ -1,0 +1,52 @@
+"""Engine tuning knobs (all in stream time)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# Fields that shape stored arrays; a checkpoint can only be restored with the same values.
+STRUCTURAL = ("bucket_seconds", "ring_buckets", "window_buckets", "capacity", "sketch_bits")
+
+
+@dataclass
+class EngineConfig:
+    """Tuning for NarrativeEngine; defaults suit a few posts/s up to ~100k posts/s."""
+
+    alert_threshold: float = 60.0  # score at which a narrative turns viral and alerts
+    emerging_threshold: float = 30.0  # score at which a quiet narrative becomes "emerging"
+    viral_exit: float = 45.0  # hysteresis: a viral narrative cools only below this
+    dormant_below: float = 15.0  # cooling narratives under this for dormant_minutes go dormant
+    dormant_minutes: int = 60
+    realert_margin: float = 10.0  # re-alert needs threshold + margin ...
+    realert_acceleration: float = 0.5  # ... and this much acceleration (0..1) ...
+    cooldown_minutes: int = 180  # ... and this long since the last alert
+    bucket_seconds: int = 300  # counting resolution (5-minute buckets)
+    window_buckets: int = 12  # scoring window: 12 x 5 min = 1 hour
+    ring_buckets: int = 48  # history kept per phrase for charts: 4 hours
+    warmup_minutes: int = 120  # no alerts until this much stream time has been seen
+    capacity: int = 65536  # phrases with exact counts and baselines
+    sketch_bits: int = 20  # count-min sketch width 2**bits for the long tail
+    admit_count: float = 4.0  # recent sketch count that earns a phrase an exact slot
+    sketch_half_life_minutes: float = 30.0
+    baseline_half_life_hours: float = 12.0  # EWMA of the per-bucket rate
+    hour_profile_rate: float = 0.25  # per-bucket learning rate of the hour-of-day profile
+    prior_rate: float = 0.05  # expected mentions per bucket for a phrase with no history
+    promote_mentions: int = 5  # window mentions before a phrase gets per-author tracking
+    promote_ratio: float = 3.0
+    promote_z: float = 3.0
+    max_candidates: int = 3000  # phrases with per-author tracking
+    min_authors: float = 15.0  # effective authors for full score
+    reach_authors: float = 150.0  # effective authors for a full reach component
+    ring_weight: float = 0.1  # each extra author posting identical text counts this much
+    leader_lookback_hours: float = 48.0
+    leader_adopters: float = 20.0  # non-leader adopters for the full leader bonus
+    max_leader_posts: int = 5000
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EngineConfig:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)

@@ -1,0 +1,86 @@
+"""Narrative lifecycle: quiet -> emerging -> viral -> cooling -> dormant, with hysteresis."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.engine.candidates import Candidate
+from bot.engine.config import EngineConfig
+from bot.engine.types import Lifecycle
+
+
+class Narrative:
+    """A group of phrases with one identity, one state and an alert episode counter."""
+
+    __slots__ = ("below_since", "episode", "first_seen", "key", "last_alert", "members", "state")
+
+    def __init__(self, key: str, first_seen: datetime, episode: int = 0) -> None:
+        self.key = key
+        self.first_seen = first_seen
+        self.members: list[Candidate] = []
+        self.state = Lifecycle.QUIET
+        self.episode = episode
+        self.last_alert: datetime | None = None
+        self.below_since: datetime | None = None
+
+    @property
+    def top(self) -> Candidate | None:
+        return max(self.members, key=lambda c: (c.score, c.canonical or ""), default=None)
+
+    @property
+    def score(self) -> float:
+        top = self.top
+        return top.score if top else 0.0
+
+
+def step(
+    n: Narrative, score: float, accel: float, now: datetime, cfg: EngineConfig, armed: bool
+) -> bool:
+    """Advance the state machine one tick; True when an alert must fire now."""
+    cooled = n.last_alert is None or now - n.last_alert >= timedelta(minutes=cfg.cooldown_minutes)
+    realert = (
+        score >= cfg.alert_threshold + cfg.realert_margin
+        and accel >= cfg.realert_acceleration
+        and cooled
+    )
+    state = n.state
+    if state is Lifecycle.VIRAL:
+        if score < cfg.viral_exit:
+            n.state = Lifecycle.COOLING
+            n.below_since = None
+        return False
+    if n.episode == 0:
+        if armed and score >= cfg.alert_threshold:
+            return _fire(n, now)
+        if score >= cfg.emerging_threshold:
+            n.state = Lifecycle.EMERGING
+        elif score < cfg.emerging_threshold - 10:
+            n.state = Lifecycle.QUIET
+        return False
+    # Already alerted at least once: only a cooled-down, strongly re-accelerating burst re-alerts.
+    if armed and realert and state in (Lifecycle.COOLING, Lifecycle.DORMANT, Lifecycle.EMERGING):
+        return _fire(n, now)
+    if state is Lifecycle.COOLING and score >= cfg.alert_threshold and not cooled:
+        n.state = Lifecycle.VIRAL  # a dip, not a cooling: back to viral without a new alert
+        return False
+    if state is Lifecycle.DORMANT:
+        if score >= cfg.emerging_threshold:
+            n.state = Lifecycle.EMERGING
+        return False
+    if score < cfg.dormant_below:
+        n.below_since = n.below_since or now
+        if now - n.below_since >= timedelta(minutes=cfg.dormant_minutes):
+            n.state = Lifecycle.DORMANT
+    else:
+        n.below_since = None
+        if state is Lifecycle.EMERGING and score < cfg.emerging_threshold - 10:
+            n.state = Lifecycle.COOLING
+    return False
+
+
+def _fire(n: Narrative, now: datetime) -> bool:
+    n.state = Lifecycle.VIRAL
+    n.episode += 1
+    n.last_alert = now
+    n.below_since = None
+    return True

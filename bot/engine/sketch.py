@@ -1,0 +1,101 @@
+"""Long-tail structures: a decaying count-min sketch and a vectorised hash -> slot index."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Phrase hashes are already mixed (text.mix64), so disjoint bit ranges act as independent hashes.
+_ROW_SHIFTS = (0, 21, 42)
+
+
+def _bits(hashes: np.ndarray, shift: int, mask: int) -> np.ndarray:
+    return (hashes.view(np.int64) >> shift) & mask
+
+
+class CountMinSketch:
+    """Count-min sketch with exponential decay: estimates each phrase's *recent* count."""
+
+    def __init__(self, width_bits: int = 20, depth: int = 3) -> None:
+        if not 1 <= depth <= len(_ROW_SHIFTS) or not 8 <= width_bits <= 21:
+            raise ValueError("unsupported sketch shape")
+        self.width_bits = width_bits
+        self.mask = (1 << width_bits) - 1
+        self.table = np.zeros((depth, 1 << width_bits), dtype=np.float32)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.table.nbytes)
+
+    def add(self, hashes: np.ndarray) -> None:
+        width = self.table.shape[1]
+        dense = hashes.size > width // 8  # bincount touches the whole row: only for big batches
+        for row, shift in zip(self.table, _ROW_SHIFTS, strict=False):
+            cells = _bits(hashes, shift, self.mask)
+            if dense:
+                row += np.bincount(cells, minlength=width)
+            else:
+                np.add.at(row, cells, 1)
+
+    def estimate(self, hashes: np.ndarray) -> np.ndarray:
+        est: np.ndarray | None = None
+        for row, shift in zip(self.table, _ROW_SHIFTS, strict=False):
+            values = row[_bits(hashes, shift, self.mask)]
+            est = values if est is None else np.minimum(est, values)
+        assert est is not None
+        return est
+
+    def decay(self, factor: float) -> None:
+        self.table *= np.float32(factor)
+
+
+class SlotIndex:
+    """Open table mapping phrase hash -> slot id with two candidate cells per key.
+
+    Lookups are two numpy gathers; a key whose both cells are taken is simply not admitted
+    (at the default load factor of a few percent this almost never happens).
+    """
+
+    def __init__(self, bits: int = 20) -> None:
+        self.bits = bits
+        self.mask = (1 << bits) - 1
+        self.keys = np.zeros(1 << bits, dtype=np.uint64)
+        self.slots = np.full(1 << bits, -1, dtype=np.int64)
+
+    def _cells(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _bits(hashes, 8, self.mask), _bits(hashes, 36, self.mask)
+
+    def lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """Slot per hash, -1 when absent."""
+        c1, c2 = self._cells(hashes)
+        out = np.where(self.keys[c1] == hashes, self.slots[c1], -1)
+        miss = np.flatnonzero(out < 0)
+        if miss.size:
+            c2m = c2[miss]
+            out[miss] = np.where(self.keys[c2m] == hashes[miss], self.slots[c2m], -1)
+        return out
+
+    def insert(self, key: int, slot: int) -> bool:
+        arr = np.array([key], dtype=np.uint64)
+        c1, c2 = (int(c[0]) for c in self._cells(arr))
+        for cell in (c1, c2):
+            if self.keys[cell] == 0:
+                self.keys[cell] = key
+                self.slots[cell] = slot
+                return True
+        return False
+
+    def remove(self, keys: np.ndarray) -> None:
+        if keys.size == 0:
+            return
+        c1, c2 = self._cells(keys)
+        for cells in (c1, c2):
+            hit = self.keys[cells] == keys
+            self.keys[cells[hit]] = 0
+            self.slots[cells[hit]] = -1
+
+    def rebuild(self, slot_keys: np.ndarray) -> None:
+        """Re-create the index from a slot -> key array (used by restore)."""
+        self.keys[:] = 0
+        self.slots[:] = -1
+        for slot in np.flatnonzero(slot_keys).tolist():
+            self.insert(int(slot_keys[slot]), slot)

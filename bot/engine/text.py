@@ -1,0 +1,291 @@
+"""Normalization and vectorised phrase extraction: a batch of texts -> phrase occurrences.
+
+One regex pass over the batch's joined text, tokens mapped to ids through a dict, then numpy
+rolling hashes over the id array produce every 1-4-gram that neither starts nor ends with a
+stopword, plus hashtags and cashtags. Phrase hashes are built from *folded* token hashes, so
+"summoning ghosts" and "summoned ghost" produce the same phrase hash.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.engine.folding import HAN, HIRAGANA, KATAKANA, STOPWORDS, fold_token, stable_hash
+
+POST_SEP = "\x00"  # joins posts in a batch (as its own whitespace-delimited chunk)
+MAX_TEXT_CHARS = 4000  # huge posts are truncated: bounded cost, and phrases live near the start
+MAX_NGRAM = 4
+
+STOP, BREAK, TAG, SEP = 1, 2, 4, 8
+
+_CJK = HAN + HIRAGANA + KATAKANA
+_WORD = rf"[^\W_{_CJK}]+(?:'[^\W_{_CJK}]+)*"
+TOKEN_RE = re.compile(
+    r"#[^\W_][\w]{0,60}"
+    r"|\$[^\W\d_]\w{0,19}"
+    rf"|[{HAN}]{{1,4}}"  # long Han runs are chunked so Chinese without kana still yields phrases
+    rf"|[{HIRAGANA}]+"
+    rf"|[{KATAKANA}]+"
+    rf"|{_WORD}"
+    r"|[\x00.,!?;:()\[\]{}\"“”«»「」『』【】。、・…|/]"
+)
+_STRIP_RE = re.compile(r"https?://\S+|www\.\S+|(?<![\w@])@[\w.]+")
+_HIRAGANA_RE = re.compile(f"^[{HIRAGANA}]+$")
+
+# Mixing constants for the rolling phrase hash (odd 64-bit multipliers).
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_LEN_SALT = [np.uint64(0), *(np.uint64(stable_hash(f"ngram:{n}")) for n in range(1, MAX_NGRAM + 1))]
+
+
+def normalize(text: str) -> str:
+    """NFKC + casefold, with URLs and @mentions replaced by a phrase break."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    return _STRIP_RE.sub(" . ", text)
+
+
+def tokenize(normalized: str) -> list[str]:
+    """Split normalized text into word, hashtag, cashtag, CJK-run and break tokens."""
+    return TOKEN_RE.findall(normalized)
+
+
+def is_break(token: str) -> bool:
+    return token == POST_SEP or not (token[:1].isalnum() or token[:1] in "#$")
+
+
+def is_edge_stop(token: str) -> bool:
+    """Tokens a phrase may contain but not start or end with (stopwords, particles, numbers)."""
+    if token in STOPWORDS or token.isdigit():
+        return True
+    if len(token) == 1 and token.isascii():
+        return True
+    # Hiragana runs are particles/inflection (を, が, する, ました); content is Han/katakana.
+    return _HIRAGANA_RE.match(token) is not None
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """Finalizer so every bit of the phrase hash is usable for table indexing."""
+    x = x ^ (x >> np.uint64(33))
+    x = x * _MIX1
+    x = x ^ (x >> np.uint64(29))
+    x = x * _MIX2
+    x = x ^ (x >> np.uint64(32))
+    x[x == 0] = 1  # 0 marks an empty hash-table cell
+    return x
+
+
+def _is_volatile(chunk: str) -> bool:
+    # URLs and mentions are nearly always unique: tokenize them each time instead of caching.
+    return "://" in chunk or "@" in chunk or chunk.startswith("www.")
+
+
+class Vocab(dict[str, int]):
+    """Whitespace chunk -> chunk id, each chunk expanding to a run of token ids.
+
+    Splitting on whitespace is fast C; the regex tokenizer then runs once per *distinct*
+    chunk ("ghosts," -> [ghosts, ","], "幽霊を召喚" -> [幽霊, を, 召喚]). Token ids are
+    process-local; the folded token hashes they point to are stable, so the vocabulary can
+    be dropped at any time (bounded memory) without changing any phrase hash.
+    """
+
+    def __init__(self, max_size: int = 500_000) -> None:
+        super().__init__()
+        self.max_size = max_size
+        self._reset()
+
+    def _reset(self) -> None:
+        self.clear()
+        self.token_index: dict[str, int] = {}
+        self.token_str: list[str] = []
+        self.folded: list[str] = []
+        self.hashes = np.zeros(4096, dtype=np.uint64)
+        self.flags = np.zeros(4096, dtype=np.uint8)
+        self.chunk_off = np.zeros(4096, dtype=np.int64)
+        self.chunk_len = np.zeros(4096, dtype=np.int64)
+        self.sub = np.zeros(8192, dtype=np.int64)
+        self.n_chunks = 0
+        self.n_sub = 0
+        self.volatile_id = -1
+        self.token_id(POST_SEP)
+        self[POST_SEP]
+
+    def token_id(self, token: str) -> int:
+        idx = self.token_index.get(token)
+        if idx is not None:
+            return idx
+        idx = len(self.token_str)
+        if idx >= len(self.hashes):
+            self.hashes = np.resize(self.hashes, idx * 2)
+            self.flags = np.resize(self.flags, idx * 2)
+        flag = 0
+        if token == POST_SEP:
+            flag, folded = BREAK | SEP, token
+        elif is_break(token):
+            flag, folded = BREAK, token
+        else:
+            folded = fold_token(token)
+            if token[0] in "#$":
+                flag = TAG
+            elif is_edge_stop(token):
+                flag = STOP
+        self.hashes[idx] = stable_hash(folded)
+        self.flags[idx] = flag
+        self.token_str.append(token)
+        self.folded.append(folded)
+        self.token_index[token] = idx
+        return idx
+
+    def _add_chunk(self, token_ids: list[int]) -> int:
+        cid = self.n_chunks
+        if cid >= len(self.chunk_off):
+            self.chunk_off = np.resize(self.chunk_off, cid * 2)
+            self.chunk_len = np.resize(self.chunk_len, cid * 2)
+        need = self.n_sub + len(token_ids)
+        if need > len(self.sub):
+            self.sub = np.resize(self.sub, max(need, len(self.sub) * 2))
+        self.sub[self.n_sub : need] = token_ids
+        self.chunk_off[cid] = self.n_sub
+        self.chunk_len[cid] = len(token_ids)
+        self.n_sub = need
+        self.n_chunks += 1
+        return cid
+
+    def __missing__(self, chunk: str) -> int:
+        if chunk == POST_SEP:
+            cid = self._add_chunk([self.token_id(POST_SEP)])
+        elif _is_volatile(chunk):
+            # One shared chunk for everything URL/mention-like: a phrase break. Words glued to
+            # a URL are lost, which is the price of not caching unique strings.
+            if self.volatile_id < 0:
+                self.volatile_id = self._add_chunk([self.token_id(".")])
+            return self.volatile_id
+        else:
+            cid = self._add_chunk([self.token_id(t) for t in tokenize(chunk)])
+        self[chunk] = cid
+        return cid
+
+    def maybe_reset(self) -> None:
+        """Bound memory on endless streams; safe because phrase hashes do not depend on ids."""
+        if self.n_chunks > self.max_size or len(self.token_str) > self.max_size:
+            self._reset()
+
+
+@dataclass(slots=True)
+class Extraction:
+    """Phrase occurrences of one batch: the seam between extraction and aggregation."""
+
+    n_posts: int
+    token_ids: np.ndarray  # int64 per token (POST_SEP between posts)
+    phrase: np.ndarray  # uint64 phrase hash per occurrence
+    post: np.ndarray  # int64 post index (within the batch) per occurrence
+    start: np.ndarray  # int64 first token index per occurrence
+    length: np.ndarray  # int8 n-gram length per occurrence
+    text_sig: np.ndarray  # uint64 per post: order-free signature of its tokens (ring detection)
+
+
+_SEP_CHUNK = f" {POST_SEP} "
+
+
+def _joined(texts: Sequence[str]) -> str:
+    clipped = [t if len(t) <= MAX_TEXT_CHARS else t[:MAX_TEXT_CHARS] for t in texts]
+    joined = _SEP_CHUNK.join(clipped)
+    if joined.count(POST_SEP) != len(clipped) - 1:  # a text carried the separator itself
+        joined = _SEP_CHUNK.join(t.replace(POST_SEP, " ") for t in clipped)
+    text = unicodedata.normalize("NFKC", joined).casefold().replace("’", "'")
+    if text.count(POST_SEP) != len(clipped) - 1:  # NFKC touched a separator: go post by post
+        text = _SEP_CHUNK.join(
+            unicodedata.normalize("NFKC", t).casefold().replace(POST_SEP, " ") for t in clipped
+        )
+    return text
+
+
+def _token_ids(chunks: list[str], vocab: Vocab) -> np.ndarray:
+    cids = np.fromiter(map(vocab.__getitem__, chunks), dtype=np.int64, count=len(chunks))
+    lens = vocab.chunk_len[cids]
+    offs = vocab.chunk_off[cids]
+    if lens.size and lens.min() == 1 and lens.max() == 1:
+        return vocab.sub[offs]
+    total = int(lens.sum())
+    group_start = np.cumsum(lens) - lens
+    within = np.arange(total, dtype=np.int64) - np.repeat(group_start, lens)
+    return vocab.sub[np.repeat(offs, lens) + within]
+
+
+def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
+    """Extract phrase occurrences from a batch of raw post texts."""
+    n_posts = len(texts)
+    empty_u = np.zeros(0, dtype=np.uint64)
+    empty_i = np.zeros(0, dtype=np.int64)
+    if n_posts == 0:
+        return Extraction(0, empty_i, empty_u, empty_i, empty_i, empty_i.astype(np.int8), empty_u)
+    vocab.maybe_reset()
+    ids = _token_ids(_joined(texts).split(), vocab)
+    hashes = vocab.hashes[ids]
+    flags = vocab.flags[ids]
+    n_tok = len(ids)
+    is_sep = (flags & SEP) != 0
+    post_of = np.cumsum(is_sep)
+
+    brk = (flags & BREAK) != 0
+    edge_bad = (flags & (STOP | BREAK)) != 0
+    inner_bad = (flags & (BREAK | TAG)) != 0
+    cum_inner = np.concatenate(([0], np.cumsum(inner_bad)))
+
+    phrases: list[np.ndarray] = []
+    starts: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    rolling = hashes.copy()
+    for n in range(1, MAX_NGRAM + 1):
+        count = n_tok - n + 1
+        if count <= 0:
+            break
+        if n > 1:
+            rolling = rolling[:count] * _MULT + hashes[n - 1 :]
+            valid = (cum_inner[n : n + count] - cum_inner[:count]) == 0
+            valid &= ~edge_bad[:count] & ~edge_bad[n - 1 :]
+        else:
+            valid = ~edge_bad
+        idx = np.flatnonzero(valid)
+        if idx.size:
+            phrases.append(mix64(rolling[idx] ^ _LEN_SALT[n]))
+            starts.append(idx)
+            lengths.append(np.full(idx.size, n, dtype=np.int8))
+    if phrases:
+        phrase = np.concatenate(phrases)
+        start = np.concatenate(starts)
+        length = np.concatenate(lengths)
+    else:
+        phrase, start, length = empty_u, empty_i, empty_i.astype(np.int8)
+
+    # Order-free signature per post (wrapping sum of token hashes): identical texts collide.
+    text_sig = np.zeros(n_posts, dtype=np.uint64)
+    if n_tok:
+        content = np.where(brk, np.uint64(0), hashes)
+        csum = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(content, dtype=np.uint64)))
+        sep_pos = np.flatnonzero(is_sep)
+        bounds = np.concatenate(([0], sep_pos, [n_tok]))
+        text_sig = (csum[bounds[1:]] - csum[bounds[:-1]]).astype(np.uint64)
+    return Extraction(
+        n_posts=n_posts,
+        token_ids=ids,
+        phrase=phrase,
+        post=post_of[start] if start.size else empty_i,
+        start=start,
+        length=length,
+        text_sig=text_sig,
+    )
+
+
+def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -> tuple[str, str]:
+    """(canonical, surface) strings of one occurrence; used only for promoted candidates."""
+    from bot.engine.folding import join_tokens
+
+    ids = extraction.token_ids[start : start + length].tolist()
+    folded = join_tokens([vocab.folded[i] for i in ids])
+    return folded, join_tokens([vocab.token_str[i] for i in ids])
