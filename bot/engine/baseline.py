@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from bot.engine.config import EngineConfig
-from bot.engine.sketch import CountMinSketch, SlotIndex
+from bot.engine.sketch import CountMinSketch, SlotIndex, scatter_add
 
 HOURS = 24
 
@@ -127,12 +127,8 @@ class PhraseTable:
         s, b = slots[ok], buckets[ok]
         flat = s * ring + (b % ring)
         in_window = s[b > self.bucket - self.cfg.window_buckets]
-        if flat.size > self.ring.size // 8:
-            self.ring.reshape(-1)[:] += np.bincount(flat, minlength=self.ring.size)
-            self.wsum += np.bincount(in_window, minlength=self.wsum.size)
-        else:
-            np.add.at(self.ring.reshape(-1), flat, 1)
-            np.add.at(self.wsum, in_window, 1)
+        scatter_add(self.ring.reshape(-1), flat)
+        scatter_add(self.wsum, in_window)
         self.last_hit[s] = self.bucket
 
     def _admit(self, hashes: np.ndarray, est: np.ndarray, slow: np.ndarray) -> None:

@@ -63,6 +63,8 @@ class NarrativeEngine:
         self.leaders: frozenset[str] = frozenset()
         self.set_leaders(leaders)
         self.by_slot: dict[int, Candidate] = {}
+        self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted
+        self.scored_bucket: int | None = None
         self.narrs: dict[str, Narrative] = {}
         self.history: dict[str, tuple[int, float | None]] = {}
         self.leader_posts: deque[LeaderPost] = deque(maxlen=self.cfg.max_leader_posts)
@@ -75,6 +77,7 @@ class NarrativeEngine:
     # -- configuration ------------------------------------------------------------------------
     def set_leaders(self, handles: Iterable[str]) -> None:
         self.leaders = frozenset(h for h in (_handle(x) for x in handles) if h)
+        self._leader_cache: dict[str, bool] = {}
 
     @property
     def now(self) -> datetime | None:
@@ -143,9 +146,15 @@ class NarrativeEngine:
     def _record_leader_posts(
         self, ext: Extraction, ts: np.ndarray, buckets: np.ndarray, posts: Sequence[Post]
     ) -> None:
+        cache = self._leader_cache
+        if len(cache) > 200_000:
+            cache.clear()
         for p, post in enumerate(posts):
-            author = _handle(post.author)
-            if author in self.leaders:
+            hit = cache.get(post.author)
+            if hit is None:
+                hit = cache[post.author] = _handle(post.author) in self.leaders
+            if hit:
+                author = _handle(post.author)
                 phrases = frozenset(ext.phrase[ext.post == p].tolist())
                 sample = SamplePost.of(post)
                 self.leader_posts.append(
@@ -180,6 +189,10 @@ class NarrativeEngine:
         t = self.table
         counts = t.wsum
         sel = np.flatnonzero((counts >= self.cfg.promote_mentions) & (t.keys != 0) & ~t.hot)
+        if self.benched:
+            self.benched = {s: b for s, b in self.benched.items() if b > bucket}
+            if self.benched:
+                sel = sel[~np.isin(sel, np.fromiter(self.benched, dtype=np.int64))]
         if sel.size == 0:
             return
         m = counts[sel].astype(np.float64)
@@ -207,7 +220,16 @@ class NarrativeEngine:
                 return
 
     def _score(self, bucket: int) -> None:
-        cands = [c for c in self.by_slot.values() if c.canonical is not None]
+        # Everything is rescored once per bucket; between bucket boundaries only phrases that
+        # could matter soon (a live narrative, or already half-way to emerging).
+        full = self.scored_bucket != bucket
+        self.scored_bucket = bucket
+        floor = self.cfg.emerging_threshold / 2
+        cands = [
+            c
+            for c in self.by_slot.values()
+            if c.canonical is not None and (full or c.narrative is not None or c.score >= floor)
+        ]
         if not cands:
             return
         slots = np.array([c.slot for c in cands], dtype=np.int64)
@@ -303,8 +325,13 @@ class NarrativeEngine:
         for slot, cand in list(self.by_slot.items()):
             quiet = t.last_hit[slot] < stale and cand.score < 5.0
             n = self.narrs.get(cand.narrative) if cand.narrative else None
-            if n is None and cand.promoted < stale and cand.score < self.cfg.emerging_threshold / 3:
+            if (
+                n is None
+                and cand.promoted <= bucket - 3
+                and cand.score < self.cfg.emerging_threshold / 3
+            ):
                 quiet = True  # promoted on a fluctuation that went nowhere
+                self.benched[slot] = bucket + self.cfg.window_buckets
             if quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
                 if n is not None:
                     n.members.remove(cand)

@@ -1,0 +1,28 @@
+"""`run_bench` prints both contenders and their ratio (tiny run; numbers are not asserted)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from bot.engine.bench import run_bench, stream
+
+
+def test_bench_reports_engine_and_baseline():
+    out = io.StringIO()
+    assert run_bench(posts=3000, seed=3, stdout=out) == 0
+    text = out.getvalue()
+    for name in ("engine", "counter-baseline"):
+        assert re.search(rf"{name}: +[\d,]+ posts/s .* peak RSS [\d,]+ MiB", text), text
+    assert "ratio" in text
+
+
+def test_bench_stream_is_seeded_and_sized():
+    a = [p.text for batch in stream(2500, 5) for p in batch]
+    b = [p.text for batch in stream(2500, 5) for p in batch]
+    assert len(a) == 2500 and a == b
+    assert 15 <= sum(len(t.split()) for t in a) / len(a) <= 25
+
+
+def test_bench_rejects_nonpositive():
+    assert run_bench(posts=0, seed=1, stdout=io.StringIO()) != 0
