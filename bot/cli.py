@@ -1,0 +1,133 @@
+"""The `ghostwatch` command line: run the bot, backtest a replay, benchmark, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ghostwatch",
+        description="Flags emerging meme narratives and posts alerts to Discord and Telegram.",
+        epilog="Configuration comes from GHOSTWATCH_* environment variables or a .env file.",
+    )
+    parser.add_argument("--version", action="version", version=f"ghostwatch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot: sources, scoring, alerts, Discord/Telegram front ends",
+        description="Start storage (migrating it), the scheduler, the configured sources, the "
+        "engine, alert dispatch and every front end that has a token. Without tokens, alerts "
+        "go to the console.",
+    )
+    run.add_argument(
+        "--role",
+        choices=("all", "ingest", "scorer"),
+        default="all",
+        help="all (default): everything in one process; ingest: only read sources and write "
+        "phrase aggregates; scorer: score, dispatch and serve front ends (one active at a time)",
+    )
+
+    backtest = sub.add_parser(
+        "backtest",
+        help="replay a JSON Lines post file through the engine and print the alerts it fires",
+        description="Replay POSTS.jsonl in event time and write one JSON object per alert.",
+    )
+    backtest.add_argument("posts", metavar="POSTS.jsonl", help="posts in the replay format")
+    backtest.add_argument("--leaders", metavar="FILE", help="one leader handle per line")
+    backtest.add_argument("--threshold", type=float, metavar="N", help="alert threshold 0-100")
+    backtest.add_argument("--out", metavar="ALERTS.jsonl", help="write alerts here, not stdout")
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure engine throughput and memory beside a naive n-gram counter",
+        description="Generate a synthetic stream and report posts/s and peak RSS for the engine "
+        "and for a collections.Counter baseline in the same process.",
+    )
+    bench.add_argument("--posts", type=int, default=200_000, help="posts to generate")
+    bench.add_argument("--seed", type=int, default=7, help="generator seed")
+
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply pending migrations")
+    db_sub.add_parser("status", help="show applied and pending migrations")
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"ghostwatch: {message}", file=sys.stderr)
+    return code
+
+
+async def _db(settings: Settings, action: str) -> int:
+    from storage import db
+
+    url = settings.resolved_database_url
+    try:
+        await db.connect(url)
+        if action == "upgrade":
+            applied = await db.upgrade(url)
+            print(
+                f"applied {len(applied)} migration(s)"
+                + (f": {', '.join(applied)}" if applied else "")
+            )
+        else:
+            pending, unknown = await db.pending_migrations(url)
+            print(f"database: {db.redact_url(url)}")
+            print(f"pending: {', '.join(pending) or 'none'}")
+            if unknown:
+                print(f"unknown to this version: {', '.join(unknown)}")
+    finally:
+        await db.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    sys.exit(dispatch(args))
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from storage.db import StorageError
+
+    if args.command == "backtest":
+        from bot.engine.backtest import run_backtest
+
+        return run_backtest(
+            args.posts,
+            leaders_file=args.leaders,
+            threshold=args.threshold,
+            out=args.out,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
+    if args.command == "bench":
+        from bot.engine.bench import run_bench
+
+        return run_bench(posts=args.posts, seed=args.seed, stdout=sys.stdout)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    from bot.logs import setup_logging
+
+    setup_logging(settings)
+    try:
+        if args.command == "db":
+            return asyncio.run(_db(settings, args.db_command))
+        from bot.app import run_app
+
+        return run_app(settings, role=args.role)
+    except StorageError as exc:
+        return _fail(str(exc), 1)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)

@@ -1,0 +1,174 @@
+"""Settings from the environment (prefix GHOSTWATCH_) and an optional .env file.
+
+Settings are built by `load_settings()` at start-up, never at import time, so tests and
+tools can construct them with explicit values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.sources.spec import DEFAULT_SOURCES, SourceSpec, SourceSpecError, parse_sources
+
+ENV_PREFIX = "GHOSTWATCH_"
+
+
+class ConfigError(Exception):
+    """Invalid configuration; the message is one line naming the variable, never a secret."""
+
+
+def _check_url(value: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise ValueError(f"expected a {'/'.join(schemes)} URL")
+    return value.rstrip("/")
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+        hide_input_in_errors=True,
+    )
+
+    # storage
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    auto_migrate: bool = True
+
+    # front ends
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    discord_shards: int | None = Field(default=None, ge=1)
+    discord_read_channels: Annotated[list[str], NoDecode] = []
+
+    # intake
+    sources: str = DEFAULT_SOURCES
+    leaders: Annotated[list[str], NoDecode] = []
+    leaders_file: Path | None = None
+    x_bearer_token: SecretStr | None = None
+    reddit_client_id: str | None = None
+    reddit_client_secret: SecretStr | None = None
+    reddit_user_agent: str = "python:ghostwatch:0.1 (narrative monitor)"
+    mastodon_token: SecretStr | None = None
+    bluesky_leader_dids: Annotated[list[str], NoDecode] = []
+
+    # upstream base URLs (configurable so tests and proxies can redirect them)
+    jetstream_url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+    hackernews_api_url: str = "https://hn.algolia.com/api/v1"
+    reddit_api_url: str = "https://www.reddit.com"
+    x_api_url: str = "https://api.x.com/2"
+    dexscreener_api_url: str = "https://api.dexscreener.com"
+    geckoterminal_api_url: str = "https://api.geckoterminal.com/api/v2"
+    pumpportal_ws_url: str = "wss://pumpportal.fun/api/data"
+
+    # engine and scheduling
+    alert_threshold: float = Field(default=60.0, ge=0, le=100)
+    score_interval: float = Field(default=30.0, gt=0, description="seconds between scoring ticks")
+    poll_interval: float = Field(default=60.0, gt=0, description="default seconds between polls")
+    checkpoint_interval: float = Field(default=300.0, gt=0)
+
+    # operation
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_url", "discord_api_url", "hackernews_api_url", "reddit_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _check_url(value, ("http", "https"))
+
+    @field_validator("x_api_url", "dexscreener_api_url", "geckoterminal_api_url")
+    @classmethod
+    def _http_url_more(cls, value: str) -> str:
+        return _check_url(value, ("http", "https"))
+
+    @field_validator("jetstream_url", "pumpportal_ws_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        return _check_url(value, ("ws", "wss"))
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _gateway_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("ws", "wss")) if value else None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
+            raise ValueError("expected sqlite://PATH or postgres://USER@HOST:PORT/DB")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, value: str) -> str:
+        try:
+            parse_sources(value)
+        except SourceSpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("leaders", "discord_read_channels", "bluesky_leader_dids", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("leaders_file")
+    @classmethod
+    def _leaders_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("expected a readable file with one handle per line")
+        return value
+
+    @property
+    def source_specs(self) -> list[SourceSpec]:
+        return parse_sources(self.sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'ghostwatch.sqlite3').as_posix()}"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = error.get("loc") or ()
+    name = ENV_PREFIX + str(loc[0]).upper() if loc else "configuration"
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    return f"{name}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment; raises ConfigError with one line on bad values."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        raise ConfigError(f"invalid configuration: {_describe(dict(first))}") from None
+    except (ValueError, OSError) as exc:  # e.g. an unreadable .env file
+        raise ConfigError(f"invalid configuration: {exc}") from None

@@ -1,0 +1,1 @@
+"""Connectors that turn upstream services into normalized posts and token launches."""

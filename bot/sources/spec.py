@@ -1,0 +1,91 @@
+"""Parsing of GHOSTWATCH_SOURCES: which connectors run and with what target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+# kind -> whether a target after "kind:" is required (True), optional (None) or forbidden (False)
+SOURCE_KINDS: dict[str, bool | None] = {
+    "bluesky": None,  # optional: comma-free list of DIDs is configured elsewhere
+    "hackernews": None,  # optional search query
+    "rss": True,  # feed URL
+    "reddit": True,  # subreddit name
+    "mastodon": True,  # instance host, optionally /tags/NAME
+    "x": None,  # optional search query; needs GHOSTWATCH_X_BEARER_TOKEN
+    "replay": True,  # path to a JSON Lines file, ?speed=N
+    "dexscreener": False,
+    "geckoterminal": None,  # network, default solana
+    "pumpportal": False,
+}
+
+DEFAULT_SOURCES = "bluesky,hackernews,dexscreener,geckoterminal:solana"
+
+TOKEN_SOURCES = frozenset({"dexscreener", "geckoterminal", "pumpportal"})
+
+
+class SourceSpecError(ValueError):
+    """A GHOSTWATCH_SOURCES entry that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    kind: str
+    target: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Stable, unique name used for health, metrics and cursors."""
+        return f"{self.kind}:{self.target}" if self.target else self.kind
+
+    @property
+    def is_token_source(self) -> bool:
+        return self.kind in TOKEN_SOURCES
+
+
+def parse_source(entry: str) -> SourceSpec:
+    entry = entry.strip()
+    kind, sep, rest = entry.partition(":")
+    kind = kind.strip().lower()
+    if kind not in SOURCE_KINDS:
+        known = ", ".join(sorted(SOURCE_KINDS))
+        raise SourceSpecError(f"unknown source {kind!r} (known: {known})")
+    needs = SOURCE_KINDS[kind]
+    target: str | None = rest.strip() if sep else None
+    options: dict[str, str] = {}
+    if target and kind != "rss" and "?" in target:
+        # rss URLs keep their own query strings; other kinds take ?key=value options
+        target, _, query = target.partition("?")
+        options = dict(parse_qsl(query, keep_blank_values=True))
+    if needs is True and not target:
+        raise SourceSpecError(f"source {kind!r} needs a target, e.g. {kind}:VALUE")
+    if needs is False and target:
+        raise SourceSpecError(f"source {kind!r} takes no target")
+    if kind == "rss" and target:
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SourceSpecError(f"rss target must be an http(s) URL, got {target[:80]!r}")
+    if kind == "replay" and "speed" in options:
+        try:
+            speed = float(options["speed"])
+        except ValueError:
+            raise SourceSpecError("replay speed must be a number >= 0") from None
+        if speed < 0:
+            raise SourceSpecError("replay speed must be a number >= 0")
+    return SourceSpec(kind=kind, target=target or None, options=options)
+
+
+def parse_sources(value: str) -> list[SourceSpec]:
+    """Parse a comma-separated source list; raises SourceSpecError naming the bad entry."""
+    specs: list[SourceSpec] = []
+    seen: set[str] = set()
+    for entry in value.split(","):
+        if not entry.strip():
+            continue
+        spec = parse_source(entry)
+        if spec.name in seen:
+            raise SourceSpecError(f"source {spec.name!r} is listed twice")
+        seen.add(spec.name)
+        specs.append(spec)
+    return specs

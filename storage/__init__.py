@@ -1,0 +1,1 @@
+"""Persistent state: tortoise-orm models, queries and migrations."""

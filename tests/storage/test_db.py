@@ -1,0 +1,74 @@
+"""Storage lifecycle on SQLite and PostgreSQL: migrate, refuse newer schemas, fail cleanly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from tortoise.connection import get_connection
+from tortoise.exceptions import IntegrityError
+
+from storage import db
+from storage.models import Alert, Narrative, Subscription
+
+
+async def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
+    await db.open_storage(database_url)
+    try:
+        pending, unknown = await db.pending_migrations(database_url)
+        assert (pending, unknown) == ([], [])
+        assert await db.upgrade(database_url) == []  # second run applies nothing
+        assert await Subscription.all().count() == 0
+    finally:
+        await db.close()
+
+
+async def test_alert_dedupe_key_is_enforced(storage: str) -> None:
+    now = datetime.now(UTC)
+    narrative = await Narrative.create(
+        key="summon ghost",
+        label="summoning ghosts",
+        phrase="summon ghost",
+        first_seen=now,
+        updated_at=now,
+    )
+    await Alert.create(narrative=narrative, episode=1, platform="telegram", target="-100", score=80)
+    with pytest.raises(IntegrityError):
+        await Alert.create(
+            narrative=narrative, episode=1, platform="telegram", target="-100", score=81
+        )
+    # the next episode is a different alert
+    await Alert.create(narrative=narrative, episode=2, platform="telegram", target="-100", score=82)
+    assert await Alert.filter(narrative=narrative).count() == 2
+
+
+async def test_database_newer_than_code_is_refused(storage: str) -> None:
+    conn = get_connection("default")
+    await conn.execute_query(
+        "INSERT INTO tortoise_migrations (app, name, applied_at) VALUES ('ghostwatch', "
+        "'9999_from_the_future', '2030-01-01T00:00:00+00:00')"
+    )
+    with pytest.raises(db.StorageError, match="newer ghostwatch"):
+        await db.upgrade(storage)
+
+
+async def test_without_auto_migrate_pending_migrations_stop_start(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'fresh.sqlite3'}"
+    with pytest.raises(db.StorageError, match="ghostwatch db upgrade"):
+        await db.open_storage(url, migrate=False)
+    await db.close()
+
+
+async def test_corrupt_sqlite_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(db.StorageError, match="cannot use SQLite database"):
+        await db.open_storage(f"sqlite://{path}")
+    assert path.read_bytes().startswith(b"this is not a database")  # nothing overwritten
+
+
+async def test_unreachable_postgres_is_one_clear_error() -> None:
+    with pytest.raises(db.StorageError, match="cannot open database") as info:
+        await db.open_storage("postgres://ghost:hunter2@127.0.0.1:1/nowhere")
+    assert "hunter2" not in str(info.value)
