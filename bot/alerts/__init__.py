@@ -1,0 +1,1 @@
+"""Alert delivery: the dispatcher and per-platform senders."""

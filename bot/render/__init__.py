@@ -1,0 +1,1 @@
+"""Per-platform rendering of service results."""

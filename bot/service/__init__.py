@@ -1,0 +1,1 @@
+"""Shared narrative service: every chat command answered as plain data."""
