@@ -1,0 +1,1 @@
+"""Operation of the assembled bot: health endpoints, checkpoints, leadership, aggregates."""

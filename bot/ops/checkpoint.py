@@ -1,0 +1,93 @@
+"""Engine checkpoints: restore the newest usable one at start, save periodically and at exit.
+
+Saving is driven by the caller (after a scoring tick whose alerts are already recorded, and at
+shutdown) rather than by a free-running timer, so a checkpoint never captures an engine that
+has fired an alert the dispatcher has not yet written down.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from bot.engine import CheckpointError, EngineConfig, NarrativeEngine
+from bot.engine.checkpoint import VERSION
+from storage import checkpoints
+
+log = logging.getLogger(__name__)
+
+AfterSave = Callable[[], Awaitable[None]]
+
+
+class CheckpointKeeper:
+    """Restores and saves the engine state in storage (newest `keep` rows are kept)."""
+
+    def __init__(
+        self,
+        interval: float,
+        keep: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.keep = keep
+        self.clock = clock
+        self.last_saved: float = clock()
+        self.saves = 0
+        self.discarded = 0
+        # Called after each successful save (e.g. to mark consumed aggregates as durable).
+        self.after_save: list[AfterSave] = []
+
+    async def restore(
+        self, config: EngineConfig | None = None, leaders: Iterable[str] = ()
+    ) -> NarrativeEngine | None:
+        """The engine from the newest usable checkpoint; unusable ones are deleted with a warning."""
+        handles = list(leaders)
+        for checkpoint_id in await checkpoints.checkpoint_ids():
+            row = await checkpoints.load_checkpoint(checkpoint_id)
+            if row is None:
+                continue
+            version, data = row
+            try:
+                if version != VERSION:
+                    raise CheckpointError(f"checkpoint version {version}, expected {VERSION}")
+                engine = NarrativeEngine.restore(data, config, handles)
+            except CheckpointError as exc:
+                self.discarded += 1
+                log.warning("discarding engine checkpoint #%d: %s", checkpoint_id, exc)
+                await checkpoints.delete_checkpoint(checkpoint_id)
+                continue
+            log.info(
+                "engine restored from checkpoint #%d (stream time %s, %d posts seen)",
+                checkpoint_id,
+                engine.now.isoformat() if engine.now else "none",
+                engine.posts_ingested,
+            )
+            return engine
+        return None
+
+    async def save(self, engine: NarrativeEngine) -> int:
+        """Write a checkpoint now; returns its id."""
+        started = time.perf_counter()
+        data = engine.checkpoint()
+        checkpoint_id = await checkpoints.save_checkpoint(data, VERSION, engine.now, self.keep)
+        self.last_saved = self.clock()
+        self.saves += 1
+        for hook in self.after_save:
+            await hook()
+        log.debug(
+            "engine checkpoint #%d saved (%d bytes, %.0f ms)",
+            checkpoint_id,
+            len(data),
+            (time.perf_counter() - started) * 1000,
+        )
+        return checkpoint_id
+
+    def due(self) -> bool:
+        return self.clock() - self.last_saved >= self.interval
+
+    async def maybe_save(self, engine: NarrativeEngine) -> int | None:
+        """Save when the interval has passed since the last save."""
+        if not self.due():
+            return None
+        return await self.save(engine)

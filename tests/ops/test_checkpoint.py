@@ -1,0 +1,88 @@
+"""Checkpoint persistence on real SQLite/PostgreSQL: save, keep a few, restore, discard bad ones."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.engine import EngineConfig, NarrativeEngine
+from bot.engine.generator import StreamGenerator, replay
+from bot.ops.checkpoint import CheckpointKeeper
+from storage import checkpoints
+from storage.models import EngineCheckpoint
+
+
+def _engine(seed: int = 3, hours: float = 0.5) -> NarrativeEngine:
+    engine = NarrativeEngine()
+    gen = StreamGenerator(seed)
+    replay(engine, gen.background(hours, 10))
+    return engine
+
+
+async def test_save_then_restore_gives_the_same_engine_state(storage: str) -> None:
+    engine = _engine()
+    keeper = CheckpointKeeper(interval=60)
+    await keeper.save(engine)
+    restored = await keeper.restore()
+    assert restored is not None
+    assert restored.now == engine.now
+    # the vocabulary is a process-local cache and is not part of a checkpoint
+    drop = {"vocab_chunks"}
+    assert {k: v for k, v in restored.stats().items() if k not in drop} == {
+        k: v for k, v in engine.stats().items() if k not in drop
+    }
+    assert restored.checkpoint() == engine.checkpoint()
+
+
+async def test_only_the_newest_few_are_kept(storage: str) -> None:
+    engine = _engine(hours=0.2)
+    keeper = CheckpointKeeper(interval=60, keep=2)
+    ids = [await keeper.save(engine) for _ in range(4)]
+    assert await checkpoints.checkpoint_ids() == [ids[3], ids[2]]
+
+
+async def test_corrupt_newest_checkpoint_is_discarded_with_a_warning(
+    storage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = _engine()
+    keeper = CheckpointKeeper(interval=60)
+    good = await keeper.save(engine)
+    bad = await EngineCheckpoint.create(version=1, data=b"GWENGINE\x00\x01garbage", stream_time=None)
+    with caplog.at_level(logging.WARNING, logger="bot.ops.checkpoint"):
+        restored = await keeper.restore()
+    assert restored is not None and restored.posts_ingested == engine.posts_ingested
+    assert f"discarding engine checkpoint #{bad.id}" in caplog.text
+    assert await checkpoints.checkpoint_ids() == [good]
+    assert keeper.discarded == 1
+
+
+async def test_incompatible_config_discards_and_starts_cold(storage: str) -> None:
+    keeper = CheckpointKeeper(interval=60)
+    await keeper.save(_engine(hours=0.2))
+    restored = await keeper.restore(EngineConfig(bucket_seconds=60))
+    assert restored is None
+    assert await checkpoints.checkpoint_ids() == []
+
+
+async def test_unknown_version_is_discarded(storage: str) -> None:
+    await EngineCheckpoint.create(version=99, data=_engine(hours=0.1).checkpoint())
+    assert await CheckpointKeeper(interval=60).restore() is None
+    assert await EngineCheckpoint.all().count() == 0
+
+
+async def test_maybe_save_respects_the_interval_and_runs_after_save_hooks(storage: str) -> None:
+    now = [100.0]
+    keeper = CheckpointKeeper(interval=30, clock=lambda: now[0])
+    calls: list[int] = []
+
+    async def hook() -> None:
+        calls.append(len(await checkpoints.checkpoint_ids()))
+
+    keeper.after_save.append(hook)
+    engine = _engine(hours=0.1)
+    assert await keeper.maybe_save(engine) is None
+    now[0] += 31
+    assert await keeper.maybe_save(engine) is not None
+    assert await keeper.maybe_save(engine) is None
+    assert calls == [1]  # the hook saw the checkpoint already stored
