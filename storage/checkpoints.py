@@ -12,8 +12,11 @@ async def save_checkpoint(
 ) -> int:
     """Store a checkpoint and delete all but the `keep` newest; returns the new row id."""
     row = await EngineCheckpoint.create(version=version, data=data, stream_time=stream_time)
-    stale = await EngineCheckpoint.all().order_by("-id").offset(max(keep, 1)).values_list(
-        "id", flat=True
+    stale = (
+        await EngineCheckpoint.all()
+        .order_by("-id")
+        .offset(max(keep, 1))
+        .values_list("id", flat=True)
     )
     if stale:
         await EngineCheckpoint.filter(id__in=list(stale)).delete()

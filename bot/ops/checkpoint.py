@@ -41,7 +41,7 @@ class CheckpointKeeper:
     async def restore(
         self, config: EngineConfig | None = None, leaders: Iterable[str] = ()
     ) -> NarrativeEngine | None:
-        """The engine from the newest usable checkpoint; unusable ones are deleted with a warning."""
+        """The engine from the newest usable checkpoint; unusable ones are deleted (warning)."""
         handles = list(leaders)
         for checkpoint_id in await checkpoints.checkpoint_ids():
             row = await checkpoints.load_checkpoint(checkpoint_id)

@@ -48,7 +48,7 @@ async def test_corrupt_newest_checkpoint_is_discarded_with_a_warning(
     engine = _engine()
     keeper = CheckpointKeeper(interval=60)
     good = await keeper.save(engine)
-    bad = await EngineCheckpoint.create(version=1, data=b"GWENGINE\x00\x01garbage", stream_time=None)
+    bad = await EngineCheckpoint.create(version=1, data=b"GWENGINE\x00\x01garbage")
     with caplog.at_level(logging.WARNING, logger="bot.ops.checkpoint"):
         restored = await keeper.restore()
     assert restored is not None and restored.posts_ingested == engine.posts_ingested
