@@ -25,8 +25,8 @@ async def save_checkpoint(
 
 async def checkpoint_ids() -> list[int]:
     """Ids of stored checkpoints, newest first."""
-    ids = await EngineCheckpoint.all().order_by("-id").values_list("id", flat=True)
-    return [int(i) for i in ids]
+    rows = await EngineCheckpoint.all().order_by("-id").only("id")
+    return [int(r.id) for r in rows]
 
 
 async def load_checkpoint(checkpoint_id: int) -> tuple[int, bytes] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class Leadership:
         self.lost = asyncio.Event()
         if self.held:
             self.acquired.set()
-        self._conn: object | None = None
+        self._conn: Any = None  # asyncpg.Connection
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -73,7 +74,7 @@ class Leadership:
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), 2.0)  # type: ignore[attr-defined]
+                await asyncio.wait_for(conn.close(), 2.0)
 
     async def _run(self) -> None:
         import asyncpg
@@ -84,7 +85,7 @@ class Leadership:
                     self._conn = await asyncpg.connect(_dsn(self.db_url), timeout=CONNECT_TIMEOUT)
                 conn = self._conn
                 if not self.held:
-                    got = await conn.fetchval(  # type: ignore[attr-defined]
+                    got = await conn.fetchval(
                         "SELECT pg_try_advisory_lock($1)", self.key, timeout=CONNECT_TIMEOUT
                     )
                     if got:
@@ -94,7 +95,7 @@ class Leadership:
                     else:
                         log.debug("scorer role held by another process; standing by")
                 else:
-                    await conn.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT)  # type: ignore[attr-defined]
+                    await conn.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 if self.held:
                     self.held = False
