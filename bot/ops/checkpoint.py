@@ -18,6 +18,9 @@ from storage import checkpoints
 log = logging.getLogger(__name__)
 
 AfterSave = Callable[[], Awaitable[None]]
+# Called synchronously at the instant the engine is serialised; the returned coroutine
+# function runs once that checkpoint is stored (so it acts on exactly what the checkpoint saw).
+Capture = Callable[[], AfterSave]
 
 
 class CheckpointKeeper:
@@ -35,8 +38,8 @@ class CheckpointKeeper:
         self.last_saved: float = clock()
         self.saves = 0
         self.discarded = 0
-        # Called after each successful save (e.g. to mark consumed aggregates as durable).
-        self.after_save: list[AfterSave] = []
+        # e.g. marking the aggregate rows the checkpointed engine has seen as consumed
+        self.captures: list[Capture] = []
 
     async def restore(
         self, config: EngineConfig | None = None, leaders: Iterable[str] = ()
@@ -70,10 +73,11 @@ class CheckpointKeeper:
         """Write a checkpoint now; returns its id."""
         started = time.perf_counter()
         data = engine.checkpoint()
+        after = [capture() for capture in self.captures]
         checkpoint_id = await checkpoints.save_checkpoint(data, VERSION, engine.now, self.keep)
         self.last_saved = self.clock()
         self.saves += 1
-        for hook in self.after_save:
+        for hook in after:
             await hook()
         log.debug(
             "engine checkpoint #%d saved (%d bytes, %.0f ms)",

@@ -76,10 +76,13 @@ async def test_maybe_save_respects_the_interval_and_runs_after_save_hooks(storag
     keeper = CheckpointKeeper(interval=30, clock=lambda: now[0])
     calls: list[int] = []
 
-    async def hook() -> None:
-        calls.append(len(await checkpoints.checkpoint_ids()))
+    def capture():  # type: ignore[no-untyped-def]
+        async def hook() -> None:
+            calls.append(len(await checkpoints.checkpoint_ids()))
 
-    keeper.after_save.append(hook)
+        return hook
+
+    keeper.captures.append(capture)
     engine = _engine(hours=0.1)
     assert await keeper.maybe_save(engine) is None
     now[0] += 31
