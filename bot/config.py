@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
+    # running unattended: restarts, several processes (bot/app.py, bot/ops/)
+    engine_warmup_minutes: int | None = Field(default=None, ge=0)  # None: engine default (120)
+    checkpoint_keep: int = Field(default=3, ge=1)
+    leader_retry_interval: float = Field(default=5.0, gt=0)
+    startup_retries: int = Field(default=5, ge=0)
+    startup_backoff: float = Field(default=1.0, gt=0)
+    shutdown_timeout: float = Field(default=10.0, gt=0)
+    aggregate_interval: float = Field(default=5.0, gt=0)
+    instance_name: str = ""  # empty: hostname-pid; names this process's aggregate rows
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
