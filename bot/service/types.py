@@ -18,6 +18,27 @@ WATCH_KINDS: tuple[WatchKind, ...] = ("phrase", "leader", "token")
 
 
 @dataclass(frozen=True, slots=True)
+class Caller:
+    """Who issued a command, where. Front ends fill it; `is_admin` is their platform check."""
+
+    platform: str  # "telegram" | "discord"
+    chat_id: str  # chat/channel where the command was issued (for DMs: the DM chat)
+    user_id: str
+    is_admin: bool  # may change this chat's settings (always True in a private chat)
+    language: str = "en"  # negotiated from the client locale (bot.i18n.negotiate)
+    guild_id: str | None = None
+    private: bool = False  # a one-to-one chat with the bot
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An autocomplete suggestion: what to show, and what to put in the command."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reason:
     """One sentence of a score explanation: an i18n key (`reason.*`) and its parameters."""
 
@@ -78,6 +99,7 @@ class NarrativeSummary:
     episode: int
     first_seen: datetime
     updated_at: datetime
+    ref: str = ""  # short stable id for buttons/callbacks (<= 20 chars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +219,4 @@ class AlertCard:
     details_command: str  # e.g. "/narrative vibe coding" (front ends may show it or a button)
     details_url: str | None = None
     matched_watch: WatchEntry | None = None  # set on direct messages: why the user got it
+    ref: str = ""  # short stable id for buttons/callbacks (<= 20 chars)

@@ -1,0 +1,549 @@
+"""NarrativeService: every chat command, answered as plain data for any front end."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.engine import canonicalize
+from bot.i18n import SUPPORTED
+from bot.leaders import DEFAULT_LEADERS, LeaderInfo
+from bot.posts import PostFormatError, parse_time
+from bot.service import charts, inputs, reasons
+from bot.service.errors import (
+    BadArgument,
+    LeaderLimitReached,
+    NotAdmin,
+    NotWatching,
+    UnknownLeader,
+    UnknownNarrative,
+    WatchLimitReached,
+)
+from bot.service.sparkline import sparkline
+from bot.service.types import (
+    AlertCard,
+    Caller,
+    Choice,
+    GhostsResult,
+    HealthState,
+    LeaderChange,
+    LeaderEntry,
+    LeaderList,
+    NarrativeDetail,
+    NarrativeSummary,
+    PostRef,
+    SourceHealth,
+    StatusReport,
+    SubscriptionSettings,
+    TokenInfo,
+    TokenSummary,
+    Trend,
+    UnwatchResult,
+    WatchEntry,
+    WatchList,
+    WatchResult,
+)
+from storage import alerts as alert_store
+from storage import db
+from storage import leaders as leader_store
+from storage import narrative_queries as nq
+from storage import subscriptions as sub_store
+from storage import watchlist as watch_store
+from storage.models import Leader, Narrative, Subscription, TokenLaunch, TokenMatch
+
+log = logging.getLogger(__name__)
+
+LISTED_STATES = ("emerging", "viral", "cooling")
+QUERY_CHARS = 200
+QUIET_LIMIT = 50
+TREND_POINTS = 6
+CHART_HOURS = 48
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class NarrativeService:
+    """Reads narratives from storage and keeps per-user and per-chat settings."""
+
+    def __init__(
+        self,
+        *,
+        health: Callable[[], Iterable[SourceHealth]] | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        watch_limit: int = 50,
+        watch_chars: int = 100,
+        chat_leader_limit: int = 50,
+        default_threshold: float = 60.0,
+        render_charts: bool = True,
+    ) -> None:
+        self._health = health
+        self.clock = clock
+        self.watch_limit = watch_limit
+        self.watch_chars = watch_chars
+        self.chat_leader_limit = chat_leader_limit
+        self.default_threshold = default_threshold
+        self.render_charts = render_charts
+
+    # -- narratives ---------------------------------------------------------------------------
+    async def ghosts(self, window: timedelta = timedelta(hours=6), limit: int = 10) -> GhostsResult:
+        """Emerging, viral and cooling narratives updated within `window`, best first."""
+        now = self.clock()
+        rows = await nq.ranked(LISTED_STATES, now - window, max(1, min(limit, 25)))
+        summaries = await self._summaries(rows)
+        return GhostsResult(
+            window_minutes=int(window.total_seconds() // 60),
+            narratives=tuple(summaries),
+            generated_at=now,
+        )
+
+    async def narrative(self, query: str) -> NarrativeDetail:
+        """One narrative in depth, found by phrase, label or a fragment of its key."""
+        row = await self.find(query)
+        return await self._detail(row)
+
+    async def narrative_by_ref(self, ref: str) -> NarrativeDetail:
+        row = await self._by_ref(ref)
+        return await self._detail(row)
+
+    async def find(self, query: str) -> Narrative:
+        text = " ".join(query.split())
+        if not text:
+            raise BadArgument("narrative", "bad.empty")
+        if len(text) > QUERY_CHARS or inputs.has_unsafe_chars(text):
+            raise BadArgument("narrative", "bad.text")
+        canonical = canonicalize(text)
+        if not canonical:
+            raise UnknownNarrative(query=text)
+        row = await nq.by_key_or_phrase(canonical)
+        if row is None:
+            for candidate in await nq.recent(500):
+                if canonical in candidate.phrases or canonicalize(candidate.label) == canonical:
+                    row = candidate
+                    break
+        if row is None:
+            close = await nq.containing(canonical, 1)
+            row = close[0] if close else None
+        if row is None:
+            raise UnknownNarrative(query=text)
+        return row
+
+    async def autocomplete(self, prefix: str, limit: int = 25) -> tuple[Choice, ...]:
+        """Tracked narratives whose phrase contains what the user typed so far."""
+        text = " ".join(prefix.split())[:QUERY_CHARS]
+        if text and not inputs.has_unsafe_chars(text):
+            canonical = canonicalize(text) or text.lower()
+            rows = await nq.containing(canonical, limit)
+            if len(rows) < limit:
+                seen = {r.id for r in rows}
+                more = await nq.containing(text.lower(), limit)
+                rows += [r for r in more if r.id not in seen][: limit - len(rows)]
+        else:
+            rows = await nq.ranked(LISTED_STATES, self.clock() - timedelta(hours=48), limit)
+        return tuple(Choice(name=r.label[:100], value=r.label[:100]) for r in rows)
+
+    async def _by_ref(self, ref: str) -> Narrative:
+        row = await nq.by_id(int(ref)) if ref.isdigit() and len(ref) < 19 else None
+        if row is None:
+            raise UnknownNarrative(query=ref[:40])
+        return row
+
+    async def _summaries(self, rows: list[Narrative]) -> list[NarrativeSummary]:
+        ids = [r.id for r in rows]
+        now = self.clock()
+        scores = await nq.recent_scores(ids, now - timedelta(hours=CHART_HOURS))
+        token_rows = await nq.tokens(ids)
+        return [
+            self._summary(r, scores.get(r.id, []), _token_infos(token_rows.get(r.id, [])))
+            for r in rows
+        ]
+
+    def _summary(
+        self, row: Narrative, scores: list[float], tokens: list[TokenInfo]
+    ) -> NarrativeSummary:
+        counts = [float(n) for _, n in _series(row.series)]
+        return NarrativeSummary(
+            key=row.key,
+            label=row.label,
+            phrase=row.phrase,
+            state=row.state,
+            score=float(row.score),
+            trend=trend(row.state, scores[-TREND_POINTS:] or [float(row.score)]),
+            sparkline=sparkline(counts or scores),
+            leader=row.seed_leader,
+            seed_post_url=row.seed_post_url,
+            authors=int(row.authors),
+            mentions=int(row.mentions),
+            sources=tuple(row.sources or ()),
+            tokens=summarize_tokens(tokens),
+            episode=int(row.episode),
+            first_seen=row.first_seen,
+            updated_at=row.updated_at,
+            ref=str(row.id),
+        )
+
+    async def _detail(self, row: Narrative) -> NarrativeDetail:
+        now = self.clock()
+        points = await nq.history(row.id, now - timedelta(hours=CHART_HOURS))
+        tokens = _token_infos((await nq.tokens([row.id]))[row.id])
+        summary = self._summary(row, [p.score for p in points], tokens)
+        posts = [p for p in (_post_ref(d) for d in row.top_posts or []) if p is not None]
+        dated = [p for p in posts if p.created_at is not None]
+        first = min(dated, key=lambda p: p.created_at or now) if dated else None
+        seed_url, seed_leader = row.seed_post_url, row.seed_leader
+        if seed_url and seed_leader and (first is None or first.url != seed_url):
+            seed = next((p for p in posts if p.url == seed_url), None)
+            first = seed or PostRef(seed_leader, "", "", seed_url, row.seed_post_at)
+        top = tuple(sorted(posts, key=lambda p: -p.engagement)[:5])
+        chart = await self._chart(row, points) if self.render_charts else None
+        return NarrativeDetail(
+            summary=summary,
+            reasons=self._reasons(row, len(tokens), now),
+            phrases=tuple(row.phrases or (row.phrase,)),
+            first_post=first,
+            top_posts=top,
+            tokens=tuple(sorted(tokens, key=lambda t: t.launched_at or now)),
+            chart_png=chart,
+        )
+
+    def _reasons(self, row: Narrative, tokens: int, now: datetime) -> tuple[Any, ...]:
+        return reasons.explain(
+            row.breakdown or {},
+            authors=int(row.authors),
+            sources=len(row.sources or ()),
+            leader=row.seed_leader,
+            seed_at=row.seed_post_at,
+            tokens=tokens,
+            now=now,
+        )
+
+    async def _chart(self, row: Narrative, points: list[Any]) -> bytes | None:
+        if points:
+            times = [p.at for p in points]
+            mentions = [float(p.mentions) for p in points]
+            scores: list[float | None] = [float(p.score) for p in points]
+        else:
+            series = _series(row.series)
+            if not series:
+                return None
+            times = [t for t, _ in series]
+            mentions = [float(n) for _, n in series]
+            scores = [None] * len(series)
+        return await charts.chart_png(times, mentions, scores, row.label)
+
+    async def alert_card(self, row: Narrative, matched: WatchEntry | None = None) -> AlertCard:
+        """What an alert about `row` shows (the dispatcher renders it per platform)."""
+        tokens = _token_infos((await nq.tokens([row.id]))[row.id])
+        return AlertCard(
+            key=row.key,
+            label=row.label,
+            phrase=row.phrase,
+            score=float(row.score),
+            state=row.state,
+            episode=int(row.episode),
+            reasons=self._reasons(row, len(tokens), self.clock()),
+            leader=row.seed_leader,
+            seed_post_url=row.seed_post_url,
+            tokens=summarize_tokens(tokens),
+            details_command=f"/narrative {' '.join(row.label.split())[:100]}",
+            matched_watch=matched,
+            ref=str(row.id),
+        )
+
+    # -- watch lists --------------------------------------------------------------------------
+    async def watch(self, caller: Caller, text: str) -> WatchResult:
+        entry = inputs.parse_watch(text, "watch", self.watch_chars)
+        return await self._add_watch(caller, entry)
+
+    async def watch_ref(self, caller: Caller, ref: str) -> WatchResult:
+        """Watch a narrative's phrase (the "Watch" button on an alert)."""
+        row = await self._by_ref(ref)
+        display = " ".join(row.label.split())[: self.watch_chars]
+        entry = WatchEntry("phrase", row.phrase[: self.watch_chars], display)
+        return await self._add_watch(caller, entry)
+
+    async def _add_watch(self, caller: Caller, entry: WatchEntry) -> WatchResult:
+        have = await watch_store.count(caller.platform, caller.user_id)
+        existing = await watch_store.find(caller.platform, caller.user_id, entry.kind, entry.value)
+        if existing is None and have >= self.watch_limit:
+            raise WatchLimitReached(limit=self.watch_limit)
+        item, added = await watch_store.add(
+            caller.platform, caller.user_id, entry.kind, entry.value, entry.display, caller.language
+        )
+        # The user talks to us again: direct messages to them may work again.
+        await sub_store.clear_gone(caller.platform, caller.user_id)
+        stored = WatchEntry(entry.kind, item.value, item.display)
+        return WatchResult(stored, added, have + (1 if added else 0), self.watch_limit)
+
+    async def unwatch(self, caller: Caller, text: str) -> UnwatchResult:
+        entry = inputs.parse_watch(text, "unwatch", self.watch_chars)
+        removed = await watch_store.remove(caller.platform, caller.user_id, entry.kind, entry.value)
+        if not removed:
+            raise NotWatching(value=entry.display)
+        return UnwatchResult(entry, True)
+
+    async def watchlist(self, caller: Caller) -> WatchList:
+        rows = await watch_store.items(caller.platform, caller.user_id)
+        entries = tuple(WatchEntry(r.kind, r.value, r.display) for r in rows)  # type: ignore[arg-type]
+        return WatchList(entries, self.watch_limit)
+
+    # -- chat subscriptions -------------------------------------------------------------------
+    async def subscription(self, caller: Caller) -> SubscriptionSettings:
+        sub = await sub_store.get(caller.platform, caller.chat_id)
+        if sub is None:
+            return SubscriptionSettings(
+                caller.platform,
+                caller.chat_id,
+                subscribed=False,
+                enabled=False,
+                threshold=self.default_threshold,
+                language=caller.language,
+                quiet_leaders=(),
+                quiet_phrases=(),
+                disabled_reason=None,
+            )
+        return _settings(sub)
+
+    async def set_alerts(self, caller: Caller, on: bool) -> SubscriptionSettings:
+        _require_admin(caller)
+        changes: dict[str, Any] = {"enabled": on}
+        if on:
+            changes["disabled_reason"] = None
+        sub = await sub_store.upsert(
+            caller.platform, caller.chat_id, defaults=self._defaults(caller), **changes
+        )
+        return _settings(sub)
+
+    async def set_threshold(self, caller: Caller, value: float | int | str) -> SubscriptionSettings:
+        _require_admin(caller)
+        threshold = inputs.parse_threshold(value)
+        sub = await sub_store.upsert(
+            caller.platform, caller.chat_id, defaults=self._defaults(caller), threshold=threshold
+        )
+        return _settings(sub)
+
+    async def set_language(self, caller: Caller, language: str) -> SubscriptionSettings:
+        _require_admin(caller)
+        lang = language.strip().lower()
+        if lang not in SUPPORTED:
+            raise BadArgument("alerts", "bad.language")
+        sub = await sub_store.upsert(
+            caller.platform, caller.chat_id, defaults=self._defaults(caller), language=lang
+        )
+        return _settings(sub)
+
+    async def quiet(self, caller: Caller, text: str, mute: bool = True) -> SubscriptionSettings:
+        """Mute (or unmute) a leader ("@handle") or phrase in this chat's alerts."""
+        _require_admin(caller)
+        value = inputs.clean_input(text, "alerts", self.watch_chars)
+        defaults = self._defaults(caller)
+        sub = await sub_store.upsert(caller.platform, caller.chat_id, defaults=defaults)
+        if value.startswith("@"):
+            field, item = "quiet_leaders", inputs.parse_handle(value, "alerts")
+        else:
+            field, item = "quiet_phrases", canonicalize(value)
+            if not item:
+                raise BadArgument("alerts", "bad.empty")
+        current: list[str] = list(getattr(sub, field) or [])
+        if mute and item not in current:
+            if len(current) >= QUIET_LIMIT:
+                raise BadArgument("alerts", "bad.text")
+            current.append(item)
+        elif not mute:
+            if item not in current:
+                raise NotWatching(value=value)
+            current.remove(item)
+        setattr(sub, field, current)
+        await sub.save()
+        return _settings(sub)
+
+    def _defaults(self, caller: Caller) -> dict[str, Any]:
+        return {
+            "guild_id": caller.guild_id,
+            "threshold": self.default_threshold,
+            "language": caller.language if caller.language in SUPPORTED else "en",
+            "enabled": True,
+        }
+
+    # -- leaders ------------------------------------------------------------------------------
+    @staticmethod
+    async def seed_leaders(leaders: Iterable[LeaderInfo] = DEFAULT_LEADERS) -> int:
+        """Store the global (shipped + configured) leaders; call once at start-up."""
+        return await leader_store.seed_defaults(leaders)
+
+    async def leaders(self, caller: Caller) -> LeaderList:
+        glob = await leader_store.global_leaders()
+        chat = await leader_store.chat_leaders(caller.platform, caller.chat_id)
+        return LeaderList(
+            tuple(_leader(r, True) for r in glob), tuple(_leader(r, False) for r in chat)
+        )
+
+    async def add_leader(self, caller: Caller, handle: str) -> LeaderChange:
+        _require_admin(caller)
+        name = inputs.parse_handle(handle, "leaders")
+        chat = await leader_store.chat_leaders(caller.platform, caller.chat_id)
+        if len(chat) >= self.chat_leader_limit:
+            raise LeaderLimitReached(limit=self.chat_leader_limit)
+        added = await leader_store.add(caller.platform, caller.chat_id, name, caller.user_id)
+        return LeaderChange(name, added)
+
+    async def remove_leader(self, caller: Caller, handle: str) -> LeaderChange:
+        _require_admin(caller)
+        name = inputs.parse_handle(handle, "leaders")
+        if not await leader_store.remove(caller.platform, caller.chat_id, name):
+            raise UnknownLeader(handle=name)
+        return LeaderChange(name, True)
+
+    # -- status -------------------------------------------------------------------------------
+    async def status(self) -> StatusReport:
+        sources: tuple[SourceHealth, ...] = ()
+        if self._health is not None:
+            try:
+                sources = tuple(as_health(item) for item in self._health())
+            except Exception:  # a broken health probe must not break /status
+                log.exception("source health snapshot failed")
+        ok = await db.ping()
+        by_state: dict[str, int] = {}
+        last = None
+        pending = 0
+        if ok:
+            by_state = await nq.counts_by_state()
+            last = await nq.last_update()
+            pending = await alert_store.count_pending()
+        tracked = sum(n for state, n in by_state.items() if state != "quiet")
+        return StatusReport(sources, last, tracked, by_state, ok, pending)
+
+
+# Source supervisor states (bot/sources/health.py) → the four states users see.
+HEALTH_STATES: dict[str, HealthState] = {
+    "ok": "ok",
+    "finished": "ok",
+    "idle": "degraded",
+    "backoff": "degraded",
+    "degraded": "degraded",
+    "open": "down",
+    "blocked": "down",
+    "down": "down",
+    "stopped": "disabled",
+    "disabled": "disabled",
+}
+
+
+def as_health(item: Any) -> SourceHealth:
+    """A SourceHealth from ours, from the source registry's JSON snapshot, or a look-alike."""
+    if isinstance(item, SourceHealth):
+        return item
+    get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
+    last = get("last_success")
+    if isinstance(last, str):
+        try:
+            last = parse_time(last)
+        except PostFormatError:
+            last = None
+    error = get("last_error")
+    return SourceHealth(
+        name=str(get("name") or "?"),
+        state=HEALTH_STATES.get(str(get("state")), "degraded"),
+        last_success=last if isinstance(last, datetime) else None,
+        last_error=str(error).splitlines()[0][:200] if error else None,
+        items=int(get("items_total") or get("items") or 0),
+    )
+
+
+def _require_admin(caller: Caller) -> None:
+    if not (caller.is_admin or caller.private):
+        raise NotAdmin()
+
+
+def _settings(sub: Subscription) -> SubscriptionSettings:
+    return SubscriptionSettings(
+        platform=sub.platform,
+        chat_id=sub.chat_id,
+        subscribed=True,
+        enabled=bool(sub.enabled),
+        threshold=float(sub.threshold),
+        language=sub.language,
+        quiet_leaders=tuple(sub.quiet_leaders or ()),
+        quiet_phrases=tuple(sub.quiet_phrases or ()),
+        disabled_reason=sub.disabled_reason,
+    )
+
+
+def _leader(row: Leader, is_global: bool) -> LeaderEntry:
+    return LeaderEntry(row.handle, row.display_name, row.x_handle, row.bluesky_handle, is_global)
+
+
+def trend(state: str, scores: list[float]) -> Trend:
+    """rising while the score still climbs, cooling once clearly off its peak, else peaking."""
+    if state in ("cooling", "dormant"):
+        return "cooling"
+    if not scores:
+        return "rising" if state == "emerging" else "peaking"
+    last, peak = scores[-1], max(scores)
+    if last < peak * 0.85:
+        return "cooling"
+    if len(scores) == 1:
+        return "rising" if state == "emerging" else "peaking"
+    if last - scores[0] > 2.0:
+        return "rising"
+    return "peaking"
+
+
+def _series(raw: Any) -> list[tuple[datetime, int]]:
+    out = []
+    for item in raw or []:
+        try:
+            at, count = item[0], item[1]
+            moment = at if isinstance(at, datetime) else parse_time(str(at))
+            out.append((moment, int(count)))
+        except (PostFormatError, IndexError, TypeError, ValueError):
+            continue
+    return out
+
+
+def _post_ref(data: Any) -> PostRef | None:
+    if not isinstance(data, dict):
+        return None
+    created: datetime | None = None
+    try:
+        created = parse_time(str(data.get("created_at")))
+    except PostFormatError:
+        created = None
+    url = data.get("url")
+    return PostRef(
+        author=str(data.get("author") or ""),
+        source=str(data.get("source") or ""),
+        text=str(data.get("text") or ""),
+        url=str(url) if isinstance(url, str) and url else None,
+        created_at=created,
+        engagement=int(data.get("engagement") or 0),
+    )
+
+
+def _token_infos(rows: list[tuple[TokenMatch, TokenLaunch]]) -> list[TokenInfo]:
+    return [
+        TokenInfo(
+            symbol=launch.symbol,
+            name=launch.name,
+            chain=launch.chain,
+            address=launch.address,
+            url=launch.pair_url,
+            liquidity_usd=launch.liquidity_usd,
+            launched_at=launch.launched_at or launch.seen_at,
+            after_seed=match.after_seed,
+            delay_seconds=match.delay_seconds,
+            similarity=float(match.similarity),
+        )
+        for match, launch in rows
+    ]
+
+
+def summarize_tokens(tokens: list[TokenInfo]) -> TokenSummary:
+    if not tokens:
+        return TokenSummary()
+    delays = [t.delay_seconds for t in tokens if t.after_seed and t.delay_seconds is not None]
+    best = max(tokens, key=lambda t: (t.liquidity_usd or -1.0, t.symbol))
+    return TokenSummary(len(tokens), min(delays) if delays else None, best)

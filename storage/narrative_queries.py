@@ -1,0 +1,92 @@
+"""Read-side queries over narratives, their score history and matched tokens.
+
+The scoring pipeline owns the writes (storage/narratives.py); this module only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from tortoise.functions import Count
+
+from storage.models import Narrative, ScorePoint, TokenLaunch, TokenMatch
+
+
+async def ranked(states: Iterable[str], since: datetime, limit: int) -> list[Narrative]:
+    """Narratives in `states` updated since `since`, best score first."""
+    return (
+        await Narrative.filter(state__in=list(states), updated_at__gte=since)
+        .order_by("-score", "key")
+        .limit(limit)
+    )
+
+
+async def by_id(narrative_id: int) -> Narrative | None:
+    return await Narrative.get_or_none(id=narrative_id)
+
+
+async def by_key_or_phrase(canonical: str) -> Narrative | None:
+    found = await Narrative.get_or_none(key=canonical)
+    if found is None:
+        found = await Narrative.filter(phrase=canonical).order_by("-updated_at").first()
+    return found
+
+
+async def recent(limit: int) -> list[Narrative]:
+    return await Narrative.all().order_by("-updated_at", "key").limit(limit)
+
+
+async def containing(fragment: str, limit: int) -> list[Narrative]:
+    """Narratives whose key contains `fragment`, best score first."""
+    return (
+        await Narrative.filter(key__icontains=fragment)
+        .exclude(state="quiet")
+        .order_by("-score", "key")
+        .limit(limit)
+    )
+
+
+async def history(narrative_id: int, since: datetime | None = None) -> list[ScorePoint]:
+    query = ScorePoint.filter(narrative_id=narrative_id)
+    if since is not None:
+        query = query.filter(at__gte=since)
+    return await query.order_by("at")
+
+
+async def recent_scores(narrative_ids: list[int], since: datetime) -> dict[int, list[float]]:
+    """Score history per narrative since `since`, oldest first."""
+    result: dict[int, list[float]] = {i: [] for i in narrative_ids}
+    if not narrative_ids:
+        return result
+    rows = (
+        await ScorePoint.filter(narrative_id__in=narrative_ids, at__gte=since)
+        .order_by("at")
+        .values_list("narrative_id", "score")
+    )
+    for nid, score in rows:
+        result[int(nid)].append(float(score))
+    return result
+
+
+async def tokens(narrative_ids: list[int]) -> dict[int, list[tuple[TokenMatch, TokenLaunch]]]:
+    """Matched token launches per narrative, strong matches only."""
+    result: dict[int, list[tuple[TokenMatch, TokenLaunch]]] = {i: [] for i in narrative_ids}
+    if not narrative_ids:
+        return result
+    matches = await TokenMatch.filter(narrative_id__in=narrative_ids, strong=True).prefetch_related(
+        "token"
+    )
+    for match in matches:
+        result[int(match.narrative_id)].append((match, match.token))  # type: ignore[attr-defined]
+    return result
+
+
+async def counts_by_state() -> dict[str, int]:
+    rows = await Narrative.all().group_by("state").annotate(n=Count("id")).values("state", "n")
+    return {str(r["state"]): int(r["n"]) for r in rows}
+
+
+async def last_update() -> datetime | None:
+    newest = await Narrative.all().order_by("-updated_at").first()
+    return newest.updated_at if newest else None
