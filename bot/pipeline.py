@@ -1,0 +1,134 @@
+"""The scoring pipeline: buffers posts, feeds the engine, persists narratives, calls the hook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.engine import NarrativeEngine
+from bot.engine.generator import by_interval
+from bot.engine.types import AlertEvent, Lifecycle, NarrativeView
+from bot.metrics import NARRATIVES, TICK_SECONDS
+from bot.posts import Post
+from bot.tokens.matcher import NarrativeRef
+from storage.narratives import save_views
+
+log = logging.getLogger(__name__)
+
+NarrativeHook = Callable[[list[NarrativeView], list[AlertEvent]], Awaitable[None]]
+INTERVAL_SECONDS = 60  # event-time slice per engine tick, as in the engine's own replays
+THREAD_THRESHOLD = 20_000  # posts in one tick above which engine work leaves the event loop
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    posts: int
+    views: list[NarrativeView]
+    alerts: list[AlertEvent]  # alerts fired in this tick (delivered to the hook or pending)
+    persisted: bool
+
+
+class ScoringPipeline:
+    """Owns the NarrativeEngine; `add` is cheap and synchronous, `tick` does the work."""
+
+    def __init__(
+        self,
+        engine: NarrativeEngine,
+        *,
+        on_narratives: NarrativeHook | None = None,
+        persist: bool = True,
+        thread_threshold: int = THREAD_THRESHOLD,
+    ) -> None:
+        self.engine = engine
+        self.on_narratives = on_narratives
+        self.persist = persist
+        self.thread_threshold = thread_threshold
+        self.views: list[NarrativeView] = []
+        self.posts_seen = 0
+        self._buffer: list[Post] = []
+        self._pending: list[AlertEvent] = []  # fired but not yet accepted by the hook
+        self._lock = asyncio.Lock()
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def add(self, posts: Sequence[Post]) -> None:
+        """Queue posts for the next tick (called by sources; never blocks)."""
+        self._buffer.extend(posts)
+
+    def phrases(self, limit: int = 10) -> list[str]:
+        """Phrases of the strongest narratives, for sources that search by phrase."""
+        return [view.phrase for view in self.views[:limit]]
+
+    def narrative_refs(self) -> list[NarrativeRef]:
+        return [
+            NarrativeRef(
+                key=view.key,
+                phrases=tuple(dict.fromkeys((view.phrase, *view.phrases, view.label))),
+                seed_at=view.seed_post.created_at if view.seed_post else None,
+            )
+            for view in self.views
+        ]
+
+    def _step(self, batch: list[Post], now: datetime | None) -> list[AlertEvent]:
+        alerts: list[AlertEvent] = []
+        # Event-time slices: the result does not depend on how posts were batched on arrival.
+        for chunk in by_interval(batch, INTERVAL_SECONDS):
+            self.engine.ingest(chunk)
+            alerts += self.engine.tick()
+        if now is not None or not batch:
+            alerts += self.engine.tick(now)
+        return alerts
+
+    async def tick(self, now: datetime | None = None) -> TickResult:
+        """Feed buffered posts, advance the engine, persist, then call the hook."""
+        async with self._lock:
+            batch, self._buffer = self._buffer, []
+            batch.sort(key=lambda p: (p.created_at, p.source, p.id))
+            started = time.perf_counter()
+            if len(batch) > self.thread_threshold:
+                alerts = await asyncio.to_thread(self._step, batch, now)
+            else:
+                alerts = self._step(batch, now)
+            views = self.engine.narratives()
+            TICK_SECONDS.observe(time.perf_counter() - started)
+            self.posts_seen += len(batch)
+            self.views = views
+            states = Counter(view.state for view in views)
+            for state in Lifecycle:
+                NARRATIVES.labels(str(state)).set(states.get(state, 0))
+            self._pending.extend(alerts)
+            to_save = {view.key: view for view in views}
+            for alert in self._pending:
+                to_save.setdefault(alert.narrative.key, alert.narrative)
+            at = self.engine.now or now
+            persisted = False
+            if self.persist and to_save and at is not None:
+                try:
+                    await save_views(list(to_save.values()), at)
+                    persisted = True
+                except Exception:
+                    # Alerts stay pending: the dispatcher needs the narrative rows first.
+                    log.exception(
+                        "could not persist %d narratives; retrying next tick", len(to_save)
+                    )
+                    return TickResult(len(batch), views, alerts, False)
+            if self.on_narratives is not None and (views or self._pending):
+                pending = list(self._pending)
+                try:
+                    await self.on_narratives(views, pending)
+                except Exception:
+                    log.exception(
+                        "narrative hook failed; %d alerts kept for next tick", len(pending)
+                    )
+                else:
+                    self._pending = self._pending[len(pending) :]
+            elif self.on_narratives is None:
+                self._pending.clear()
+            return TickResult(len(batch), views, alerts, persisted)

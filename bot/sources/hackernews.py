@@ -1,0 +1,109 @@
+"""Hacker News through Algolia's search_by_date API (no key)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.posts import Post, PostFormatError
+from bot.sources.base import CursorStore, PollingSource, SeenSet
+from bot.sources.http import HttpClient
+from bot.sources.markup import html_to_text
+
+MAX_PAGES = 5
+HITS_PER_PAGE = 100
+FIRST_LOOKBACK_SECONDS = 3600  # on a fresh start, read the last hour
+
+
+def parse_hit(hit: Any) -> Post:
+    if not isinstance(hit, dict):
+        raise PostFormatError("hit is not an object")
+    object_id, created = hit.get("objectID"), hit.get("created_at_i")
+    if not isinstance(object_id, str | int) or not object_id:
+        raise PostFormatError("missing objectID")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise PostFormatError("missing created_at_i")
+    title = hit.get("title") or hit.get("story_title") or ""
+    body = hit.get("story_text") or hit.get("comment_text") or ""
+    if not isinstance(title, str) or not isinstance(body, str):
+        raise PostFormatError("title/text is not a string")
+    text = "\n".join(part for part in (title.strip(), html_to_text(body)) if part)
+    if not text:
+        raise PostFormatError("empty story")
+    author = hit.get("author")
+    points, comments = hit.get("points"), hit.get("num_comments")
+    return Post(
+        id=f"hn:{object_id}",
+        source="hackernews",
+        author=author if isinstance(author, str) and author else "unknown",
+        text=text,
+        created_at=datetime.fromtimestamp(created, tz=UTC),
+        likes=points if isinstance(points, int) and points > 0 else 0,
+        replies=comments if isinstance(comments, int) and comments > 0 else 0,
+        lang=None,
+        url=f"https://news.ycombinator.com/item?id={object_id}",
+    )
+
+
+class HackerNewsSource(PollingSource[Post]):
+    kind = "hackernews"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        http: HttpClient,
+        cursors: CursorStore,
+        base_url: str,
+        query: str = "",
+        tags: str = "story",
+        interval: float = 60.0,
+    ) -> None:
+        super().__init__(name, http=http, cursors=cursors)
+        self.base_url = base_url.rstrip("/")
+        self.query = query
+        self.tags = tags
+        self.interval = interval
+        self.since: int | None = None
+        self.seen = SeenSet(20_000)
+
+    async def poll(self) -> list[Post]:
+        if self.since is None:
+            stored = await self.cursors.get(self.name)
+            self.since = int(stored) if stored and stored.isdigit() else None
+            if self.since is None:
+                self.since = int(datetime.now(UTC).timestamp()) - FIRST_LOOKBACK_SECONDS
+        posts: list[Post] = []
+        newest = self.since
+        for page in range(MAX_PAGES):
+            params: dict[str, str | int] = {
+                "query": self.query,
+                "tags": self.tags,
+                # ">=" and the seen set: stories sharing the boundary second are not lost
+                "numericFilters": f"created_at_i>={self.since}",
+                "hitsPerPage": HITS_PER_PAGE,
+                "page": page,
+            }
+            data = await self.http.get_json(
+                self.name, f"{self.base_url}/search_by_date", params=params, rate_key="hackernews"
+            )
+            hits = data.get("hits") if isinstance(data, dict) else None
+            if not isinstance(hits, list):
+                self.health.skipped(self.name, "bad_shape")
+                break
+            for hit in hits:
+                try:
+                    post = parse_hit(hit)
+                except PostFormatError:
+                    self.health.skipped(self.name, "bad_item")
+                    continue
+                newest = max(newest, int(post.created_at.timestamp()))
+                if self.seen.add(post.id):
+                    posts.append(post)
+            pages = data.get("nbPages")
+            if not isinstance(pages, int) or page + 1 >= pages:
+                break
+        if newest != self.since:
+            self.since = newest
+            await self.cursors.set(self.name, str(newest))
+        return posts

@@ -1,0 +1,144 @@
+"""Reddit subreddit listings (/r/NAME/new.json), anonymous or with app-only OAuth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from bot.posts import Post, PostFormatError
+from bot.sources.base import CursorStore, PollingSource, SeenSet
+from bot.sources.http import HttpClient, UpstreamError
+
+log = logging.getLogger(__name__)
+
+BLOCKED_PAUSE = 1800.0  # after a 403 Reddit is asked again only this much later
+MAX_TEXT = 4000
+
+
+def parse_child(child: Any) -> Post:
+    data = child.get("data") if isinstance(child, dict) else None
+    if not isinstance(data, dict) or child.get("kind") != "t3":
+        raise PostFormatError("not a link listing item")
+    post_id, created = data.get("id"), data.get("created_utc")
+    title = data.get("title")
+    if not isinstance(post_id, str) or not post_id or not isinstance(title, str):
+        raise PostFormatError("missing id or title")
+    if not isinstance(created, int | float) or isinstance(created, bool):
+        raise PostFormatError("missing created_utc")
+    selftext = data.get("selftext")
+    body = selftext if isinstance(selftext, str) else ""
+    score, comments = data.get("score"), data.get("num_comments")
+    permalink = data.get("permalink")
+    return Post(
+        id=f"reddit:{post_id}",
+        source="reddit",
+        author=str(data.get("author") or "[deleted]"),
+        text="\n".join(part for part in (title.strip(), body[:MAX_TEXT].strip()) if part),
+        created_at=datetime.fromtimestamp(float(created), tz=UTC),
+        likes=score if isinstance(score, int) and score > 0 else 0,
+        replies=comments if isinstance(comments, int) and comments > 0 else 0,
+        url=f"https://www.reddit.com{permalink}" if isinstance(permalink, str) else None,
+    )
+
+
+def oauth_base(api_url: str) -> str:
+    """Authenticated calls go to oauth.reddit.com; a test/proxy base URL is used as is."""
+    return (
+        "https://oauth.reddit.com" if api_url.rstrip("/") == "https://www.reddit.com" else api_url
+    )
+
+
+class RedditSource(PollingSource[Post]):
+    kind = "reddit"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        http: HttpClient,
+        cursors: CursorStore,
+        base_url: str,
+        subreddit: str,
+        user_agent: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        interval: float = 120.0,
+    ) -> None:
+        super().__init__(name, http=http, cursors=cursors)
+        self.base_url = base_url.rstrip("/")
+        self.subreddit = subreddit.strip().removeprefix("r/").strip("/")
+        self.user_agent = user_agent
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.interval = interval
+        self.seen = SeenSet(10_000)
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._blocked_until = 0.0
+
+    async def _auth_header(self) -> dict[str, str]:
+        if not (self.client_id and self.client_secret):
+            return {}
+        if self._token is None or time.monotonic() >= self._token_expires:
+            response = await self.http.request(
+                self.name,
+                "POST",
+                f"{self.base_url}/api/v1/access_token",
+                data={"grant_type": "client_credentials"},
+                auth=aiohttp.BasicAuth(self.client_id, self.client_secret),
+                headers={"User-Agent": self.user_agent},
+                rate_key="reddit",
+            )
+            data = response.json()
+            token = data.get("access_token") if isinstance(data, dict) else None
+            if not isinstance(token, str):
+                raise UpstreamError("reddit: token response without access_token")
+            expires = data.get("expires_in")
+            lifetime = float(expires) if isinstance(expires, int | float) else 3600.0
+            self._token, self._token_expires = token, time.monotonic() + lifetime - 60
+        return {"Authorization": f"bearer {self._token}"}
+
+    async def poll(self) -> list[Post]:
+        if time.monotonic() < self._blocked_until:
+            return []
+        headers = {"User-Agent": self.user_agent, **(await self._auth_header())}
+        base = oauth_base(self.base_url) if self._token else self.base_url
+        try:
+            data = await self.http.get_json(
+                self.name,
+                f"{base}/r/{self.subreddit}/new.json",
+                params={"limit": 100, "raw_json": 1},
+                headers=headers,
+                rate_key="reddit:oauth" if self._token else "reddit",
+            )
+        except UpstreamError as exc:
+            if exc.status == 403:
+                # Reddit blocks anonymous clients at times: pause instead of failing the bot.
+                self._blocked_until = time.monotonic() + BLOCKED_PAUSE
+                until = datetime.now(UTC) + timedelta(seconds=BLOCKED_PAUSE)
+                self.health.set_state(self.name, "blocked", until)
+                log.warning("reddit blocked r/%s (403); pausing", self.subreddit)
+                return []
+            if exc.status == 401:
+                self._token = None
+            raise
+        listing = data.get("data") if isinstance(data, dict) else None
+        children = listing.get("children") if isinstance(listing, dict) else None
+        if not isinstance(children, list):
+            self.health.skipped(self.name, "bad_shape")
+            return []
+        posts = []
+        for child in children:
+            try:
+                post = parse_child(child)
+            except PostFormatError:
+                self.health.skipped(self.name, "bad_item")
+                continue
+            if self.seen.add(post.id):
+                posts.append(post)
+        posts.reverse()  # listings are newest first
+        return posts

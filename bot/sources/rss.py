@@ -1,0 +1,132 @@
+"""RSS and Atom feeds: fetched with the shared session, parsed by feedparser."""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from bot.posts import Post, PostFormatError
+from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_cursor
+from bot.sources.http import HttpClient
+from bot.sources.markup import html_to_text
+
+MAX_TEXT = 2000
+
+
+def _when(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    return None
+
+
+def parse_feed(body: bytes, feed_url: str, now: datetime) -> tuple[list[Post], int]:
+    """Posts from a feed document, and how many entries were unusable."""
+    parsed = feedparser.parse(body)
+    if parsed.get("bozo") and not parsed.entries:
+        raise PostFormatError("not a feed")
+    author_default = parsed.feed.get("title") or feed_url
+    posts, bad = [], 0
+    for entry in parsed.entries:
+        title = html_to_text(entry.get("title") or "")
+        summary = html_to_text(entry.get("summary") or "")
+        text = "\n".join(part for part in (title, summary[:MAX_TEXT]) if part)
+        link = entry.get("link")
+        ident = entry.get("id") or link or (title and hashlib.sha1(title.encode()).hexdigest())
+        if not text or not ident:
+            bad += 1
+            continue
+        posts.append(
+            Post(
+                id=f"rss:{ident}",
+                source="rss",
+                author=str(entry.get("author") or author_default)[:200],
+                text=text,
+                created_at=_when(entry) or now,
+                lang=parsed.feed.get("language") or None,
+                url=link if isinstance(link, str) else None,
+            )
+        )
+    return posts, bad
+
+
+class RssSource(PollingSource[Post]):
+    kind = "rss"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        http: HttpClient,
+        cursors: CursorStore,
+        feed_url: str,
+        interval: float = 300.0,
+    ) -> None:
+        super().__init__(name, http=http, cursors=cursors)
+        self.feed_url = feed_url
+        self.interval = interval
+        self.etag: str | None = None
+        self.modified: str | None = None
+        self.since: datetime | None = None
+        self.seen = SeenSet(10_000)
+        self._loaded = False
+
+    async def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        state = await load_json_cursor(self.cursors, self.name)
+        self.etag = state.get("etag") if isinstance(state.get("etag"), str) else None
+        self.modified = state.get("modified") if isinstance(state.get("modified"), str) else None
+        since = state.get("since")
+        if isinstance(since, str):
+            try:
+                self.since = datetime.fromisoformat(since)
+            except ValueError:
+                self.since = None
+
+    async def poll(self) -> list[Post]:
+        await self._load()
+        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml, */*"}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.modified:
+            headers["If-Modified-Since"] = self.modified
+        response = await self.http.request(
+            self.name, "GET", self.feed_url, headers=headers, ok_statuses=(304,)
+        )
+        if response.status == 304:
+            return []
+        now = datetime.now(UTC)
+        try:
+            entries, bad = await asyncio.to_thread(parse_feed, response.body, self.feed_url, now)
+        except PostFormatError:
+            self.health.skipped(self.name, "bad_feed")
+            return []
+        if bad:
+            self.health.skipped(self.name, "bad_item", bad)
+        posts = []
+        newest = self.since
+        for post in entries:
+            if self.since is not None and post.created_at < self.since:
+                continue  # already read before a restart
+            if self.seen.add(post.id):
+                posts.append(post)
+                newest = post.created_at if newest is None else max(newest, post.created_at)
+        self.etag = response.headers.get("ETag") or self.etag
+        self.modified = response.headers.get("Last-Modified") or self.modified
+        self.since = newest
+        state = {
+            "etag": self.etag,
+            "modified": self.modified,
+            "since": newest.isoformat() if newest else None,
+        }
+        await self.cursors.set(self.name, json.dumps(state))
+        return posts

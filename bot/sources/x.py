@@ -1,0 +1,158 @@
+"""X API v2 recent search (paid: only with GHOSTWATCH_X_BEARER_TOKEN; every post read counts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bot.metrics import X_POSTS_READ
+from bot.posts import Post, PostFormatError, parse_time
+from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_cursor
+from bot.sources.http import HttpClient
+
+MAX_QUERY = 512  # recent-search query length on the basic tiers
+MAX_RESULTS = 100
+MAX_PHRASES = 5
+
+
+def build_queries(leaders: Iterable[str], phrases: Iterable[str]) -> dict[str, str]:
+    """Two searches: posts from tracked leaders, and posts using the phrases being scored."""
+    queries: dict[str, str] = {}
+    parts: list[str] = []
+    for handle in leaders:
+        clause = f"from:{handle.lstrip('@')}"
+        if len(" OR ".join([*parts, clause])) + 20 > MAX_QUERY:
+            break
+        parts.append(clause)
+    if parts:
+        queries["leaders"] = f"({' OR '.join(parts)}) -is:retweet"
+    quoted = [f'"{p.replace(chr(34), "")}"' for p in list(phrases)[:MAX_PHRASES] if p.strip()]
+    if quoted:
+        queries["phrases"] = f"({' OR '.join(quoted)}) -is:retweet"
+    return queries
+
+
+def parse_tweet(tweet: Any, users: dict[str, str]) -> Post:
+    if not isinstance(tweet, dict):
+        raise PostFormatError("tweet is not an object")
+    tweet_id, text = tweet.get("id"), tweet.get("text")
+    if not isinstance(tweet_id, str) or not isinstance(text, str):
+        raise PostFormatError("missing id or text")
+    author_id = tweet.get("author_id")
+    author = users.get(author_id, author_id) if isinstance(author_id, str) else None
+    if not author:
+        raise PostFormatError("missing author_id")
+    metrics = tweet.get("public_metrics")
+    metrics = metrics if isinstance(metrics, dict) else {}
+
+    def count(key: str) -> int:
+        value = metrics.get(key)
+        return value if isinstance(value, int) and value > 0 else 0
+
+    lang = tweet.get("lang")
+    return Post(
+        id=f"x:{tweet_id}",
+        source="x",
+        author=author,
+        text=text,
+        created_at=parse_time(tweet.get("created_at", "")),
+        likes=count("like_count"),
+        reposts=count("retweet_count") + count("quote_count"),
+        replies=count("reply_count"),
+        lang=lang if isinstance(lang, str) and lang not in ("", "und", "zxx") else None,
+        url=f"https://x.com/{author}/status/{tweet_id}",
+    )
+
+
+class XSource(PollingSource[Post]):
+    kind = "x"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        http: HttpClient,
+        cursors: CursorStore,
+        base_url: str,
+        bearer_token: str,
+        leaders: Callable[[], Iterable[str]],
+        phrases: Callable[[], Iterable[str]],
+        query: str | None = None,
+        interval: float = 300.0,
+    ) -> None:
+        super().__init__(name, http=http, cursors=cursors)
+        self.base_url = base_url.rstrip("/")
+        self.token = bearer_token
+        self.leaders = leaders
+        self.phrases = phrases
+        self.query = query
+        self.interval = interval
+        self.since_ids: dict[str, str] = {}
+        self.seen = SeenSet(20_000)
+        self._loaded = False
+        http.health.add_secret(bearer_token)
+
+    async def poll(self) -> list[Post]:
+        if not self._loaded:
+            self._loaded = True
+            state = await load_json_cursor(self.cursors, self.name)
+            self.since_ids = {k: v for k, v in state.items() if isinstance(v, str)}
+        queries = (
+            {"query": self.query} if self.query else build_queries(self.leaders(), self.phrases())
+        )
+        posts: list[Post] = []
+        for label, query in queries.items():
+            posts.extend(await self._search(label, query))
+        await self.cursors.set(self.name, json.dumps(self.since_ids))
+        return posts
+
+    async def _search(self, label: str, query: str) -> list[Post]:
+        params: dict[str, str | int] = {
+            "query": query,
+            "max_results": MAX_RESULTS,
+            "tweet.fields": "created_at,public_metrics,lang,author_id",
+            "expansions": "author_id",
+            "user.fields": "username",
+        }
+        since = self.since_ids.get(label)
+        if since:
+            params["since_id"] = since
+        data = await self.http.get_json(
+            self.name,
+            f"{self.base_url}/tweets/search/recent",
+            params=params,
+            headers={"Authorization": f"Bearer {self.token}"},
+            rate_key="x:search",
+        )
+        if not isinstance(data, dict):
+            self.health.skipped(self.name, "bad_shape")
+            return []
+        tweets = data.get("data") or []
+        includes = data.get("includes") if isinstance(data.get("includes"), dict) else {}
+        users = {
+            u["id"]: u["username"]
+            for u in (includes or {}).get("users", [])
+            if isinstance(u, dict)
+            and isinstance(u.get("id"), str)
+            and isinstance(u.get("username"), str)
+        }
+        if not isinstance(tweets, list):
+            self.health.skipped(self.name, "bad_shape")
+            return []
+        X_POSTS_READ.inc(len(tweets))  # billed per post read, whether or not we keep it
+        posts = []
+        for tweet in tweets:
+            try:
+                post = parse_tweet(tweet, users)
+            except PostFormatError:
+                self.health.skipped(self.name, "bad_item")
+                continue
+            if self.seen.add(post.id):
+                posts.append(post)
+        meta = data.get("meta")
+        newest = meta.get("newest_id") if isinstance(meta, dict) else None
+        if isinstance(newest, str) and newest:
+            self.since_ids[label] = newest
+        posts.reverse()
+        return posts

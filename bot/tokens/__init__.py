@@ -1,0 +1,1 @@
+"""Token launches: connectors for launch feeds and matching launches to narratives."""

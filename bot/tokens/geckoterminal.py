@@ -1,0 +1,113 @@
+"""GeckoTerminal new pools per network (JSON:API; every number arrives as a string)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.posts import PostFormatError, parse_time
+from bot.sources.base import CursorStore, PollingSource, SeenSet
+from bot.sources.http import HttpClient
+from bot.tokens.types import TokenLaunch, to_float
+
+PAGES = 1  # new_pools pages per poll (20 pools each; the limit is 30 calls/min)
+
+
+def parse_new_pools(doc: Any, network: str, now: datetime) -> tuple[list[TokenLaunch], int]:
+    """Launches from a new_pools document, and how many pools were unusable."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        raise PostFormatError("not a JSON:API document")
+    tokens: dict[str, dict[str, Any]] = {}
+    for item in doc.get("included") or []:
+        if (
+            isinstance(item, dict)
+            and item.get("type") == "token"
+            and isinstance(item.get("id"), str)
+        ):
+            attrs = item.get("attributes")
+            if isinstance(attrs, dict):
+                tokens[item["id"]] = attrs
+    launches, bad = [], 0
+    for pool in doc["data"]:
+        try:
+            launches.append(_pool(pool, tokens, network, now))
+        except (PostFormatError, KeyError, TypeError, AttributeError):
+            bad += 1
+    return launches, bad
+
+
+def _pool(
+    pool: dict[str, Any], tokens: dict[str, dict[str, Any]], network: str, now: datetime
+) -> TokenLaunch:
+    attrs = pool["attributes"]
+    relations = pool.get("relationships") or {}
+    base_ref = relations["base_token"]["data"]["id"]
+    dex = ((relations.get("dex") or {}).get("data") or {}).get("id")
+    token = tokens.get(base_ref)
+    if token is not None:
+        address, name, symbol = token.get("address"), token.get("name"), token.get("symbol")
+    else:
+        # without `include`, the token id is "<network>_<address>" and the pool name "SYM / SOL"
+        address = base_ref.split("_", 1)[1] if "_" in base_ref else base_ref
+        symbol = str(attrs.get("name") or "").split(" / ")[0]
+        name = symbol
+    if not isinstance(address, str) or not address:
+        raise PostFormatError("pool without a base token address")
+    created = attrs.get("pool_created_at")
+    pool_address = attrs.get("address")
+    return TokenLaunch(
+        chain=network,
+        address=address,
+        name=name if isinstance(name, str) else "",
+        symbol=symbol if isinstance(symbol, str) else "",
+        source=f"geckoterminal:{dex}" if isinstance(dex, str) else "geckoterminal",
+        seen_at=now,
+        pair_url=(
+            f"https://www.geckoterminal.com/{network}/pools/{pool_address}"
+            if isinstance(pool_address, str)
+            else None
+        ),
+        liquidity_usd=to_float(attrs.get("reserve_in_usd")),
+        launched_at=parse_time(created) if isinstance(created, str) and created else None,
+    )
+
+
+class GeckoTerminalSource(PollingSource[TokenLaunch]):
+    kind = "geckoterminal"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        http: HttpClient,
+        cursors: CursorStore,
+        base_url: str,
+        network: str = "solana",
+        interval: float = 60.0,
+    ) -> None:
+        super().__init__(name, http=http, cursors=cursors)
+        self.base_url = base_url.rstrip("/")
+        self.network = network
+        self.interval = interval
+        self.seen = SeenSet(50_000)
+
+    async def poll(self) -> list[TokenLaunch]:
+        now = datetime.now(UTC)
+        out: list[TokenLaunch] = []
+        for page in range(1, PAGES + 1):
+            doc = await self.http.get_json(
+                self.name,
+                f"{self.base_url}/networks/{self.network}/new_pools",
+                params={"page": page, "include": "base_token,quote_token,dex"},
+                headers={"Accept": "application/json"},
+                rate_key="geckoterminal",
+            )
+            try:
+                launches, bad = parse_new_pools(doc, self.network, now)
+            except PostFormatError:
+                self.health.skipped(self.name, "bad_shape")
+                break
+            if bad:
+                self.health.skipped(self.name, "bad_item", bad)
+            out.extend(launch for launch in launches if self.seen.add(launch.key))
+        return out

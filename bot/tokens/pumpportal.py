@@ -1,0 +1,94 @@
+"""PumpPortal's new-token websocket (pump.fun launches). One connection per process only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from bot.metrics import TOKENS_SEEN
+from bot.sources.base import CursorStore, SeenSet, Sink, StreamSource
+from bot.sources.http import HttpClient
+from bot.tokens.types import TokenLaunch
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 256 * 1024
+# PumpPortal blocks clients that open more than one connection: a process-wide lock.
+_ONE_CONNECTION = asyncio.Lock()
+
+
+def parse_create(event: Any, now: datetime) -> TokenLaunch | None:
+    """A launch for a create event; None for acks and other messages (parsed leniently)."""
+    if not isinstance(event, dict):
+        return None
+    if event.get("txType") not in (None, "create") or "message" in event:
+        return None
+    mint = event.get("mint")
+    if not isinstance(mint, str) or not mint:
+        return None
+    name, symbol = event.get("name"), event.get("symbol")
+    return TokenLaunch(
+        chain="solana",
+        address=mint,
+        name=name if isinstance(name, str) else "",
+        symbol=symbol if isinstance(symbol, str) else "",
+        source="pumpportal",
+        seen_at=now,
+        pair_url=f"https://pump.fun/coin/{mint}",
+        liquidity_usd=None,
+        launched_at=now,  # the event carries no time: it is delivered as the token is created
+        description=str(event.get("uri") or "")[:500],
+    )
+
+
+class PumpPortalSource(StreamSource[TokenLaunch]):
+    kind = "pumpportal"
+
+    def __init__(self, name: str, *, http: HttpClient, cursors: CursorStore, url: str) -> None:
+        super().__init__(name, http=http, cursors=cursors)
+        self.url = url
+        self.seen = SeenSet(50_000)
+        self.subscribed = False
+
+    async def run(self, emit: Sink[TokenLaunch]) -> None:
+        async with (
+            _ONE_CONNECTION,
+            self.http.session.ws_connect(self.url, heartbeat=30.0) as ws,
+        ):
+            await ws.send_json({"method": "subscribeNewToken"})
+            self.http.succeeded(self.name)
+            async for msg in ws:
+                if msg.type == aiohttp.WSMsgType.ERROR:
+                    raise ConnectionError(f"pumpportal websocket error: {ws.exception()!r}")
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                self._frame(msg.data, emit)
+        self.subscribed = False
+        raise ConnectionError("pumpportal closed the connection")
+
+    def _frame(self, data: str, emit: Sink[TokenLaunch]) -> None:
+        if len(data) > MAX_FRAME:
+            self.health.skipped(self.name, "too_large")
+            return
+        try:
+            event = json.loads(data)
+        except ValueError:
+            self.health.skipped(self.name, "bad_json")
+            return
+        if isinstance(event, dict) and isinstance(event.get("message"), str):
+            self.subscribed = True
+            self.health.success(self.name)
+            return
+        launch = parse_create(event, datetime.now(UTC))
+        if launch is None:
+            self.health.skipped(self.name, "bad_item")
+            return
+        if self.seen.add(launch.key):
+            emit([launch])
+            TOKENS_SEEN.labels(self.name).inc()
+            self.health.success(self.name, 1)

@@ -1,0 +1,82 @@
+"""Narrative rows and their score history, written by the scoring pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from bot.engine.types import NarrativeView
+from bot.posts import format_time
+from storage.models import Narrative, ScorePoint
+
+LABEL_CHARS = 300
+KEY_CHARS = 200
+
+
+def _fields(view: NarrativeView, at: datetime) -> dict[str, Any]:
+    seed = view.seed_post
+    return {
+        "label": view.label[:LABEL_CHARS],
+        "phrase": view.phrase[:LABEL_CHARS],
+        "phrases": list(view.phrases),
+        "state": str(view.state),
+        "score": float(view.score),
+        "breakdown": dict(view.breakdown),
+        "episode": view.episode,
+        "authors": view.authors,
+        "mentions": view.mentions,
+        "sources": list(view.sources),
+        "first_seen": view.first_seen,
+        "seed_leader": view.leader,
+        "seed_post_id": seed.id[:300] if seed else None,
+        "seed_post_url": seed.url[:1000] if seed and seed.url else None,
+        "seed_post_at": seed.created_at if seed else None,
+        "top_posts": [post.to_json() for post in view.top_posts],
+        "series": [[format_time(moment), count] for moment, count in view.series],
+        "updated_at": at,
+    }
+
+
+async def save_views(views: Sequence[NarrativeView], at: datetime) -> dict[str, int]:
+    """Upsert one Narrative row per view (by key) and append a ScorePoint; returns key -> id."""
+    ids: dict[str, int] = {}
+    if not views:
+        return ids
+    async with in_transaction():
+        keys = [view.key[:KEY_CHARS] for view in views]
+        existing = {row.key: row for row in await Narrative.filter(key__in=keys)}
+        points = []
+        for view, key in zip(views, keys, strict=True):
+            fields = _fields(view, at)
+            row = existing.get(key)
+            if row is None:
+                row = await Narrative.create(key=key, **fields)
+            else:
+                row.update_from_dict(fields)
+                await row.save()
+            ids[key] = row.id
+            points.append(
+                ScorePoint(
+                    narrative_id=row.id,
+                    at=at,
+                    score=float(view.score),
+                    mentions=view.mentions,
+                    authors=view.authors,
+                )
+            )
+        await ScorePoint.bulk_create(points)
+    return ids
+
+
+async def prune_score_points(older_than: datetime) -> int:
+    """Delete score history before the given time; returns how many rows went."""
+    return await ScorePoint.filter(at__lt=older_than).delete()
+
+
+async def seed_times() -> dict[str, datetime | None]:
+    """Narrative key -> seed post time, for token matching."""
+    rows = await Narrative.all().values_list("key", "seed_post_at")
+    return {str(key): at for key, at in rows}
