@@ -1,0 +1,1 @@
+"""Discord cogs: one discord.py extension per feature (loaded by bot.discord.bot)."""

@@ -1,0 +1,35 @@
+"""/ghosts [hours]: the emerging narratives, with a menu to open one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.replies import reply, service_of
+from bot.discord.translator import lang_of, ls
+from bot.render.discord import ghosts_embed
+from cogs.views import ghosts_view
+
+DEFAULT_HOURS = 6
+LIMIT = 10
+
+
+class Ghosts(commands.Cog):
+    @app_commands.command(name=ls("name.ghosts"), description=ls("cmd.ghosts"))
+    @app_commands.rename(hours=ls("name.hours"))
+    @app_commands.describe(hours=ls("desc.hours"))
+    async def ghosts(
+        self,
+        interaction: discord.Interaction,
+        hours: app_commands.Range[int, 1, 48] = DEFAULT_HOURS,
+    ) -> None:
+        lang = lang_of(interaction)
+        result = await service_of(interaction).ghosts(timedelta(hours=hours), LIMIT)
+        await reply(interaction, embed=ghosts_embed(result, lang), view=ghosts_view(result, lang))
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Ghosts())

@@ -1,0 +1,67 @@
+"""/watch add|remove|list: a user's own watch list (ephemeral); matches arrive by DM."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.replies import caller_of, reply, service_of
+from bot.discord.translator import lang_of, ls, text
+from bot.i18n import t
+from bot.render.discord import plain, watch_list_embed
+from bot.service import servers
+
+
+class Watch(commands.GroupCog, group_name=ls("name.watch"), group_description=ls("cmd.watch")):
+    @app_commands.command(name=ls("name.add"), description=ls("desc.watch_add"))
+    @app_commands.rename(item=ls("name.item"))
+    @app_commands.describe(item=ls("desc.item"))
+    async def add(self, interaction: discord.Interaction, item: str) -> None:
+        lang = lang_of(interaction)
+        result = await service_of(interaction).watch(caller_of(interaction), item)
+        entry = result.entry
+        kind = t(f"watch.kind.{entry.kind}", lang)
+        key = "watch.added" if result.added else "watch.exists"
+        message = t(
+            key, lang, kind=kind, display=entry.display, count=result.count, limit=result.limit
+        )
+        await reply(
+            interaction, plain(message) + "\n" + text("reply.dm_note", lang), ephemeral=True
+        )
+
+    @app_commands.command(name=ls("name.remove"), description=ls("desc.watch_remove"))
+    @app_commands.rename(item=ls("name.item"))
+    @app_commands.describe(item=ls("desc.item"))
+    async def remove(self, interaction: discord.Interaction, item: str) -> None:
+        lang = lang_of(interaction)
+        result = await service_of(interaction).unwatch(caller_of(interaction), item)
+        kind = t(f"watch.kind.{result.entry.kind}", lang)
+        message = t("watch.removed", lang, kind=kind, display=result.entry.display)
+        await reply(interaction, plain(message), ephemeral=True)
+
+    @remove.autocomplete("item")
+    async def _own_items(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        watch = await service_of(interaction).watchlist(caller_of(interaction))
+        needle = current.casefold()
+        return [
+            app_commands.Choice(name=w.display[:100], value=w.display[:100])
+            for w in watch.items
+            if needle in w.display.casefold()
+        ][:25]
+
+    @app_commands.command(name=ls("name.list"), description=ls("desc.watch_list"))
+    async def list(self, interaction: discord.Interaction) -> None:
+        lang = lang_of(interaction)
+        caller = caller_of(interaction)
+        watch = await service_of(interaction).watchlist(caller)
+        embed = watch_list_embed(watch, lang)
+        if watch.items and await servers.direct_messages_closed(caller):
+            embed.add_field(name="⚠️", value=text("reply.dm_note", lang))
+        await reply(interaction, embed=embed, ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Watch())
