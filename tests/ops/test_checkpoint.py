@@ -89,3 +89,26 @@ async def test_maybe_save_respects_the_interval_and_runs_after_save_hooks(storag
     assert await keeper.maybe_save(engine) is not None
     assert await keeper.maybe_save(engine) is None
     assert calls == [1]  # the hook saw the checkpoint already stored
+
+
+async def test_cursors_reach_storage_only_with_a_checkpoint(storage: str) -> None:
+    from bot.ops.cursors import CheckpointedCursors
+    from storage.cursors import DbCursorStore
+
+    durable = DbCursorStore()
+    await durable.set("hackernews", "100")
+    cursors = CheckpointedCursors(durable)
+    keeper = CheckpointKeeper(interval=60)
+    keeper.captures.append(cursors.capture)
+    engine = _engine(hours=0.1)
+
+    assert await cursors.get("hackernews") == "100"
+    await cursors.set("hackernews", "150")
+    await cursors.set("rss:https://x.example/feed", '{"etag": "a"}')
+    assert await cursors.get("hackernews") == "150"
+    assert await durable.get("hackernews") == "100"  # a crash now resumes at 100
+    await keeper.save(engine)
+    assert await durable.get("hackernews") == "150"
+    assert await durable.get("rss:https://x.example/feed") == '{"etag": "a"}'
+    await cursors.set("hackernews", "200")
+    assert await CheckpointedCursors(durable).get("hackernews") == "150"
