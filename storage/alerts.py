@@ -72,6 +72,12 @@ async def attempt(alert: Alert, error: str | None = None) -> None:
     await alert.save(update_fields=["attempts", "error"])
 
 
+async def note_error(alert: Alert, error: str) -> None:
+    """A transient failure; the alert stays pending."""
+    alert.error = error[:ERROR_CHARS]
+    await alert.save(update_fields=["error"])
+
+
 async def mark_sent(alert: Alert, message_id: str | None) -> None:
     alert.status = "sent"
     alert.message_id = message_id[:64] if message_id else None

@@ -253,6 +253,11 @@ class NarrativeService:
             ref=str(row.id),
         )
 
+    async def hello(self, caller: Caller) -> None:
+        """The user (re)started a private chat: direct messages reach them again."""
+        if caller.private:
+            await sub_store.clear_gone(caller.platform, caller.user_id)
+
     # -- watch lists --------------------------------------------------------------------------
     async def watch(self, caller: Caller, text: str) -> WatchResult:
         entry = inputs.parse_watch(text, "watch", self.watch_chars)

@@ -1,0 +1,291 @@
+"""AlertDispatcher: decides who gets an alert, records it, then delivers it.
+
+Delivery guarantee: every alert is recorded as a `pending` Alert row (unique per narrative,
+episode, platform, target and direct flag) *before* the platform call, and marked `sent` after.
+A restart re-sends pending rows (`resume()`), so nothing is lost and nothing is sent twice by
+us, except in one window: a crash after the platform accepted the message but before the row
+was marked sent re-sends that one message (at-least-once at the platform edge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.alerts.sender import AlertSender, RetryLater, TargetGone
+from bot.engine import AlertEvent, NarrativeView
+from bot.leaders import normalize_handle
+from bot.metrics import ALERTS_FAILED, ALERTS_SENT, RATE_LIMIT_WAITS
+from bot.service.inputs import word_grams
+from bot.service.narratives import NarrativeService
+from bot.service.types import WatchEntry
+from storage import alerts as alert_store
+from storage import narrative_queries as nq
+from storage import subscriptions as sub_store
+from storage import watchlist as watch_store
+from storage.alerts import AlertKey
+from storage.models import Alert, Narrative, Subscription, WatchItem
+
+log = logging.getLogger(__name__)
+
+ALERTING_STATES = ("emerging", "viral")
+
+
+@dataclass
+class DispatchReport:
+    recorded: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0  # still pending after a transient error; retried on the next call
+    keys: list[AlertKey] = field(default_factory=list)
+
+
+def alert_episode(state: str, episode: int) -> int:
+    """The viral episode an alert belongs to.
+
+    An emerging narrative is heading for its next viral episode (the engine increments the
+    counter when it turns viral), so a low-threshold chat alerted while it was emerging is not
+    alerted again when the same wave turns viral.
+    """
+    return episode + 1 if state == "emerging" else max(episode, 1)
+
+
+class AlertDispatcher:
+    def __init__(
+        self,
+        senders: Mapping[str, AlertSender],
+        service: NarrativeService,
+        *,
+        dm_threshold: float = 60.0,
+        chat_interval: float = 1.0,
+        max_per_hour: int = 20,
+        max_attempts: int = 5,
+        max_retry_wait: float = 300.0,
+        concurrency: int = 8,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.senders = dict(senders)
+        self.service = service
+        self.dm_threshold = dm_threshold
+        self.chat_interval = chat_interval  # seconds between two messages to one chat
+        self.max_per_hour = max_per_hour  # per chat; beyond it alerts are skipped, not queued
+        self.max_attempts = max_attempts
+        self.max_retry_wait = max_retry_wait
+        self.sleep = sleep
+        self._next_slot: dict[tuple[str, str], float] = {}
+        self._in_flight: set[int] = set()
+        self._limit = asyncio.Semaphore(concurrency)
+
+    # -- entry points -------------------------------------------------------------------------
+    async def on_narratives(
+        self, views: Sequence[NarrativeView], alerts: Sequence[AlertEvent] = ()
+    ) -> DispatchReport:
+        """After a tick (views already persisted): record and deliver every alert now due."""
+        latest: dict[str, NarrativeView] = {v.key: v for v in views}
+        for event in alerts:
+            latest[event.narrative.key] = event.narrative
+        candidates = [v for v in latest.values() if str(v.state) in ALERTING_STATES]
+        report = DispatchReport()
+        if not candidates or not self.senders:
+            return report
+        rows = {r.key: r for r in await Narrative.filter(key__in=[v.key[:200] for v in candidates])}
+        if len(rows) < len(candidates):
+            missing = [v.key for v in candidates if v.key[:200] not in rows]
+            log.warning("alerts skipped for %d narrative(s) not persisted yet", len(missing))
+        targets = await self._plan([r for r in rows.values() if r.state in ALERTING_STATES])
+        for key, score in targets:
+            if await alert_store.record(key, score) is not None:
+                report.recorded += 1
+                report.keys.append(key)
+        await self._deliver_pending(report)
+        return report
+
+    async def resume(self) -> DispatchReport:
+        """At start: deliver alerts recorded but not sent before a restart."""
+        report = DispatchReport()
+        await self._deliver_pending(report)
+        return report
+
+    # -- who gets what ------------------------------------------------------------------------
+    async def _plan(self, rows: list[Narrative]) -> list[tuple[AlertKey, float]]:
+        if not rows:
+            return []
+        subs = await sub_store.enabled(self.senders)
+        token_rows = await nq.tokens([r.id for r in rows])
+        planned: list[tuple[AlertKey, float]] = []
+        for row in rows:
+            episode = alert_episode(row.state, row.episode)
+            score = float(row.score)
+            for sub in subs:
+                if score >= sub.threshold and not _muted(sub, row):
+                    key = AlertKey(row.id, episode, sub.platform, sub.chat_id, False)
+                    planned.append((key, score))
+            if score >= self.dm_threshold:
+                symbols = {launch.symbol.upper() for _, launch in token_rows[row.id]}
+                for item in await self._watchers(row, symbols):
+                    key = AlertKey(row.id, episode, item.platform, item.user_id, True)
+                    planned.append((key, score))
+        done = await alert_store.existing([r.id for r in rows], {k.episode for k, _ in planned})
+        unique: dict[AlertKey, float] = {}
+        for key, score in planned:
+            if key not in done:
+                unique.setdefault(key, score)
+        return list(unique.items())
+
+    async def _watchers(self, row: Narrative, symbols: set[str]) -> list[WatchItem]:
+        """Users whose watch items match the narrative, one item per user and platform."""
+        items = await watch_store.matching("phrase", narrative_grams(row))
+        if row.seed_leader:
+            items += await watch_store.matching("leader", [normalize_handle(row.seed_leader)])
+        items += await watch_store.matching("token", symbols | cashtags(row))
+        chosen: dict[tuple[str, str], WatchItem] = {}
+        for item in items:
+            if item.platform in self.senders:
+                chosen.setdefault((item.platform, item.user_id), item)
+        result = []
+        for platform in {p for p, _ in chosen}:
+            users = [u for p, u in chosen if p == platform]
+            gone = await sub_store.gone_targets(platform, users)
+            result += [chosen[(platform, u)] for u in users if u not in gone]
+        return result
+
+    # -- delivery -----------------------------------------------------------------------------
+    async def _deliver_pending(self, report: DispatchReport) -> None:
+        rows = [
+            a for a in await alert_store.pending(list(self.senders)) if a.id not in self._in_flight
+        ]
+        self._in_flight.update(a.id for a in rows)
+        groups: dict[tuple[str, str], list[Alert]] = {}
+        for alert in rows:
+            groups.setdefault((alert.platform, alert.target), []).append(alert)
+        try:
+            await asyncio.gather(*(self._deliver_group(g, report) for g in groups.values()))
+        finally:
+            self._in_flight.difference_update(a.id for a in rows)
+
+    async def _deliver_group(self, alerts: list[Alert], report: DispatchReport) -> None:
+        """One chat's alerts, in order and paced (chats deliver in parallel)."""
+        async with self._limit:
+            for alert in alerts:
+                outcome = await self._deliver(alert)
+                setattr(report, outcome, getattr(report, outcome) + 1)
+                if outcome == "failed" and alert.error and alert.error.startswith("gone:"):
+                    for rest in alerts[alerts.index(alert) + 1 :]:
+                        await alert_store.mark_final(rest, "failed", alert.error)
+                        report.failed += 1
+                    return
+
+    async def _deliver(self, alert: Alert) -> str:
+        sender = self.senders[alert.platform]
+        narrative: Narrative = alert.narrative  # prefetched
+        lang, matched = await self._language_and_match(alert, narrative)
+        if lang is None:
+            await alert_store.mark_final(alert, "skipped", "subscription turned off")
+            return "skipped"
+        hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        recent = await alert_store.sent_since(alert.platform, alert.target, hour_ago)
+        if recent >= self.max_per_hour:
+            await alert_store.mark_final(alert, "skipped", "chat rate limit")
+            ALERTS_FAILED.labels(alert.platform, "rate_limited").inc()
+            return "skipped"
+        card = await self.service.alert_card(narrative, matched)
+        while True:
+            await self._pace(alert.platform, alert.target)
+            await alert_store.attempt(alert)
+            try:
+                if alert.direct:
+                    message_id = await sender.send_direct(alert.target, card, lang)
+                else:
+                    message_id = await sender.send_alert(alert.target, card, lang)
+            except RetryLater as exc:
+                RATE_LIMIT_WAITS.labels(alert.platform).inc()
+                if alert.attempts >= self.max_attempts:
+                    return await self._fail(alert, "rate_limited", "flood control")
+                wait = min(max(exc.retry_after, 0.0), self.max_retry_wait)
+                log.info("%s flood control: waiting %.1fs", alert.platform, wait)
+                await self.sleep(wait)
+                continue
+            except TargetGone as exc:
+                await sub_store.disable(alert.platform, alert.target, exc.reason)
+                return await self._fail(alert, "gone", f"gone: {exc.reason}")
+            except Exception as exc:  # network trouble, platform 5xx: the next tick retries
+                detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                log.warning("alert %d to %s failed: %s", alert.id, alert.platform, detail)
+                if alert.attempts >= self.max_attempts:
+                    return await self._fail(alert, "error", detail)
+                await alert_store.note_error(alert, detail)
+                return "deferred"
+            await alert_store.mark_sent(alert, message_id)
+            ALERTS_SENT.labels(alert.platform, "direct" if alert.direct else "chat").inc()
+            return "sent"
+
+    async def _fail(self, alert: Alert, reason: str, error: str) -> str:
+        await alert_store.mark_final(alert, "failed", error)
+        ALERTS_FAILED.labels(alert.platform, reason).inc()
+        return "failed"
+
+    async def _language_and_match(
+        self, alert: Alert, narrative: Narrative
+    ) -> tuple[str | None, WatchEntry | None]:
+        """The language to send in, and for DMs the watch item that matched (None: don't send)."""
+        if not alert.direct:
+            sub = await sub_store.get(alert.platform, alert.target)
+            if sub is None or not sub.enabled:
+                return None, None
+            return sub.language, None
+        items = await watch_store.items(alert.platform, alert.target)
+        grams = narrative_grams(narrative)
+        leader = normalize_handle(narrative.seed_leader or "")
+        tags = cashtags(narrative) | {
+            launch.symbol.upper() for _, launch in (await nq.tokens([narrative.id]))[narrative.id]
+        }
+        for item in items:
+            if (
+                (item.kind == "phrase" and item.value in grams)
+                or (item.kind == "leader" and item.value == leader)
+                or (item.kind == "token" and item.value in tags)
+            ):
+                return item.language, WatchEntry(item.kind, item.value, item.display)  # type: ignore[arg-type]
+        # The user removed the item since the alert was recorded: still theirs to get? No.
+        return None, None
+
+    async def _pace(self, platform: str, target: str) -> None:
+        """Space messages to one chat `chat_interval` apart."""
+        slot = (platform, target)
+        now = time.monotonic()
+        at = self._next_slot.get(slot, 0.0)
+        self._next_slot[slot] = max(now, at) + self.chat_interval
+        if at > now:
+            RATE_LIMIT_WAITS.labels(platform).inc()
+            await self.sleep(at - now)
+
+
+def _muted(sub: Subscription, row: Narrative) -> bool:
+    leaders = set(sub.quiet_leaders or ())
+    if row.seed_leader and normalize_handle(row.seed_leader) in leaders:
+        return True
+    quiet = set(sub.quiet_phrases or ())
+    return bool(quiet & narrative_grams(row))
+
+
+def narrative_grams(row: Narrative) -> set[str]:
+    """Every word run of the narrative's phrases: a watched/muted phrase matches any of them."""
+    grams: set[str] = set()
+    for phrase in {row.key, row.phrase, *(row.phrases or ())}:
+        grams |= word_grams(phrase)
+    return grams
+
+
+def cashtags(row: Narrative) -> set[str]:
+    """Symbols the narrative itself is about ("$ghost" phrases)."""
+    return {
+        word[1:].upper()
+        for phrase in {row.key, row.phrase, *(row.phrases or ())}
+        for word in phrase.split()
+        if word.startswith("$") and len(word) > 1
+    }

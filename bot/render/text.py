@@ -1,0 +1,128 @@
+"""Platform-neutral text pieces: sanitizing scraped text, durations, reasons, alert lines.
+
+Everything returned here is plain, unescaped text; platform renderers escape it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import urlsplit
+
+from bot.i18n import t
+from bot.service.errors import BadArgument, ServiceError
+from bot.service.inputs import BIDI_CONTROLS
+from bot.service.types import AlertCard, Reason, TokenSummary
+
+WORD_JOINER = "\u2060"
+ELLIPSIS = "…"
+LABEL_CHARS = 80
+POST_CHARS = 280
+
+
+def clean(text: str | None, limit: int = LABEL_CHARS, *, defuse: bool = True) -> str:
+    """Scraped text made safe to show: one line, no control/bidi characters, no live mentions.
+
+    A word joiner after "@" keeps platforms from turning "@name"/"@everyone" into a mention.
+    """
+    if not text:
+        return ""
+    chars = []
+    for ch in text:
+        if ch in BIDI_CONTROLS:
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cc" or (category == "Cf" and ch != "\u200d"):
+            chars.append(" ")  # newlines, tabs and other controls become spaces
+            continue
+        chars.append(ch)
+    value = " ".join("".join(chars).split())
+    if len(value) > limit:
+        value = value[: max(1, limit - 1)].rstrip() + ELLIPSIS
+    if defuse:
+        value = value.replace("@", "@" + WORD_JOINER)
+    return value
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is a plain http(s) link, else None (no javascript:, data:, tg: ...)."""
+    if not url or len(url) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def duration(seconds: int | float, lang: str) -> str:
+    secs = max(0, int(seconds))
+    if secs < 60:
+        return t("time.seconds", lang, n=secs)
+    if secs < 3600:
+        return t("time.minutes", lang, n=secs // 60)
+    if secs < 86400 * 2:
+        hours = secs / 3600
+        return t("time.hours", lang, n=f"{hours:.0f}" if hours >= 10 else f"{hours:.1f}")
+    return t("time.days", lang, n=secs // 86400)
+
+
+def reason_text(reason: Reason, lang: str) -> str:
+    """A reason sentence; `*_seconds` parameters become localized durations (`ago_seconds` →
+    `{ago}`), text parameters are cleaned."""
+    params: dict[str, object] = {}
+    for name, value in reason.params.items():
+        if name.endswith("_seconds") and isinstance(value, int | float):
+            params[name.removesuffix("_seconds")] = duration(value, lang)
+        elif isinstance(value, str):
+            params[name] = clean(value, LABEL_CHARS, defuse=False)
+        else:
+            params[name] = value
+    return t(reason.key, lang, **params)
+
+
+def handle(name: str | None) -> str:
+    """A leader handle for display, without "@" (templates add it)."""
+    return clean(name, 60, defuse=False).lstrip("@")
+
+
+def tokens_text(tokens: TokenSummary, lang: str) -> str:
+    if tokens.count == 0:
+        return t("label.no_tokens", lang)
+    parts = [t("label.tokens", lang, count=tokens.count)]
+    if tokens.first_delay_seconds is not None:
+        delay = duration(tokens.first_delay_seconds, lang)
+        parts.append(t("label.tokens_delay", lang, delay=delay))
+    best = tokens.best
+    if best is not None and best.liquidity_usd is not None:
+        symbol = clean(best.symbol, 20)
+        parts.append(t("label.best_token", lang, symbol=symbol, liquidity=best.liquidity_usd))
+    return ", ".join(parts)
+
+
+def error_text(error: ServiceError, lang: str) -> str:
+    """What to tell the user about a ServiceError (bad arguments get the usage line)."""
+    if isinstance(error, BadArgument):
+        usage = t("error.bad_argument", lang, usage=t(f"usage.{error.usage}", lang))
+        if error.detail_key:
+            return f"{t(error.detail_key, lang)}\n{usage}"
+        return usage
+    params = {k: clean(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    return t(error.key, lang, **params)
+
+
+def alert_text(card: AlertCard, lang: str) -> str:
+    """The alert as plain text (console, logs, fallbacks)."""
+    title = "alert.title" if card.episode <= 1 else "alert.title_again"
+    lines = [t(title, lang, label=clean(card.label)), t("alert.score", lang, score=card.score)]
+    lines += [f"• {reason_text(r, lang)}" for r in card.reasons]
+    if card.leader:
+        lines.append(t("label.leader", lang, leader=handle(card.leader)))
+    url = safe_url(card.seed_post_url)
+    if url:
+        lines.append(f"{t('alert.seed', lang)}: {url}")
+    lines.append(tokens_text(card.tokens, lang))
+    lines.append(t("alert.details", lang, command=clean(card.details_command, 120)))
+    if card.matched_watch is not None:
+        kind = t(f"watch.kind.{card.matched_watch.kind}", lang)
+        display = clean(card.matched_watch.display)
+        lines.append(t("alert.dm_reason", lang, kind=kind, display=display))
+    return "\n".join(lines)

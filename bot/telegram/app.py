@@ -1,0 +1,79 @@
+"""The Telegram front end: a python-telegram-bot Application run inside ghostwatch's loop."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.config import Settings
+from bot.i18n import SUPPORTED, t
+from bot.render.telegram import COMMANDS
+from bot.service.narratives import NarrativeService
+from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.sender import TelegramAlertSender
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+@dataclass
+class TelegramFrontend:
+    application: Application
+    sender: TelegramAlertSender
+
+    async def stop(self) -> None:
+        """Stop polling, then the application; safe to call twice."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
+def build_application(settings: Settings, service: NarrativeService) -> Application:
+    if settings.telegram_token is None:
+        raise ValueError("GHOSTWATCH_TELEGRAM_TOKEN is not set")
+    api = settings.telegram_api_url
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .job_queue(None)  # ghostwatch has its own scheduler
+        .concurrent_updates(8)  # a chart being drawn must not hold up other chats
+        .build()
+    )
+    TelegramHandlers(service).install(app)
+    return app
+
+
+async def register_commands(app: Application) -> None:
+    """setMyCommands for the default (English) and each other supported language."""
+    for lang in SUPPORTED:
+        commands = [BotCommand(name, t(f"cmd.{name}", lang)) for name in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+
+
+async def start_telegram(
+    settings: Settings, service: NarrativeService, *, poll_timeout: int = 30
+) -> TelegramFrontend:
+    """Initialize, register commands and start long polling; returns the running front end."""
+    app = build_application(settings, service)
+    await app.initialize()  # getMe: fails fast on a wrong token
+    try:
+        await register_commands(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+        )
+    except BaseException:
+        await TelegramFrontend(app, TelegramAlertSender(app.bot)).stop()
+        raise
+    log.info("telegram bot @%s polling", app.bot.username)
+    return TelegramFrontend(app, TelegramAlertSender(app.bot))

@@ -1,0 +1,58 @@
+"""TelegramAlertSender: alerts as HTML messages with Details/Watch buttons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.ext import ExtBot
+
+from bot.alerts.sender import RetryLater, TargetGone
+from bot.render import telegram as render
+from bot.service.types import AlertCard
+
+PLATFORM = "telegram"
+GONE_BAD_REQUESTS = ("chat not found", "user not found", "have no rights", "not enough rights")
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramAlertSender:
+    platform = PLATFORM
+
+    def __init__(self, bot: ExtBot[None]) -> None:
+        self.bot = bot
+
+    async def send_alert(self, chat_id: str, card: AlertCard, language: str) -> str | None:
+        return await self._send(chat_id, card, language)
+
+    async def send_direct(self, user_id: str, card: AlertCard, language: str) -> str | None:
+        # A user's private chat with the bot has the user's id; it exists once they /start-ed.
+        return await self._send(user_id, card, language)
+
+    async def _send(self, chat_id: str, card: AlertCard, language: str) -> str | None:
+        text, markup = render.alert(card, language)
+        try:
+            message = await self.bot.send_message(
+                chat_id=int(chat_id),
+                text=text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=markup,
+            )
+        except RetryAfter as exc:
+            raise RetryLater(retry_seconds(exc)) from None
+        except Forbidden as exc:
+            raise TargetGone(f"telegram: {exc.message}"[:300]) from None
+        except ChatMigrated as exc:
+            raise TargetGone(f"telegram: group moved to {exc.new_chat_id}") from None
+        except BadRequest as exc:
+            if any(part in exc.message.lower() for part in GONE_BAD_REQUESTS):
+                raise TargetGone(f"telegram: {exc.message}"[:300]) from None
+            raise
+        return str(message.message_id)
