@@ -285,7 +285,6 @@ class HttpClient:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         data: Any = None,
-        auth: aiohttp.BasicAuth | None = None,
         rate_key: str | None = None,
         ok_statuses: tuple[int, ...] = (),
     ) -> Response:
@@ -301,7 +300,7 @@ class HttpClient:
             if limiter is not None:
                 await limiter.acquire(key, self.sleep)
             try:
-                response = await self._send(method, url, params, headers, data, auth)
+                response = await self._send(method, url, params, headers, data)
             except PayloadError as exc:
                 self.health.skipped(source, exc.reason)
                 breaker.success()  # the upstream answered; the payload was the problem
@@ -318,9 +317,10 @@ class HttpClient:
                         if wait:
                             limiter.pause(min(wait, MAX_RETRY_AFTER))
                     return response
+                where = f"{urlsplit(url).netloc}{urlsplit(url).path}"
                 if status == 429:
-                    wait = retry_after_seconds(response.headers)
-                    wait = self.backoff(limited) if wait is None else wait
+                    asked = retry_after_seconds(response.headers)
+                    wait = self.backoff(limited) if asked is None else asked
                     if wait <= MAX_RETRY_AFTER and limited < self.retries:
                         limited += 1
                         RATE_LIMIT_WAITS.labels(key).inc()
@@ -333,14 +333,14 @@ class HttpClient:
                         else:
                             await self.sleep(wait)
                         continue
-                error = f"HTTP 429 from {urlsplit(url).netloc} (retry after {wait:.0f}s)"
-                if status != 429 and status < 500:
+                    error = f"HTTP 429 from {where} (retry after {wait:.0f}s)"
+                elif status < 500:
                     # Client errors are not transient: no retry.
-                    message = f"HTTP {status} from {urlsplit(url).netloc}{urlsplit(url).path}"
+                    message = f"HTTP {status} from {where}"
                     self.failed(source, message)
                     raise UpstreamError(message, status)
-                if status >= 500:
-                    error = f"HTTP {status} from {urlsplit(url).netloc}{urlsplit(url).path}"
+                else:
+                    error = f"HTTP {status} from {where}"
             if status != 429 and attempt < self.retries:
                 wait = self.backoff(attempt)
                 attempt += 1
@@ -360,10 +360,9 @@ class HttpClient:
         params: Mapping[str, str | int] | None,
         headers: Mapping[str, str] | None,
         data: Any,
-        auth: aiohttp.BasicAuth | None,
     ) -> Response:
         async with self.session.request(
-            method, url, params=params, headers=headers, data=data, auth=auth
+            method, url, params=params, headers=headers, data=data
         ) as resp:
             length = resp.content_length
             if length is not None and length > self.max_body:

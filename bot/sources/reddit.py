@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
+import base64
 
 from bot.posts import Post, PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet
@@ -43,6 +43,10 @@ def parse_child(child: Any) -> Post:
         replies=comments if isinstance(comments, int) and comments > 0 else 0,
         url=f"https://www.reddit.com{permalink}" if isinstance(permalink, str) else None,
     )
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 def oauth_base(api_url: str) -> str:
@@ -89,8 +93,10 @@ class RedditSource(PollingSource[Post]):
                 "POST",
                 f"{self.base_url}/api/v1/access_token",
                 data={"grant_type": "client_credentials"},
-                auth=aiohttp.BasicAuth(self.client_id, self.client_secret),
-                headers={"User-Agent": self.user_agent},
+                headers={
+                    "User-Agent": self.user_agent,
+                    "Authorization": _basic(self.client_id, self.client_secret),
+                },
                 rate_key="reddit",
             )
             data = response.json()
