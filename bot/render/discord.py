@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
 
 import discord
 
 from bot.discord.translator import text
 from bot.i18n import t
+from bot.render import text as plain_text
+from bot.render.text import clean, duration, handle
 from bot.service.types import (
     AlertCard,
     GhostsResult,
+    LeaderEntry,
     LeaderList,
     NarrativeDetail,
     NarrativeSummary,
@@ -40,6 +42,7 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 CONTENT_MAX = 2000
 SELECT_LABEL_MAX = 100
+LABEL_MAX = 200  # a narrative label inside a title or field name
 
 CHART_FILENAME = "chart.png"
 
@@ -54,7 +57,10 @@ HEALTH_ICONS = {"ok": "🟢", "degraded": "🟡", "down": "🔴", "disabled": "�
 
 
 def esc(value: object) -> str:
-    """Untrusted text made inert: no markdown, no @everyone/@here/user/role mentions."""
+    """Text made inert for Discord: no markdown, no @everyone/@here/user/role mentions.
+
+    Scraped strings should first pass `bot.render.text.clean` (bidi/control characters, length).
+    """
     return discord.utils.escape_mentions(discord.utils.escape_markdown(str(value)))
 
 
@@ -69,17 +75,15 @@ def clip(value: str, limit: int) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL safe inside a markdown link, or None."""
-    if not url:
+    """An http(s) URL that cannot end a markdown link early, or None."""
+    checked = plain_text.safe_url(url)
+    if checked is None:
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~-._")
+    return checked.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
 
 
 def link(label: str, url: str | None) -> str:
-    """A masked link with an escaped label, or just the label when the URL is unusable."""
+    """A masked link with an escaped label (plain text in), or the escaped label alone."""
     target = safe_url(url)
     shown = esc(label).replace("]", "\\]")
     return f"[{shown}]({target})" if target else shown
@@ -91,39 +95,21 @@ def code(value: str) -> str:
     return f"`{cleaned}`" if cleaned else ""
 
 
-def duration(seconds: float, lang: str) -> str:
-    seconds = abs(int(seconds))
-    if seconds < 60:
-        return t("time.seconds", lang, n=seconds)
-    if seconds < 3600:
-        return t("time.minutes", lang, n=seconds // 60)
-    if seconds < 86400:
-        return t("time.hours", lang, n=seconds // 3600)
-    return t("time.days", lang, n=seconds // 86400)
-
-
 def ago(when: datetime, lang: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     return duration((now - when).total_seconds(), lang)
 
 
 def reason_text(reason: Reason, lang: str) -> str:
-    return esc(t(reason.key, lang, **reason.params))
+    return esc(plain_text.reason_text(reason, lang))
 
 
 def tokens_text(tokens: TokenSummary, lang: str) -> str:
-    if tokens.count == 0:
-        return t("label.no_tokens", lang)
-    parts = [t("label.tokens", lang, count=tokens.count)]
-    if tokens.first_delay_seconds is not None:
-        parts.append(
-            t("label.tokens_delay", lang, delay=duration(tokens.first_delay_seconds, lang))
-        )
-    if tokens.best is not None:
-        best = tokens.best
-        shown = t("label.best_token", lang, symbol=best.symbol, liquidity=best.liquidity_usd or 0)
-        parts.append(link(shown, best.url) if best.url else esc(shown))
-    return " · ".join(parts)
+    line = esc(plain_text.tokens_text(tokens, lang))
+    best = tokens.best
+    if best is not None and safe_url(best.url):
+        line += " · " + link(f"${clean(best.symbol, 20)}", best.url)
+    return line
 
 
 class EmbedBuilder:
@@ -169,28 +155,28 @@ class EmbedBuilder:
 
 def alert_embed(card: AlertCard, lang: str) -> discord.Embed:
     title_key = "alert.title_again" if card.episode > 1 else "alert.title"
-    # The title is not markdown-rendered, so only mentions need defusing there.
-    title = t(title_key, lang, label=discord.utils.escape_mentions(card.label))
+    title = esc(t(title_key, lang, label=clean(card.label, LABEL_MAX, defuse=False)))
     builder = EmbedBuilder(title, colour=STATE_COLOURS.get(card.state), url=card.details_url)
     lines = [f"**{t('alert.score', lang, score=card.score)}**"]
     if card.matched_watch is not None:
         watch = card.matched_watch
         kind = t(f"watch.kind.{watch.kind}", lang)
-        lines.append(esc(t("alert.dm_reason", lang, kind=kind, display=watch.display)))
+        display = clean(watch.display, defuse=False)
+        lines.append(esc(t("alert.dm_reason", lang, kind=kind, display=display)))
     builder.describe(lines)
     if card.reasons:
         builder.field(
             t("alert.why", lang), "\n".join(f"• {reason_text(r, lang)}" for r in card.reasons)
         )
     if card.leader:
-        leader_line = esc(t("label.leader", lang, leader=card.leader))
+        leader_line = esc(t("label.leader", lang, leader=handle(card.leader)))
         if card.seed_post_url:
             leader_line += " · " + link(t("label.seed_post", lang), card.seed_post_url)
         builder.field(t("alert.seed", lang), leader_line, inline=True)
     elif card.seed_post_url:
         builder.field(t("alert.seed", lang), link(t("label.seed_post", lang), card.seed_post_url))
     builder.field(t("narrative.tokens", lang), tokens_text(card.tokens, lang), inline=True)
-    return builder.footer(t("alert.details", lang, command=card.details_command))
+    return builder.footer(t("alert.details", lang, command=clean(card.details_command, 120)))
 
 
 # ---- /ghosts --------------------------------------------------------------------------------
@@ -207,12 +193,13 @@ def summary_line(item: NarrativeSummary, lang: str) -> str:
         line = f"{code(item.sparkline)} {line}"
     extra = []
     if item.leader:
-        leader = esc(t("label.leader", lang, leader=item.leader))
+        leader = esc(t("label.leader", lang, leader=handle(item.leader)))
         extra.append(link(leader, item.seed_post_url) if item.seed_post_url else leader)
     if item.tokens.count:
         extra.append(tokens_text(item.tokens, lang))
     if item.sources:
-        extra.append(esc(t("label.sources", lang, sources=", ".join(item.sources))))
+        sources = clean(", ".join(item.sources), 200)
+        extra.append(esc(t("label.sources", lang, sources=sources)))
     return "\n".join([line, *extra])
 
 
@@ -224,29 +211,31 @@ def ghosts_embed(result: GhostsResult, lang: str) -> discord.Embed:
         return builder.done()
     for rank, item in enumerate(result.narratives, start=1):
         state = t(f"state.{item.state}", lang)
-        builder.field(f"{rank}. {clip(item.label, 200)} ({state})", summary_line(item, lang))
+        label = esc(clean(item.label, LABEL_MAX, defuse=False))
+        builder.field(f"{rank}. {label} ({state})", summary_line(item, lang))
     builder.embed.timestamp = result.generated_at
     return builder.done()
 
 
 def select_label(item: NarrativeSummary) -> str:
     """Select-menu labels are plain text (not markdown); only their length matters."""
-    return clip(item.label, SELECT_LABEL_MAX) or item.key[:SELECT_LABEL_MAX]
+    return clean(item.label, SELECT_LABEL_MAX) or item.key[:SELECT_LABEL_MAX]
 
 
 # ---- /narrative -----------------------------------------------------------------------------
 
 
 def post_text(post: PostRef, lang: str, limit: int = 300) -> str:
-    who = esc(t("narrative.post_line", lang, author=post.author, source=post.source))
-    head = link(who, post.url) if post.url else who
-    body = esc(clip(" ".join(post.text.split()), limit))
+    author, source = clean(post.author, 60, defuse=False), clean(post.source, 30)
+    who = t("narrative.post_line", lang, author=author, source=source)
+    head = link(who, post.url) if safe_url(post.url) else esc(who)
+    body = esc(clean(post.text, limit, defuse=False))
     return f"{head}\n> {body}" if body else head
 
 
 def token_line(token: TokenInfo, lang: str) -> str:
-    name = f"${token.symbol} {token.name}".strip()
-    parts = [link(name, token.url) if token.url else esc(name), esc(token.chain)]
+    name = f"${clean(token.symbol, 20)} {clean(token.name, 60)}".strip()
+    parts = [link(name, token.url), esc(clean(token.chain, 30))]
     if token.after_seed is True:
         parts.append(t("token.after_seed", lang))
         if token.delay_seconds is not None:
@@ -262,7 +251,7 @@ def token_line(token: TokenInfo, lang: str) -> str:
 
 def narrative_embed(detail: NarrativeDetail, lang: str) -> discord.Embed:
     item = detail.summary
-    title = t("narrative.title", lang, label=discord.utils.escape_mentions(item.label))
+    title = esc(t("narrative.title", lang, label=clean(item.label, LABEL_MAX, defuse=False)))
     builder = EmbedBuilder(title, colour=STATE_COLOURS.get(item.state))
     builder.describe([summary_line(item, lang)])
     if detail.reasons:
@@ -270,7 +259,8 @@ def narrative_embed(detail: NarrativeDetail, lang: str) -> discord.Embed:
             t("narrative.why", lang), "\n".join(f"• {reason_text(r, lang)}" for r in detail.reasons)
         )
     if detail.phrases:
-        builder.field(t("narrative.phrases", lang), esc(", ".join(detail.phrases)))
+        phrases = ", ".join(clean(p, 100, defuse=False) for p in detail.phrases[:30])
+        builder.field(t("narrative.phrases", lang), esc(phrases))
     if detail.first_post is not None:
         builder.field(t("narrative.first_post", lang), post_text(detail.first_post, lang))
     if detail.top_posts:
@@ -296,7 +286,10 @@ def watch_list_embed(watch: WatchList, lang: str) -> discord.Embed:
     builder = EmbedBuilder(t("watch.title", lang, count=len(watch.items), limit=watch.limit))
     if not watch.items:
         return builder.describe([t("watch.empty", lang)]).done()
-    lines = [f"• {t(f'watch.kind.{w.kind}', lang)}: {esc(w.display)}" for w in watch.items]
+    lines = [
+        f"• {t(f'watch.kind.{w.kind}', lang)}: {esc(clean(w.display, 100, defuse=False))}"
+        for w in watch.items
+    ]
     return builder.describe(lines).done()
 
 
@@ -313,7 +306,8 @@ def subscription_embed(
         t("alerts.status_language", lang, language=t(f"language.{sub.language}", lang)),
     ]
     if sub.quiet_leaders or sub.quiet_phrases:
-        values = ", ".join([*(f"@{h}" for h in sub.quiet_leaders), *sub.quiet_phrases])
+        quiet = [*(f"@{h}" for h in sub.quiet_leaders), *sub.quiet_phrases]
+        values = clean(", ".join(quiet), 500, defuse=False)
         lines.append(esc(t("alerts.status_quiet", lang, values=values)))
     if sub.disabled_reason:
         lines.append(
@@ -326,16 +320,16 @@ def disabled_reason(reason: str, lang: str) -> str:
     """Known delivery failures in the user's language; others as recorded."""
     if "50013" in reason or "50001" in reason or reason.startswith("forbidden"):
         return text("reason.missing_access", lang)
-    return reason
+    return clean(reason, 200, defuse=False)
 
 
 def leaders_embed(leaders: LeaderList, lang: str) -> discord.Embed:
     builder = EmbedBuilder(t("leaders.global", lang))
 
-    def line(entry: object) -> str:
-        handle = getattr(entry, "handle", "")
-        name = getattr(entry, "name", "")
-        return f"• @{esc(handle)}" + (f" — {esc(name)}" if name and name != handle else "")
+    def line(entry: LeaderEntry) -> str:
+        shown = esc(handle(entry.handle))
+        name = clean(entry.name, 80, defuse=False)
+        return f"• @{shown}" + (f" — {esc(name)}" if name and name != entry.handle else "")
 
     builder.describe([line(e) for e in leaders.global_leaders])
     chat = "\n".join(line(e) for e in leaders.chat_leaders) or t("leaders.none_chat", lang)
@@ -364,7 +358,8 @@ def status_embed(report: StatusReport, lang: str) -> discord.Embed:
         if source.last_success is not None:
             parts.append(t("status.source_last", lang, ago=ago(source.last_success, lang)))
         if source.last_error:
-            parts.append(esc(t("status.source_error", lang, error=source.last_error)))
+            error = clean(source.last_error, 200, defuse=False)
+            parts.append(esc(t("status.source_error", lang, error=error)))
         name = f"{HEALTH_ICONS.get(source.state, '')} " + t(
             "status.source", lang, name=source.name, state=t(f"health.{source.state}", lang)
         )
