@@ -274,7 +274,9 @@ class HttpClient:
             self._opened(source, breaker)
 
     def succeeded(self, source: str) -> None:
+        """The upstream answered: close the breaker and clear backoff state."""
         self.breaker(source).success()
+        self.health.success(source)
 
     async def request(
         self,
@@ -303,7 +305,7 @@ class HttpClient:
                 response = await self._send(method, url, params, headers, data)
             except PayloadError as exc:
                 self.health.skipped(source, exc.reason)
-                breaker.success()  # the upstream answered; the payload was the problem
+                self.succeeded(source)  # the upstream answered; the payload was the problem
                 raise
             except (aiohttp.ClientError, TimeoutError) as exc:
                 error: BaseException | str = exc
@@ -311,7 +313,7 @@ class HttpClient:
             else:
                 status = response.status
                 if status < 400 or status in ok_statuses:
-                    breaker.success()
+                    self.succeeded(source)
                     if limiter is not None and quota_exhausted(response.headers):
                         wait = retry_after_seconds(response.headers)
                         if wait:
