@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +19,18 @@ from bot.tokens.types import TokenLaunch
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 256 * 1024
-# PumpPortal blocks clients that open more than one connection: a process-wide lock.
-_ONE_CONNECTION = asyncio.Lock()
+# PumpPortal blocks clients that open more than one connection: one lock per event loop.
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _one_connection() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _LOCKS.get(loop)
+    if lock is None:
+        lock = _LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 def parse_create(event: Any, now: datetime) -> TokenLaunch | None:
@@ -57,7 +68,7 @@ class PumpPortalSource(StreamSource[TokenLaunch]):
 
     async def run(self, emit: Sink[TokenLaunch]) -> None:
         async with (
-            _ONE_CONNECTION,
+            _one_connection(),
             self.http.session.ws_connect(self.url, heartbeat=30.0) as ws,
         ):
             await ws.send_json({"method": "subscribeNewToken"})
