@@ -76,7 +76,19 @@ class DiscordAlertSender:
             )
         except discord.RateLimited as exc:  # only when a max ratelimit timeout is configured
             raise RetryLater(exc.retry_after) from None
+        except discord.HTTPException as exc:
+            if exc.status != 429:
+                raise
+            # A 429 discord.py would not wait out (e.g. from Cloudflare, without Via/JSON).
+            raise RetryLater(_retry_after(exc.response.headers.get("Retry-After"))) from None
         finally:
             # Clicks are handled by the dynamic items registered at start-up, for every alert
             # ever sent; the per-message view object is not needed after sending.
             view.stop()
+
+
+def _retry_after(header: str | None, default: float = 5.0) -> float:
+    try:
+        return max(0.0, float(header)) if header else default
+    except ValueError:
+        return default

@@ -161,7 +161,7 @@ async def replay_with_alerts(ticks: list[Tick], dispatcher: AlertDispatcher) -> 
     sent = 0
     for tick in ticks:
         await save_views(tick.views, tick.at)
-        report = await dispatcher.on_narratives(tick.views, tick.alerts)
+        report = await dispatcher.dispatch(tick.views, tick.alerts)
         sent += report.sent
     return sent
 

@@ -381,6 +381,9 @@ class FakeDiscord:
                 "X-RateLimit-Reset-After": f"{retry_after:.3f}",
                 "X-RateLimit-Bucket": bucket,
                 "X-RateLimit-Scope": "user",
+                # Discord's answers pass Cloudflare; discord.py treats a 429 without `Via` as
+                # a Cloudflare ban and raises instead of waiting.
+                "Via": "1.1 google",
             },
             times=times,
         )
