@@ -14,6 +14,7 @@ re-reads exactly the rows its restored engine has not seen.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import zlib
@@ -21,8 +22,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.engine import NarrativeEngine
+from bot.engine import AlertEvent, NarrativeEngine, NarrativeView
 from bot.metrics import PAYLOADS_SKIPPED
+from bot.ops.cursors import CheckpointedCursors
+from bot.pipeline import NarrativeHook, ScoringPipeline, TickResult
 from bot.posts import Post, PostFormatError
 from storage import aggregates
 
@@ -99,8 +102,8 @@ class AggregateReader:
         self._ingested: set[int] = set()  # rows in the engine but not yet checkpointed
         self.posts_read = 0
 
-    async def poll(self, engine: NarrativeEngine) -> int:
-        """Ingest every waiting row; returns the number of posts fed to the engine."""
+    async def poll(self, sink: Callable[[Sequence[Post]], None]) -> int:
+        """Feed every waiting row to `sink` (engine.ingest or pipeline.add); returns posts."""
         total = 0
         while True:
             rows = await aggregates.unconsumed(self._ingested, self.batch_rows)
@@ -111,7 +114,7 @@ class AggregateReader:
                 posts.extend(decode_posts(payload))
                 self._ingested.add(row_id)
             posts.sort(key=lambda p: (p.created_at, p.id))
-            engine.ingest(posts)
+            sink(posts)
             total += len(posts)
             self.posts_read += len(posts)
 
@@ -125,3 +128,60 @@ class AggregateReader:
             await aggregates.prune_consumed(datetime.now(UTC) - PRUNE_AFTER)
 
         return mark
+
+
+class AggregateFedPipeline(ScoringPipeline):
+    """The scoring pipeline, also fed from ingest processes' rows before every tick.
+
+    Polling and ticking run under one lock, so a checkpoint taken in the tick's hook covers
+    exactly the rows polled so far (none can be buffered but not yet in the engine).
+    """
+
+    def __init__(
+        self,
+        engine: NarrativeEngine,
+        reader: AggregateReader,
+        *,
+        on_narratives: NarrativeHook | None = None,
+    ) -> None:
+        super().__init__(engine, on_narratives=on_narratives)
+        self.reader = reader
+        self._feed_lock = asyncio.Lock()
+
+    async def tick(self, now: datetime | None = None) -> TickResult:
+        async with self._feed_lock:
+            await self.reader.poll(self.add)
+            return await super().tick(now)
+
+
+class IngestIntake:
+    """What an ingest process's scheduler feeds instead of a scoring pipeline.
+
+    It offers the pipeline surface the scheduler uses (add, tick, phrases, narrative_refs):
+    posts are buffered per minute and written on every tick, then the source cursors that
+    led to them are made durable (never before the posts themselves are stored).
+    """
+
+    def __init__(self, producer: str, cursors: CheckpointedCursors) -> None:
+        self.writer = AggregateWriter(producer)
+        self.cursors = cursors
+        self.views: list[NarrativeView] = []
+        self.posts_seen = 0
+        self._lock = asyncio.Lock()
+
+    def add(self, posts: Sequence[Post]) -> None:
+        self.writer.add(posts)
+        self.posts_seen += len(posts)
+
+    async def tick(self, now: datetime | None = None) -> TickResult:
+        async with self._lock:
+            write_cursors = self.cursors.capture()
+            rows = await self.writer.flush()
+            await write_cursors()
+            return TickResult(rows, [], list[AlertEvent](), rows > 0)
+
+    def phrases(self, limit: int = 10) -> list[str]:
+        return []  # phrase-driven searches (X, DexScreener) run in the scorer's process
+
+    def narrative_refs(self) -> list[object]:
+        return []

@@ -34,18 +34,17 @@ class CheckpointedCursors:
         self._dirty.add(source)
 
     def capture(self) -> Callable[[], Awaitable[None]]:
-        """For CheckpointKeeper.captures: the cursors as they were when the engine was saved."""
+        """For CheckpointKeeper.captures: the cursors as they were when the engine was saved.
+
+        A capture that is never written (the save failed) leaves its cursors pending for the
+        next one.
+        """
         snapshot = {name: self._values[name] for name in self._dirty}
-        self._dirty.clear()
 
         async def write() -> None:
-            try:
-                for name, cursor in snapshot.items():
-                    await self.durable.set(name, cursor)
-            except BaseException:
-                # not written: keep them dirty for the next checkpoint (unless overwritten since)
-                for name in snapshot:
-                    self._dirty.add(name)
-                raise
+            for name, cursor in snapshot.items():
+                await self.durable.set(name, cursor)
+                if self._values.get(name) == cursor:
+                    self._dirty.discard(name)
 
         return write

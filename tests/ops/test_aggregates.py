@@ -59,8 +59,8 @@ async def test_writer_groups_by_minute_and_reader_feeds_engine_like_direct_inges
 
     engine = NarrativeEngine()
     reader = AggregateReader(batch_rows=5)
-    assert await reader.poll(engine) == len(posts)
-    assert await reader.poll(engine) == 0  # nothing read twice
+    assert await reader.poll(engine.ingest) == len(posts)
+    assert await reader.poll(engine.ingest) == 0  # nothing read twice
     direct = NarrativeEngine()
     direct.ingest(posts)
     assert engine.posts_ingested == direct.posts_ingested
@@ -80,18 +80,18 @@ async def test_rows_become_consumed_only_with_a_checkpoint_so_a_crash_rereads_th
     reader = AggregateReader()
     keeper = CheckpointKeeper(interval=0)
     keeper.captures.append(reader.capture)
-    await reader.poll(engine)
+    await reader.poll(engine.ingest)
     await keeper.save(engine)  # covers the first 100 posts
     assert await aggregates.backlog() == 0
 
     writer.add(posts[100:])
     await writer.flush()
-    await reader.poll(engine)  # ingested, but the process "dies" before the next checkpoint
+    await reader.poll(engine.ingest)  # ingested, but the process "dies" before the next checkpoint
     assert await aggregates.backlog() > 0
 
     restored = await CheckpointKeeper(interval=0).restore()
     assert restored is not None and restored.posts_ingested == 100
-    assert await AggregateReader().poll(restored) == len(posts) - 100
+    assert await AggregateReader().poll(restored.ingest) == len(posts) - 100
     assert restored.posts_ingested == len(posts)
 
 
@@ -122,6 +122,6 @@ async def test_engine_fed_through_aggregates_alerts_like_a_direct_replay(storage
     for i in range(0, len(stream), 600):
         writer.add(stream[i : i + 600])
         await writer.flush()
-        await reader.poll(engine)
+        await reader.poll(engine.ingest)
         alerts += engine.tick()
     assert [a.narrative.key for a in alerts] == [a.narrative.key for a in expected]  # type: ignore[attr-defined]
