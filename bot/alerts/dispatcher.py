@@ -84,8 +84,14 @@ class AlertDispatcher:
     # -- entry points -------------------------------------------------------------------------
     async def on_narratives(
         self, views: Sequence[NarrativeView], alerts: Sequence[AlertEvent] = ()
+    ) -> None:
+        """The pipeline's hook, called after each tick once the views are persisted."""
+        await self.dispatch(views, alerts)
+
+    async def dispatch(
+        self, views: Sequence[NarrativeView], alerts: Sequence[AlertEvent] = ()
     ) -> DispatchReport:
-        """After a tick (views already persisted): record and deliver every alert now due."""
+        """Record and deliver every alert now due; returns what happened."""
         latest: dict[str, NarrativeView] = {v.key: v for v in views}
         for event in alerts:
             latest[event.narrative.key] = event.narrative

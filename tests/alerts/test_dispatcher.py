@@ -1,0 +1,286 @@
+"""AlertDispatcher against real storage and narratives produced by the real engine + pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.alerts.dispatcher import AlertDispatcher
+from bot.alerts.sender import RetryLater, TargetGone
+from bot.engine.generator import START
+from bot.metrics import RATE_LIMIT_WAITS
+from bot.pipeline import ScoringPipeline, TickResult
+from bot.service.narratives import NarrativeService
+from bot.service.types import Caller
+from storage.models import Alert, Narrative, Subscription, TokenLaunch, TokenMatch
+from tests.alerts.stream import (
+    MEME_START,
+    SEED_URL,
+    SLOW_EMERGING,
+    replay_minutes,
+    replay_until_alert,
+    warmed_engine,
+)
+from tests.fakes.recording_sender import RecordingSender
+
+WARM = MEME_START + 10
+
+
+@dataclass
+class Sleeps:
+    waits: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def chat(chat_id: str, user: str = "1", admin: bool = True) -> Caller:
+    return Caller("test", chat_id, user, is_admin=admin)
+
+
+def dm(user: str, language: str = "en") -> Caller:
+    return Caller("test", user, user, is_admin=True, language=language, private=True)
+
+
+@dataclass
+class World:
+    service: NarrativeService
+    sender: RecordingSender
+    sleeps: Sleeps
+    dispatcher: AlertDispatcher
+    pipeline: ScoringPipeline
+
+
+def make_dispatcher(
+    service: NarrativeService, sender: RecordingSender, sleeps: Sleeps, **kw
+) -> AlertDispatcher:  # type: ignore[no-untyped-def]
+    return AlertDispatcher({"test": sender}, service, chat_interval=0.0, sleep=sleeps, **kw)
+
+
+@pytest.fixture
+async def world(storage: str) -> World:
+    service = NarrativeService(clock=lambda: START + timedelta(minutes=WARM), render_charts=False)
+    sender = RecordingSender()
+    sleeps = Sleeps()
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    return World(service, sender, sleeps, make_dispatcher(service, sender, sleeps), pipeline)
+
+
+def next_minute(w: World) -> int:
+    """The first stream minute the pipeline has not seen yet."""
+    assert w.pipeline.engine.now is not None
+    return int((w.pipeline.engine.now - START).total_seconds() // 60) + 1
+
+
+async def fire(w: World) -> TickResult:
+    result = await replay_until_alert(w.pipeline, WARM, WARM + 60)
+    assert result.alerts[0].narrative.phrase == "summon ghost"
+    return result
+
+
+async def test_each_subscribed_chat_gets_exactly_one_alert(world: World) -> None:
+    svc = world.service
+    await svc.set_alerts(chat("A"), True)
+    await svc.set_alerts(chat("high"), True)
+    await svc.set_threshold(chat("high"), 99)
+    await svc.set_alerts(chat("off"), True)
+    await svc.set_alerts(chat("off"), False)
+    await svc.set_alerts(chat("quiet-leader"), True)
+    await svc.quiet(chat("quiet-leader"), "@Karpathy")
+    await svc.quiet(chat("quiet-phrase"), "ghosts")
+    result = await fire(world)
+    report = await world.dispatcher.dispatch(result.views, result.alerts)
+    assert report.sent == 1
+    [delivery] = world.sender.delivered
+    assert delivery.target == "A" and not delivery.direct
+    card = delivery.card
+    assert card.phrase == "summon ghost" and card.leader == "karpathy"
+    assert card.seed_post_url == SEED_URL
+    assert card.score >= 60 and card.episode == 1
+    assert {r.key for r in card.reasons} >= {"reason.reach", "reason.leader"}
+    # The narrative stays viral for many ticks: no second alert for the same episode.
+    world.pipeline.on_narratives = world.dispatcher.on_narratives
+    await replay_minutes(world.pipeline, next_minute(world), next_minute(world) + 20)
+    assert len(world.sender.delivered) == 1
+    row = await Alert.get(target="A")
+    assert row.status == "sent" and row.message_id == "1" and row.sent_at is not None
+
+
+async def test_low_threshold_chat_is_alerted_once_across_emerging_and_viral(world: World) -> None:
+    await world.service.set_alerts(chat("low"), True)
+    await world.service.set_threshold(chat("low"), 30)
+    await world.service.set_alerts(chat("A"), True)
+    pipeline = ScoringPipeline(
+        warmed_engine(SLOW_EMERGING - 10, slow=True), on_narratives=world.dispatcher.on_narratives
+    )
+    await replay_minutes(pipeline, SLOW_EMERGING - 10, SLOW_EMERGING + 30, slow=True)
+    low, normal = world.sender.to("low"), world.sender.to("A")
+    assert len(low) == 1 and len(normal) == 1
+    assert low[0].card.key == normal[0].card.key
+    # The low-threshold chat heard about it while it was still emerging, before the others.
+    assert world.sender.delivered.index(low[0]) < world.sender.delivered.index(normal[0])
+    assert low[0].card.state == "emerging"
+
+
+async def test_watchers_get_one_direct_message(world: World) -> None:
+    svc = world.service
+    await svc.watch(dm("phrase-user", "ja"), "Summoning Ghosts")
+    await svc.watch(dm("leader-user"), "@karpathy")
+    await svc.watch(dm("token-user"), "$GHOST")
+    await svc.watch(dm("both"), "ghosts")
+    await svc.watch(dm("both"), "@KARPATHY")
+    await svc.watch(dm("other"), "vibe coding")
+    await svc.watch(dm("other"), "$VIBE")
+    result = await fire(world)
+    narrative = await Narrative.get(key=result.alerts[0].narrative.key)
+    token = await TokenLaunch.create(
+        chain="solana",
+        address="So1",
+        name="Summoning Ghosts",
+        symbol="GHOST",
+        source="test",
+        liquidity_usd=1234.0,
+        seen_at=datetime(2026, 3, 1, 3, tzinfo=UTC),
+    )
+    await TokenMatch.create(
+        token=token,
+        narrative=narrative,
+        similarity=95,
+        after_seed=True,
+        delay_seconds=600,
+        matched_at=datetime(2026, 3, 1, 3, tzinfo=UTC),
+    )
+    await world.dispatcher.dispatch(result.views, result.alerts)
+    direct = {d.target: d for d in world.sender.delivered if d.direct}
+    assert sorted(direct) == ["both", "leader-user", "phrase-user", "token-user"]
+    assert direct["phrase-user"].language == "ja"
+    assert direct["token-user"].card.matched_watch is not None
+    assert direct["token-user"].card.matched_watch.value == "GHOST"
+    assert direct["leader-user"].card.matched_watch.kind == "leader"  # type: ignore[union-attr]
+    assert direct["token-user"].card.tokens.count == 1
+    await world.dispatcher.dispatch(result.views, result.alerts)
+    assert len([d for d in world.sender.delivered if d.direct]) == 4
+
+
+async def test_a_crash_between_record_and_send_neither_loses_nor_repeats(world: World) -> None:
+    await world.service.set_alerts(chat("A"), True)
+    await world.service.watch(dm("fan"), "summoning ghosts")
+    result = await fire(world)
+    world.sender.hang = asyncio.Event()  # the platform never answers ...
+    task = asyncio.create_task(world.dispatcher.dispatch(result.views, result.alerts))
+    for _ in range(200):
+        if world.sender.attempts >= 1:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()  # ... and the process dies mid-send
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert world.sender.delivered == []
+    assert await Alert.filter(status="pending").count() == 2
+
+    fresh = RecordingSender()
+    restarted = make_dispatcher(world.service, fresh, world.sleeps)
+    # The next tick after the restart arrives before resume() has run: still no duplicate.
+    report = await restarted.dispatch(result.views, result.alerts)
+    assert report.recorded == 0 and report.sent == 2
+    assert (await restarted.resume()).sent == 0
+    assert sorted((d.target, d.direct) for d in fresh.delivered) == [("A", False), ("fan", True)]
+    assert await Alert.filter(status="sent").count() == 2
+
+
+async def test_resume_sends_pending_alerts_once(world: World) -> None:
+    await world.service.set_alerts(chat("A"), True)
+    result = await fire(world)
+    world.sender.failures["A"] = [ConnectionResetError("reset")]
+    report = await world.dispatcher.dispatch(result.views, result.alerts)
+    assert report.deferred == 1 and world.sender.delivered == []
+    row = await Alert.get(target="A")
+    assert row.status == "pending" and row.attempts == 1 and "reset" in (row.error or "")
+    fresh = RecordingSender()
+    restarted = make_dispatcher(world.service, fresh, world.sleeps)
+    assert (await restarted.resume()).sent == 1
+    assert (await restarted.resume()).sent == 0
+    assert len(fresh.to("A")) == 1
+
+
+async def test_flood_control_is_waited_out(world: World) -> None:
+    await world.service.set_alerts(chat("A"), True)
+    result = await fire(world)
+    world.sender.failures["A"] = [RetryLater(7.0), RetryLater(3.5)]
+    before = RATE_LIMIT_WAITS.labels("test")._value.get()
+    report = await world.dispatcher.dispatch(result.views, result.alerts)
+    assert report.sent == 1 and len(world.sender.to("A")) == 1
+    assert world.sleeps.waits == [7.0, 3.5]
+    assert RATE_LIMIT_WAITS.labels("test")._value.get() == before + 2
+    assert (await Alert.get(target="A")).attempts == 3
+
+
+async def test_endless_flood_control_gives_up(world: World) -> None:
+    await world.service.set_alerts(chat("A"), True)
+    result = await fire(world)
+    world.sender.failures["A"] = [RetryLater(1.0) for _ in range(10)]
+    report = await world.dispatcher.dispatch(result.views, result.alerts)
+    assert report.failed == 1 and world.sender.delivered == []
+    assert len(world.sleeps.waits) == 4  # max_attempts=5: four waits, then give up
+    assert (await Alert.get(target="A")).status == "failed"
+
+
+async def test_a_chat_that_removed_the_bot_is_disabled_not_retried(world: World) -> None:
+    await world.service.set_alerts(chat("gone"), True)
+    await world.service.set_alerts(chat("A"), True)
+    result = await fire(world)
+    world.sender.failures["gone"] = [TargetGone("telegram: Forbidden: bot was kicked")]
+    report = await world.dispatcher.dispatch(result.views, result.alerts)
+    assert report.sent == 1 and report.failed == 1
+    sub = await Subscription.get(platform="test", chat_id="gone")
+    assert not sub.enabled and "kicked" in (sub.disabled_reason or "")
+    settings = await world.service.subscription(chat("gone"))
+    assert settings.disabled_reason is not None
+    attempts = world.sender.attempts
+    world.pipeline.on_narratives = world.dispatcher.on_narratives
+    await replay_minutes(world.pipeline, next_minute(world), next_minute(world) + 10)
+    await world.dispatcher.resume()
+    assert world.sender.attempts == attempts
+    # An admin turning alerts back on clears the reason.
+    settings = await world.service.set_alerts(chat("gone"), True)
+    assert settings.enabled and settings.disabled_reason is None
+
+
+async def test_a_user_who_blocked_the_bot_gets_no_more_direct_messages(world: World) -> None:
+    await world.service.watch(dm("fan"), "summoning ghosts")
+    result = await fire(world)
+    world.sender.failures["fan"] = [TargetGone("blocked")]
+    await world.dispatcher.dispatch(result.views, result.alerts)
+    assert (await Alert.get(target="fan")).status == "failed"
+    # Their watch list is kept (no data loss); /start again makes them reachable.
+    assert len((await world.service.watchlist(dm("fan"))).items) == 1
+    await Alert.all().delete()
+    await world.dispatcher.dispatch(result.views, result.alerts)
+    assert await Alert.all().count() == 0
+    await world.service.hello(dm("fan"))
+    await world.dispatcher.dispatch(result.views, result.alerts)
+    assert len(world.sender.to("fan")) == 1
+
+
+async def test_per_chat_hourly_cap_skips_excess_alerts(world: World) -> None:
+    capped = make_dispatcher(world.service, world.sender, world.sleeps, max_per_hour=0)
+    await world.service.set_alerts(chat("A"), True)
+    result = await fire(world)
+    report = await capped.dispatch(result.views, result.alerts)
+    assert report.skipped == 1 and world.sender.delivered == []
+    assert (await Alert.get(target="A")).error == "chat rate limit"
+
+
+async def test_paces_messages_to_one_chat(world: World) -> None:
+    paced = AlertDispatcher(
+        {"test": world.sender}, world.service, chat_interval=5.0, sleep=world.sleeps
+    )
+    await world.service.set_alerts(chat("A"), True)
+    await world.service.watch(dm("A"), "ghosts")  # same target id, direct: second message
+    result = await fire(world)
+    await paced.dispatch(result.views, result.alerts)
+    assert len(world.sender.delivered) == 2
+    assert len(world.sleeps.waits) == 1 and 4.0 < world.sleeps.waits[0] <= 5.0

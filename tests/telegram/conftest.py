@@ -1,0 +1,61 @@
+"""A running ghostwatch Telegram front end (real python-telegram-bot) against the fake server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.engine.generator import START
+from bot.service.narratives import NarrativeService
+from bot.telegram.app import TelegramFrontend, start_telegram
+from tests.alerts.stream import MEME_START
+from tests.fakes.telegram_server import FakeTelegram
+
+
+class Clock:
+    """Stream time for the service (the replayed stream is dated 2026-03-01)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Bot:
+    server: FakeTelegram
+    frontend: TelegramFrontend
+    service: NarrativeService
+    clock: Clock
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def tg(storage: str, fake_telegram: FakeTelegram) -> AsyncIterator[Bot]:
+    clock = Clock(START + timedelta(minutes=MEME_START))
+    service = NarrativeService(clock=clock)
+    await service.seed_leaders()
+    settings = Settings(
+        telegram_token=fake_telegram.token,
+        telegram_api_url=fake_telegram.url,
+        database_url=storage,
+    )
+    frontend = await start_telegram(settings, service, poll_timeout=1)
+    try:
+        yield Bot(fake_telegram, frontend, service, clock)
+    finally:
+        await frontend.stop()
