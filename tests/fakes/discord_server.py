@@ -275,6 +275,7 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.sequence = 0
+        self.resume_gateway_url: str | None = None  # READY's resume URL; default: our own
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -397,6 +398,14 @@ class FakeDiscord:
             {"message": "Missing Permissions", "code": 50013},
             times=times,
         )
+
+    async def drop_connections(self, code: int = 4000) -> None:
+        """Close every gateway socket the way Discord does before asking for a resume."""
+        for conn in list(self._sockets):
+            await conn.ws.close(code=code, message=b"fake: reconnect")
+
+    def identify_frames(self) -> list[dict[str, Any]]:
+        return [f for f in self.gateway_frames if f.get("op") == 2]
 
     # ---- waiting on what the bot did -------------------------------------------------------
 
@@ -951,7 +960,7 @@ class FakeDiscord:
             "guilds": guilds,
             "session_id": session_id,
             "session_type": "normal",
-            "resume_gateway_url": self.gateway_url,
+            "resume_gateway_url": self.resume_gateway_url or self.gateway_url,
             "shard": shard,
             "application": {"id": self.application_id, "flags": 0},
             "private_channels": [],
