@@ -227,7 +227,7 @@ class ScanScheduler:
         )
         scheduler.add_job(
             self._guarded("tokens", self.match_tokens),
-            IntervalTrigger(seconds=max(score_every, 30.0)),
+            IntervalTrigger(seconds=self.settings.poll_interval),
             id="tokens",
             **defaults,
         )

@@ -21,7 +21,7 @@ import copy
 import json
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -440,3 +440,12 @@ async def upstream() -> AsyncIterator[UpstreamFake]:
         yield fake
     finally:
         await fake.close()
+
+
+async def eventually(check: Callable[[], bool], within: float = 10.0, step: float = 0.02) -> None:
+    """Wait until check() is true; fails the test after `within` seconds."""
+    for _ in range(int(within / step) + 1):
+        if check():
+            return
+        await asyncio.sleep(step)
+    raise AssertionError(f"condition not met within {within}s")

@@ -159,7 +159,8 @@ def test_mastodon_targets_and_link_header() -> None:
     )
     with pytest.raises(ValueError):
         timeline_url("mastodon.social/@someone")
-    link = '<https://m.s/api/v1/timelines/tag/x?max_id=1>; rel="next", <https://m.s/api/v1/timelines/tag/x?min_id=9>; rel="prev"'
+    base = "https://m.s/api/v1/timelines/tag/x"
+    link = f'<{base}?max_id=1>; rel="next", <{base}?min_id=9>; rel="prev"'
     assert link_param(link, "prev", "min_id") == "9"
     assert link_param(link, "next", "max_id") == "1"
 

@@ -20,7 +20,7 @@ from bot.sources.jetstream import (
     parse_event,
     parse_leader_dids,
 )
-from tests.fakes.upstream import UpstreamFake, jetstream_lines, upstream
+from tests.fakes.upstream import UpstreamFake, eventually, jetstream_lines, upstream
 
 __all__ = ["upstream"]
 
@@ -52,9 +52,7 @@ async def collect(source: JetstreamSource, want: int, settle: float = 0.3) -> li
 
     task = asyncio.create_task(loop())
     try:
-        async with asyncio.timeout(10):
-            while len(got) < want:
-                await asyncio.sleep(0.02)
+        await eventually(lambda: len(got) >= want)
         await asyncio.sleep(settle)  # duplicates would arrive now
     finally:
         task.cancel()

@@ -16,7 +16,7 @@ from bot.tokens.dexscreener import DexScreenerSource
 from bot.tokens.geckoterminal import GeckoTerminalSource
 from bot.tokens.pumpportal import PumpPortalSource
 from bot.tokens.types import TokenLaunch
-from tests.fakes.upstream import UpstreamFake, upstream
+from tests.fakes.upstream import UpstreamFake, eventually, upstream
 
 __all__ = ["upstream"]
 
@@ -99,9 +99,7 @@ async def test_pumpportal_subscribes_once_and_parses_creates(
         url=f"{upstream.ws_base}/pumpportal/api/data",
     )
     tasks = [asyncio.create_task(s.run(got.extend)) for s in (first, second)]
-    async with asyncio.timeout(5):
-        while len(got) < 2:
-            await asyncio.sleep(0.02)
+    await eventually(lambda: len(got) >= 2)
     await asyncio.sleep(0.2)
     for task in tasks:
         task.cancel()
