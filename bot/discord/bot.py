@@ -18,6 +18,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.config import ConfigError, Settings
 from bot.discord.translator import GhostwatchTranslator
+from bot.metrics import RATE_LIMIT_WAITS
 
 if TYPE_CHECKING:
     from bot.discord.sender import DiscordAlertSender
@@ -65,6 +66,22 @@ def configure_endpoints(settings: Settings) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+class RateLimitCounter(logging.Filter):
+    """Counts the 429 waits discord.py performs itself (it only reports them in its log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("We are being rate limited"):
+            RATE_LIMIT_WAITS.labels("discord").inc()
+        return True
+
+
+def count_rate_limit_waits() -> None:
+    """Install the counter on discord.py's HTTP logger once per process."""
+    http_log = logging.getLogger("discord.http")
+    if not any(isinstance(f, RateLimitCounter) for f in http_log.filters):
+        http_log.addFilter(RateLimitCounter())
+
+
 class GhostwatchBotMixin:
     """What both bot classes share; cogs reach the service through `bot.service`."""
 
@@ -87,6 +104,9 @@ class GhostwatchBotMixin:
         if self.sync_commands:
             synced = await bot.tree.sync()
             log.info("discord: synced %d application command(s)", len(synced))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Slash commands only: messages are never parsed as text commands."""
 
     def _pin_gateway(self) -> None:
         """Keep resumes on the configured gateway rather than Discord's resume_gateway_url."""
@@ -221,6 +241,7 @@ async def start_discord(
             "message content intent; enable it for the application in the Developer Portal"
         )
     configure_endpoints(settings)
+    count_rate_limit_waits()
     bot = build_bot(settings, service, sync_commands=sync_commands, **options)
     try:
         await bot.login(settings.discord_token.get_secret_value())

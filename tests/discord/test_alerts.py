@@ -7,6 +7,7 @@ import time
 
 from bot.alerts.dispatcher import AlertDispatcher
 from bot.discord.bot import DiscordFrontend
+from bot.metrics import RATE_LIMIT_WAITS
 from storage.models import Alert, Narrative, Subscription
 from tests.discord.conftest import (
     Tick,
@@ -142,13 +143,15 @@ async def test_rate_limit_on_channel_posts_is_waited_out(
 ) -> None:
     await set_alert_channel(world)
     world.fake.rate_limit_channel(world.alerts.id, retry_after=0.6, times=1)
+    waits = RATE_LIMIT_WAITS.labels("discord")._value.get()
     started = time.monotonic()
     assert await replay_with_alerts(ghost_ticks, dispatcher) == 1
     attempts = world.fake.find("POST", rf"/channels/{world.alerts.id}/messages")
     assert [a.status for a in attempts] == [429, 200]
     assert time.monotonic() - started >= 0.6
     (alert,) = await Alert.all()
-    assert alert.status == "sent"
+    assert alert.status == "sent" and alert.attempts == 1  # discord.py waited, not the dispatcher
+    assert RATE_LIMIT_WAITS.labels("discord")._value.get() == waits + 1
 
 
 async def test_lost_permission_disables_the_channel_and_tells_the_admin(
