@@ -16,6 +16,7 @@ from bot.render.text import (
     LABEL_CHARS,
     POST_CHARS,
     clean,
+    defuse_mentions,
     duration,
     error_text,
     handle,
@@ -59,7 +60,8 @@ WATCH_PREFIX = "w:"
 
 
 def esc(text: str) -> str:
-    return html.escape(text, quote=False)
+    """HTML-escaped, with every "@" defused (no message of ours can mention anyone)."""
+    return html.escape(defuse_mentions(text), quote=False)
 
 
 def link(url: str | None, label: str) -> str:

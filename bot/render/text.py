@@ -5,6 +5,7 @@ Everything returned here is plain, unescaped text; platform renderers escape it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -17,6 +18,14 @@ WORD_JOINER = "\u2060"
 ELLIPSIS = "…"
 LABEL_CHARS = 80
 POST_CHARS = 280
+
+
+_LIVE_AT = re.compile("@(?!" + WORD_JOINER + ")")
+
+
+def defuse_mentions(text: str) -> str:
+    """A word joiner after every "@" (idempotent): "@name"/"@everyone" can never ping."""
+    return _LIVE_AT.sub("@" + WORD_JOINER, text)
 
 
 def clean(text: str | None, limit: int = LABEL_CHARS, *, defuse: bool = True) -> str:
@@ -38,9 +47,7 @@ def clean(text: str | None, limit: int = LABEL_CHARS, *, defuse: bool = True) ->
     value = " ".join("".join(chars).split())
     if len(value) > limit:
         value = value[: max(1, limit - 1)].rstrip() + ELLIPSIS
-    if defuse:
-        value = value.replace("@", "@" + WORD_JOINER)
-    return value
+    return defuse_mentions(value) if defuse else value
 
 
 def safe_url(url: str | None) -> str | None:

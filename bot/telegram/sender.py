@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import ExtBot
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.alerts.sender import RetryLater, TargetGone
 from bot.render import telegram as render
@@ -18,7 +20,10 @@ GONE_BAD_REQUESTS = ("chat not found", "user not found", "have no rights", "not 
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    value = exc.retry_after
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int form is deprecated; both forms are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

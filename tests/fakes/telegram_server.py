@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 BOT_ID = 7000001
 JSON_FIELDS = frozenset(
@@ -74,6 +76,62 @@ class Fault:
     parameters: dict[str, Any] | None = None
 
 
+TELEGRAM_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
+)
+
+
+class _EntityParser(HTMLParser):
+    """Telegram's HTML parse mode: only its tags, properly nested, and valid entities."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.problem = self.problem or f'unsupported start tag "{tag}"'
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.problem = self.problem or f'unmatched end tag "{tag}"'
+            return
+        self.stack.pop()
+
+
+def html_problem(text: str) -> str | None:
+    """Why Telegram would refuse `text` with parse_mode=HTML, or None."""
+    if re.search(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", text):
+        return "unsupported entity"
+    parser = _EntityParser()
+    parser.feed(text)
+    parser.close()
+    if parser.problem:
+        return parser.problem
+    if parser.stack:
+        return f'can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
+    return None
+
+
 class FakeTelegram:
     def __init__(
         self, token: str = "123456:TEST-token_abcdefghijklmnop", username: str = "ghostwatch_bot"
@@ -89,6 +147,8 @@ class FakeTelegram:
         self.faults: list[Fault] = []
         self.commands: dict[str, list[dict[str, Any]]] = {}  # language code ("" default)
         self.chats: dict[str, dict[str, Any]] = {}
+        self.holds: dict[str, asyncio.Event] = {}  # method -> released when set
+        self.hold_delivers: dict[str, bool] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -137,6 +197,16 @@ class FakeTelegram:
         self.faults.append(
             Fault(method, status, text, None if chat_id is None else str(chat_id), times, params)
         )
+
+    def hold(self, method: str, *, deliver: bool = False) -> asyncio.Event:
+        """Calls of `method` hang until the returned event is set (a server that stalls).
+
+        On release the held calls are processed when `deliver`, else answered 502 unprocessed
+        (the request died with the connection, as when the client crashes mid-call).
+        """
+        event = self.holds[method.lower()] = asyncio.Event()
+        self.hold_delivers[method.lower()] = deliver
+        return event
 
     def _chat(self, chat_id: int, chat_type: str, title: str | None) -> dict[str, Any]:
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
@@ -272,8 +342,14 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params, files = await _parse_body(request)
-        call = Call(method, params, files)
+        call = Call(method, params, files, status=0)  # 0 until answered
         self.calls.append(call)
+        held = self.holds.get(method.lower())
+        if held is not None:
+            await held.wait()
+            if not self.hold_delivers.get(method.lower()):
+                call.status = 502
+                return _error(502, "Bad Gateway")
         try:
             response = await self._dispatch(method, params, call)
         finally:
@@ -294,6 +370,15 @@ class FakeTelegram:
             return _error(404, "Not Found")
         if chat is not None and chat in self.blocked and method.lower().startswith("send"):
             return _error(403, self.blocked[chat])
+        if str(params.get("parse_mode", "")).upper() == "HTML":
+            for name in ("text", "caption"):
+                problem = html_problem(str(params.get(name, "")))
+                if problem:
+                    return _error(400, f"Bad Request: can't parse entities: {problem}")
+        text = str(params.get("text", params.get("caption", "")))
+        limit = 1024 if "caption" in params and "text" not in params else 4096
+        if len(text) > limit:
+            return _error(400, "Bad Request: message is too long")
         result = await handler(params, call)
         return _ok(result)
 
@@ -422,11 +507,13 @@ async def _parse_body(request: web.Request) -> tuple[dict[str, Any], dict[str, b
     elif request.content_type == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
             name = part.name or ""
-            if part.filename is not None:  # type: ignore[union-attr]
-                files[name] = bytes(await part.read())  # type: ignore[union-attr]
+            if part.filename is not None:
+                files[name] = bytes(await part.read())
             else:
-                params[name] = _decode(name, await part.text())  # type: ignore[union-attr]
+                params[name] = _decode(name, await part.text())
     elif request.can_read_body:
         form = await request.post()
         for name, value in form.items():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.engine.generator import START
@@ -32,6 +33,7 @@ class Bot:
     frontend: TelegramFrontend
     service: NarrativeService
     clock: Clock
+    database_url: str
 
 
 @pytest.fixture
@@ -50,12 +52,13 @@ async def tg(storage: str, fake_telegram: FakeTelegram) -> AsyncIterator[Bot]:
     service = NarrativeService(clock=clock)
     await service.seed_leaders()
     settings = Settings(
-        telegram_token=fake_telegram.token,
+        telegram_token=SecretStr(fake_telegram.token),
         telegram_api_url=fake_telegram.url,
         database_url=storage,
     )
     frontend = await start_telegram(settings, service, poll_timeout=1)
     try:
-        yield Bot(fake_telegram, frontend, service, clock)
+        bot = Bot(fake_telegram, frontend, service, clock, storage)
+        yield bot
     finally:
-        await frontend.stop()
+        await bot.frontend.stop()

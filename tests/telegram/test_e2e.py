@@ -1,0 +1,261 @@
+"""End to end: real python-telegram-bot polling the fake Bot API, real engine, pipeline and DB."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import SecretStr
+
+from bot.alerts.dispatcher import AlertDispatcher
+from bot.config import Settings
+from bot.pipeline import ScoringPipeline, TickResult
+from bot.render.text import WORD_JOINER
+from bot.telegram.app import start_telegram
+from storage.models import Alert, Subscription, WatchItem
+from tests.alerts.stream import (
+    MEME_START,
+    SEED_URL,
+    replay_minutes,
+    replay_until_alert,
+    warmed_engine,
+)
+from tests.fakes.telegram_server import Call
+from tests.telegram.conftest import Bot
+
+GROUP = -100123
+ADMIN = 7
+MEMBER = 9
+FAN = 8
+WARM = MEME_START + 10
+
+
+def to(chat: int):  # type: ignore[no-untyped-def]
+    return lambda call: call.chat_id == str(chat)
+
+
+async def say(tg: Bot, chat: int, text: str, user: int, **kw: object) -> Call:
+    """Send a message as a user and return the bot's next reply to that chat."""
+    before = len(tg.server.sent("sendMessage", chat))
+    chat_type = "private" if chat > 0 else "supergroup"
+    tg.server.user_message(chat, text, user_id=user, chat_type=chat_type, **kw)  # type: ignore[arg-type]
+    calls = await tg.server.wait_for("sendMessage", to(chat), count=before + 1)
+    return calls[before]
+
+
+def dispatcher_for(tg: Bot, **kw: object) -> AlertDispatcher:
+    return AlertDispatcher(
+        {"telegram": tg.frontend.sender},
+        tg.service,
+        chat_interval=0.0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def fire(tg: Bot, pipeline: ScoringPipeline) -> None:
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    assert result.alerts
+    assert pipeline.engine.now is not None
+    tg.clock.now = pipeline.engine.now
+
+
+async def test_group_alert_and_direct_message_end_to_end(tg: Bot) -> None:
+    server = tg.server
+    server.set_member(GROUP, ADMIN, "administrator")
+    reply = await say(tg, GROUP, "/alerts on", ADMIN)
+    assert "Alerts are on" in reply.params["text"]
+    reply = await say(tg, FAN, "/watch Summoning Ghosts", FAN)
+    assert "Watching phrase" in reply.params["text"]
+    assert any(c.method == "getChatMember" for c in server.calls)
+
+    pipeline = ScoringPipeline(warmed_engine(WARM), on_narratives=dispatcher_for(tg).on_narratives)
+    await fire(tg, pipeline)
+    [alert] = (await server.wait_for("sendMessage", to(GROUP), count=2))[1:]
+    text = alert.params["text"]
+    assert "summoning ghosts" in text and "Score" in text
+    assert f'<a href="{SEED_URL}">' in text
+    assert f"@{WORD_JOINER}karpathy" in text  # shown, but never a live mention
+    buttons = alert.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == ["Details", "Watch"]
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+    assert alert.params["link_preview_options"] == {"is_disabled": True}
+    [direct] = (await server.wait_for("sendMessage", to(FAN), count=2))[1:]
+    assert "You get this because you watch phrase" in direct.params["text"]
+
+    # More ticks while it stays viral: still exactly one alert per chat.
+    await replay_minutes(pipeline, WARM + 11, WARM + 25)
+    assert len(server.sent("sendMessage", GROUP)) == 2
+    assert len(server.sent("sendMessage", FAN)) == 2
+    assert await Alert.filter(status="sent").count() == 2
+
+
+async def test_non_admin_cannot_change_settings(tg: Bot) -> None:
+    tg.server.set_member(GROUP, ADMIN, "creator")
+    await say(tg, GROUP, "/alerts on", ADMIN)
+    for command in (
+        "/alerts off",
+        "/alerts threshold 5",
+        "/leaders add @someone",
+        "/alerts quiet x",
+    ):
+        reply = await say(tg, GROUP, command, MEMBER)
+        assert reply.params["text"] == "Only chat administrators can change this."
+    sub = await Subscription.get(platform="telegram", chat_id=str(GROUP))
+    assert sub.enabled and sub.threshold == 60 and sub.quiet_phrases == []
+    # Anyone may read.
+    reply = await say(tg, GROUP, "/alerts status", MEMBER)
+    assert "Alerts: on" in reply.params["text"] and "Threshold: 60" in reply.params["text"]
+    reply = await say(tg, GROUP, "/leaders", MEMBER)
+    assert "karpathy" in reply.params["text"]
+    # The admin can.
+    reply = await say(tg, GROUP, "/alerts threshold 75", ADMIN)
+    assert "75" in reply.params["text"]
+    reply = await say(tg, GROUP, "/leaders add @NewVoice", ADMIN)
+    assert "newvoice" in reply.params["text"]
+    assert (await Subscription.get(platform="telegram", chat_id=str(GROUP))).threshold == 75
+
+
+async def test_ghosts_and_narrative_answer_with_content_and_a_photo(tg: Bot) -> None:
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    await fire(tg, pipeline)
+    reply = await say(tg, 5, "/ghosts", 5)
+    text = reply.params["text"]
+    assert "Emerging narratives" in text and "summoning ghosts" in text
+    assert "score " in text and any(bar in text for bar in "▁▂▃▄▅▆▇█")
+    assert f'<a href="{SEED_URL}">seeded by @{WORD_JOINER}karpathy</a>' in text
+
+    tg.server.user_message(5, "/narrative summoned ghosts", user_id=5)
+    [photo] = await tg.server.wait_for("sendPhoto", to(5))
+    assert photo.files["photo"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert "summoning ghosts" in photo.params["caption"]
+    detail = (await tg.server.wait_for("sendMessage", to(5), count=2))[1].params["text"]
+    assert "<b>Why</b>" in detail
+    assert "first said by @" in detail and "karpathy" in detail
+    assert "distinct authors across" in detail
+    assert "summon ghost" in detail  # member phrases
+
+    # The Details button on an alert sends the same; the Watch button adds a watch item.
+    ref = (await tg.service.narrative("summoning ghosts")).summary.ref
+    tg.server.press_button(5, f"d:{ref}", user_id=5, chat_type="private")
+    await tg.server.wait_for("sendPhoto", to(5), count=2)
+    tg.server.press_button(5, f"w:{ref}", user_id=5, chat_type="private")
+    answers = await tg.server.wait_for("answerCallbackQuery", count=2)
+    assert "Watching" in answers[-1].params.get("text", "")
+    assert await WatchItem.filter(user_id="5", value="summon ghost").count() == 1
+
+
+async def crash_mid_send(tg: Bot, *, accepted: bool) -> tuple[TickResult, AlertDispatcher]:
+    """Record and start sending an alert, then kill the process before Telegram answers."""
+    tg.server.set_member(GROUP, ADMIN, "administrator")
+    await say(tg, GROUP, "/alerts on", ADMIN)
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    release = tg.server.hold("sendMessage", deliver=accepted)
+    task = asyncio.create_task(dispatcher_for(tg).dispatch(result.views, result.alerts))
+    await tg.server.wait_for("sendMessage", to(GROUP), count=2, include_failed=True)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await tg.frontend.stop()
+    release.set()
+    await asyncio.sleep(0.05)  # let the server finish the held call
+    del tg.server.holds["sendmessage"]
+    assert (await Alert.get(target=str(GROUP))).status == "pending"
+    # A new process: new PTB application, new dispatcher.
+    settings = Settings(
+        telegram_token=SecretStr(tg.server.token),
+        telegram_api_url=tg.server.url,
+        database_url=tg.database_url,
+    )
+    tg.frontend = await start_telegram(settings, tg.service, poll_timeout=1)
+    dispatcher = AlertDispatcher({"telegram": tg.frontend.sender}, tg.service, chat_interval=0)
+    return result, dispatcher
+
+
+def alerts_in_group(tg: Bot) -> list[Call]:
+    return [c for c in tg.server.sent("sendMessage", GROUP) if "Score" in c.params["text"]]
+
+
+async def test_restart_mid_send_neither_repeats_nor_drops(tg: Bot) -> None:
+    result, dispatcher = await crash_mid_send(tg, accepted=False)
+    assert alerts_in_group(tg) == []
+    assert (await dispatcher.resume()).sent == 1
+    await dispatcher.dispatch(result.views, result.alerts)  # the next tick: nothing new
+    assert (await dispatcher.resume()).sent == 0
+    assert len(alerts_in_group(tg)) == 1
+    assert (await Alert.get(target=str(GROUP))).status == "sent"
+
+
+async def test_crash_after_telegram_accepted_repeats_at_most_once(tg: Bot) -> None:
+    """The documented at-least-once window: accepted by Telegram, not yet marked sent."""
+    result, dispatcher = await crash_mid_send(tg, accepted=True)
+    assert len(alerts_in_group(tg)) == 1
+    assert (await dispatcher.resume()).sent == 1
+    await dispatcher.dispatch(result.views, result.alerts)
+    assert (await dispatcher.resume()).sent == 0
+    assert len(alerts_in_group(tg)) == 2
+
+
+async def test_flood_control_is_waited_out(tg: Bot) -> None:
+    tg.server.set_member(GROUP, ADMIN, "administrator")
+    await say(tg, GROUP, "/alerts on", ADMIN)
+    tg.server.fail_next("sendMessage", status=429, retry_after=1, chat_id=GROUP)
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    report = await dispatcher_for(tg).dispatch(result.views, result.alerts)
+    assert report.sent == 1
+    calls = [c for c in tg.server.calls if c.method == "sendMessage" and c.chat_id == str(GROUP)]
+    refused, delivered = calls[-2], calls[-1]
+    assert (refused.status, delivered.status) == (429, 200)
+    assert delivered.at - refused.at >= 0.95  # retry_after=1 honoured
+    assert (await Alert.get(target=str(GROUP))).attempts == 2
+
+
+async def test_blocked_bot_disables_the_subscription(tg: Bot) -> None:
+    await say(tg, FAN, "/alerts on", FAN)  # a private chat subscribes itself
+    await say(tg, FAN, "/watch @karpathy", FAN)
+    tg.server.block(FAN)
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    report = await dispatcher_for(tg).dispatch(result.views, result.alerts)
+    assert report.failed == 2 and report.sent == 0  # the chat alert and the DM
+    sub = await Subscription.get(platform="telegram", chat_id=str(FAN))
+    assert not sub.enabled and "blocked" in (sub.disabled_reason or "")
+    statuses = set(await Alert.all().values_list("status", flat=True))
+    assert statuses == {"failed"}
+    attempts = len([c for c in tg.server.calls if c.chat_id == str(FAN) and c.status == 403])
+    assert attempts == 1  # the DM after the first 403 was not tried
+    await replay_minutes(pipeline, WARM + 11, WARM + 20)
+    assert len([c for c in tg.server.calls if c.status == 403]) == attempts
+
+
+async def test_commands_registered_in_english_and_japanese(tg: Bot) -> None:
+    english = {c["command"]: c["description"] for c in tg.server.commands[""]}
+    japanese = {c["command"]: c["description"] for c in tg.server.commands["ja"]}
+    assert set(english) == set(japanese) >= {"ghosts", "narrative", "watch", "alerts", "status"}
+    assert english["ghosts"] != japanese["ghosts"]
+    reply = await say(tg, 11, "/help", 11, language_code="ja")
+    assert "ghostwatch のコマンド" in reply.params["text"]
+
+
+async def test_bad_input_gets_a_usage_line(tg: Bot) -> None:
+    cases = {
+        "/frobnicate": "Unknown command. Try /help.",
+        "/alerts sideways": "Usage: /alerts on",
+        "/narrative": "Usage: /narrative",
+        "/ghosts 99": "Usage: /ghosts",
+        "/leaders promote @x": "Usage: /leaders",
+        "/watch": "Usage: /watch",
+        "/alerts threshold 101": "from 0 to 100",
+    }
+    for command, expected in cases.items():
+        reply = await say(tg, 12, command, 12)
+        assert expected in reply.params["text"], command
+    reply = await say(tg, 12, "/narrative nothing like this", 12)
+    assert "No tracked narrative matches" in reply.params["text"]
+
+
+async def test_status_reports_sources_and_narratives(tg: Bot) -> None:
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    await fire(tg, pipeline)
+    reply = await say(tg, 13, "/status", 13)
+    text = reply.params["text"]
+    assert "Narratives tracked: 1" in text and "Database: ok" in text
