@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.sources.spec import DEFAULT_SOURCES, SourceSpec, SourceSpecError, parse_sources
+from bot.sources.spec import (
+    DEFAULT_SOURCES,
+    SourceSpec,
+    SourceSpecError,
+    parse_leader_dids,
+    parse_sources,
+)
 
 ENV_PREFIX = "GHOSTWATCH_"
 
@@ -101,6 +107,10 @@ class Settings(BaseSettings):
     aggregate_interval: float = Field(default=5.0, gt=0)
     instance_name: str = ""  # empty: hostname-pid; names this process's aggregate rows
 
+    # sources and the shared HTTP layer (bot/sources/, bot/scheduler.py)
+    http_timeout: float = Field(default=20.0, gt=0, description="seconds per upstream request")
+    score_history_days: int = Field(default=14, ge=1, description="days of score history kept")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -146,6 +156,15 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("bluesky_leader_dids")
+    @classmethod
+    def _leader_dids(cls, value: list[str]) -> list[str]:
+        try:
+            parse_leader_dids(value)
+        except SourceSpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("leaders_file")
     @classmethod

@@ -48,7 +48,7 @@ class ScanScheduler:
         self.settings = settings
         self.pipeline = pipeline
         self._own_http = http is None
-        self.http = http or HttpClient(health=HealthRegistry())
+        self.http = http or HttpClient(health=HealthRegistry(), timeout=settings.http_timeout)
         self.health = self.http.health
         for secret in (
             settings.x_bearer_token,
@@ -69,7 +69,7 @@ class ScanScheduler:
         self._token_ids = {id(s) for s in self.sources.tokens}
         self.pending_launches: list[TokenLaunch] = []
         self.recent_launches: dict[tuple[str, str], TokenLaunch] = {}  # when not persisting
-        self.score_points_days = getattr(settings, "score_history_days", 14)
+        self.score_points_days = settings.score_history_days
         self._scheduler: AsyncIOScheduler | None = None
         self._streams: dict[str, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[Any]] = set()

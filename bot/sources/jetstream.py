@@ -15,6 +15,9 @@ from bot.metrics import POSTS_INGESTED
 from bot.posts import Post, PostFormatError, parse_time
 from bot.sources.base import CursorStore, SeenSet, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
+from bot.sources.spec import parse_leader_dids
+
+__all__ = ["JetstreamSource", "expand_links", "parse_event", "parse_leader_dids"]
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +27,6 @@ MAX_EVENT_BYTES = 1_000_000  # a post record is a few KB at most; larger frames 
 WS_MAX_MSG = 16 * 1024 * 1024  # aiohttp's own cap: above it the connection is torn down
 CURSOR_SAVE_SECONDS = 5.0
 RECENT_KEYS = 5_000
-
-
-def parse_leader_dids(entries: Iterable[str]) -> dict[str, str]:
-    """GHOSTWATCH_BLUESKY_LEADER_DIDS entries `handle=did:plc:...` -> {did: handle}."""
-    mapping: dict[str, str] = {}
-    for entry in entries:
-        handle, sep, did = entry.partition("=")
-        handle, did = handle.strip().lstrip("@").lower(), did.strip()
-        if not sep or not handle or not did.startswith("did:"):
-            raise ValueError(f"expected handle=did:plc:..., got {entry[:60]!r}")
-        mapping[did] = handle
-    return mapping
 
 
 def expand_links(text: str, facets: Any) -> str:

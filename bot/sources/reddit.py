@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import base64
 
 from bot.posts import Post, PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet

@@ -89,3 +89,15 @@ def parse_sources(value: str) -> list[SourceSpec]:
         seen.add(spec.name)
         specs.append(spec)
     return specs
+
+
+def parse_leader_dids(entries: list[str]) -> dict[str, str]:
+    """GHOSTWATCH_BLUESKY_LEADER_DIDS entries `handle=did:plc:...` -> {did: handle}."""
+    mapping: dict[str, str] = {}
+    for entry in entries:
+        handle, sep, did = entry.partition("=")
+        handle, did = handle.strip().lstrip("@").lower(), did.strip()
+        if not sep or not handle or not did.startswith("did:"):
+            raise SourceSpecError(f"expected handle=did:plc:..., got {entry[:60]!r}")
+        mapping[did] = handle
+    return mapping
