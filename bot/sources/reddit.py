@@ -131,6 +131,8 @@ class RedditSource(PollingSource[Post]):
             if exc.status == 401:
                 self._token = None
             raise
+        if self.health.get(self.name).state == "blocked":
+            self.health.set_state(self.name, "ok")
         listing = data.get("data") if isinstance(data, dict) else None
         children = listing.get("children") if isinstance(listing, dict) else None
         if not isinstance(children, list):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.sources.http import HttpClient
 MAX_QUERY = 512  # recent-search query length on the basic tiers
 MAX_RESULTS = 100
 MAX_PHRASES = 5
+_X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 
 
 def build_queries(leaders: Iterable[str], phrases: Iterable[str]) -> dict[str, str]:
@@ -21,7 +23,10 @@ def build_queries(leaders: Iterable[str], phrases: Iterable[str]) -> dict[str, s
     queries: dict[str, str] = {}
     parts: list[str] = []
     for handle in leaders:
-        clause = f"from:{handle.lstrip('@')}"
+        handle = handle.lstrip("@")
+        if not _X_HANDLE.fullmatch(handle):
+            continue  # a Bluesky handle or a display name: not searchable on X
+        clause = f"from:{handle}"
         if len(" OR ".join([*parts, clause])) + 20 > MAX_QUERY:
             break
         parts.append(clause)

@@ -128,6 +128,10 @@ async def test_reddit_blocked_degrades(upstream: UpstreamFake, http: HttpClient)
     assert http.health.get("reddit:x").state == "blocked"
     assert await source.poll() == []  # paused: Reddit is not asked again
     assert len(upstream.calls("reddit")) == 1
+    upstream.up("reddit")
+    source._blocked_until = 0.0  # the pause is over
+    assert len(await source.poll()) == 2
+    assert http.health.get("reddit:x").state == "ok"
 
 
 async def test_mastodon_tag_timeline_with_min_id(upstream: UpstreamFake, http: HttpClient) -> None:
@@ -217,6 +221,8 @@ def test_x_queries_cover_leaders_and_phrases() -> None:
     queries = build_queries(["karpathy"], ['summoning "ghosts"', "vibe coding"])
     assert queries["leaders"] == "(from:karpathy) -is:retweet"
     assert queries["phrases"] == '("summoning ghosts" OR "vibe coding") -is:retweet'
+    mixed = build_queries(["@karpathy", "jay.bsky.team", "simonwillison.net", "Sam Altman"], [])
+    assert mixed["leaders"] == "(from:karpathy) -is:retweet"  # X handles only
     many = build_queries([f"user{i:03d}" for i in range(200)], [])
     assert len(many["leaders"]) <= 512
 

@@ -209,3 +209,28 @@ def test_safe_error_strips_query_strings_and_secrets() -> None:
         ("abc123",),
     )
     assert "abc123" not in text and "query=" not in text
+
+
+async def test_connectors_use_their_documented_rate_keys(upstream: UpstreamFake) -> None:
+    from bot.sources.http import DOCUMENTED_LIMITS
+
+    assert DOCUMENTED_LIMITS["dexscreener:profiles"] == RateLimit(60, 60.0)
+    assert DOCUMENTED_LIMITS["dexscreener:search"] == RateLimit(300, 60.0)
+    assert DOCUMENTED_LIMITS["geckoterminal"] == RateLimit(30, 60.0)
+    assert DOCUMENTED_LIMITS["reddit"] == RateLimit(10, 60.0)
+    # the profiles and boosts endpoints share one 60/min budget: squeeze it to 1 per 0.3 s
+    http = HttpClient(health=HealthRegistry(), limits={"dexscreener:profiles": RateLimit(1, 0.3)})
+    try:
+        dex = DexScreenerSource(
+            "dexscreener:limited",
+            http=http,
+            cursors=MemoryCursorStore(),
+            base_url=f"{upstream.base}/dex",
+        )
+        await dex.poll()
+    finally:
+        await http.close()
+    profiles, boosts = upstream.calls("dex:profiles")[0], upstream.calls("dex:boosts")[0]
+    assert boosts.at - profiles.at >= 0.28
+    # /tokens/v1 is not in the profiles budget: it follows without waiting
+    assert upstream.calls("dex:tokens")[0].at - boosts.at < 0.25
