@@ -173,7 +173,8 @@ class App:
     # -- scorer / all roles -------------------------------------------------------------------
     async def _run_scorer(self) -> int:
         self.leadership.start()
-        if not self.leadership.held:
+        await self._first(self.leadership.tried.wait())
+        if not self.leadership.held and not self.stop_requested.is_set():
             self.phase = "standby"
             log.info("standing by: another process holds the scorer role (PostgreSQL lock)")
         if not await self._first(self.leadership.acquired.wait()):

@@ -45,8 +45,10 @@ class Leadership:
         self.held = not self.required
         self.acquired = asyncio.Event()
         self.lost = asyncio.Event()
+        self.tried = asyncio.Event()  # set after the first attempt, won or not
         if self.held:
             self.acquired.set()
+            self.tried.set()
         self._conn: Any = None  # asyncpg.Connection
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -104,4 +106,5 @@ class Leadership:
                 else:
                     log.warning("leadership check failed, will retry: %s", exc)
                 await self._close()
+            self.tried.set()
             await asyncio.sleep(self.retry_interval)

@@ -10,8 +10,8 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +103,9 @@ class BotProcess:
     def messages(self) -> list[str]:
         return [str(r.get("msg", "")) for r in self.records()]
 
-    async def wait_log(self, predicate: Callable[[str], bool], timeout: float = 30.0) -> str:
+    async def wait_log(self, predicate: Callable[[str], bool], within: float = 30.0) -> str:
         """The first log message matching; fails early if the process exits."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             for message in self.messages():
                 if predicate(message):
@@ -113,10 +113,10 @@ class BotProcess:
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited {self.proc.returncode}:\n{self.tail()}")
             await asyncio.sleep(0.05)
-        raise AssertionError(f"{self.name}: no matching log line in {timeout}s:\n{self.tail()}")
+        raise AssertionError(f"{self.name}: no matching log line in {within}s:\n{self.tail()}")
 
-    async def health_port(self, timeout: float = 30.0) -> int:
-        message = await self.wait_log(lambda m: _HEALTH.search(m) is not None, timeout)
+    async def health_port(self, within: float = 30.0) -> int:
+        message = await self.wait_log(lambda m: _HEALTH.search(m) is not None, within)
         match = _HEALTH.search(message)
         assert match
         return int(match.group(1))
@@ -129,8 +129,8 @@ class BotProcess:
         ):
             return r.status, await r.text()
 
-    async def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_ready(self, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited {self.proc.returncode}:\n{self.tail()}")
@@ -141,14 +141,14 @@ class BotProcess:
             if status == 200:
                 return
             await asyncio.sleep(0.1)
-        raise AssertionError(f"{self.name} not ready in {timeout}s:\n{self.tail()}")
+        raise AssertionError(f"{self.name} not ready in {within}s:\n{self.tail()}")
 
-    async def wait_exit(self, timeout: float = 30.0) -> int:
+    async def wait_exit(self, within: float = 30.0) -> int:
         assert self.proc is not None
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while self.proc.poll() is None:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} still running after {timeout}s:\n{self.tail()}")
+                raise AssertionError(f"{self.name} still running after {within}s:\n{self.tail()}")
             await asyncio.sleep(0.05)
         return int(self.proc.returncode)
 

@@ -58,7 +58,7 @@ async def test_replay_alerts_exactly_once_per_platform_with_health_metrics_and_c
     assert _metric(metrics, "ghostwatch_scoring_tick_seconds_count") >= 1
 
     bot.signal(signal.SIGTERM)
-    assert await bot.wait_exit(timeout=15) == 0
+    assert await bot.wait_exit(within=15) == 0
     messages = bot.messages()
     assert "ghostwatch stopped" in messages
     log_text = bot.text()
@@ -75,4 +75,4 @@ async def test_replay_alerts_exactly_once_per_platform_with_health_metrics_and_c
         assert world.telegram_alerts(chat) == 1
     assert world.discord_alerts() == 1
     again.signal(signal.SIGINT)
-    assert await again.wait_exit(timeout=15) == 0
+    assert await again.wait_exit(within=15) == 0
