@@ -29,7 +29,9 @@ def error_message(interaction: discord.Interaction, error: BaseException) -> str
         return plain("\n".join(lines))
     if isinstance(original, ServiceError):
         return plain(t(original.key, lang, **original.params))
-    if isinstance(error, app_commands.NoPrivateMessage):
+    outside_server = isinstance(error, app_commands.CheckFailure) and interaction.guild_id is None
+    if isinstance(error, app_commands.NoPrivateMessage) or outside_server:
+        # guild_only() only hides commands in DMs; a stale client can still send them.
         return text("reply.guild_only", lang)
     if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
         return text("reply.missing_permission", lang)

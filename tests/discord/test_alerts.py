@@ -226,3 +226,24 @@ async def test_no_message_can_ping_anyone(
         assert "@\u200beveryone" in body["content"]
         assert "<@\u200b&123456789012345678>" in body["content"]
         assert "<@\u200b123456789012345679>" in body["content"]
+
+
+async def test_a_japanese_admin_gets_japanese_alerts(
+    frontend: DiscordFrontend, world: World, dispatcher: AlertDispatcher, ghost_ticks: list[Tick]
+) -> None:
+    options, resolved = channel_option(world.alerts)
+    callback = await world.fake.slash(
+        world.guild,
+        world.general,
+        world.admin,
+        "alerts",
+        subcommand("channel", options),
+        resolved=resolved,
+        locale="ja",
+    )
+    assert "に投稿します" in callback.json["data"]["content"]
+    await replay_with_alerts(ghost_ticks, dispatcher)
+    (posted,) = world.fake.channel_messages(world.alerts.id)
+    assert posted.json["embeds"][0]["title"].startswith("👻 新しいナラティブ: ")
+    labels = [b["label"] for b in posted.json["components"][0]["components"]]
+    assert labels == ["詳細", "ウォッチ"]

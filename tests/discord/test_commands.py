@@ -266,3 +266,16 @@ async def test_status_and_leaders_answer(frontend: DiscordFrontend, world: World
     )
     chat = callback.json["data"]["embeds"][0]["fields"][0]
     assert "someleader" in chat["value"]
+
+
+async def test_watch_works_in_direct_messages_but_alerts_need_a_server(
+    frontend: DiscordFrontend, world: World
+) -> None:
+    user = world.watcher_user
+    item = [{"name": "item", "type": 3, "value": "$GHOST"}]
+    callback = await world.fake.slash_in_dm(user, "watch", subcommand("add", item))
+    assert "token “$GHOST”" in callback.json["data"]["content"]
+    callback = await world.fake.slash_in_dm(user, "watch", subcommand("list"))
+    assert "$GHOST" in callback.json["data"]["embeds"][0]["description"]
+    callback = await world.fake.slash_in_dm(user, "alerts", subcommand("status"))
+    assert callback.json["data"]["content"] == "Use this command in a server."

@@ -561,6 +561,41 @@ class FakeDiscord:
         )
         return await self.interact(payload, within=within)
 
+    def dm_channel(self, user: FakeUser) -> FakeChannel:
+        """The bot's DM channel with `user` (created like POST /users/@me/channels would)."""
+        for channel in self.channels.values():
+            if (
+                channel.type == 1
+                and channel.recipient is not None
+                and channel.recipient.id == user.id
+            ):
+                return channel
+        channel = FakeChannel(self.snowflake(), None, "", type=1, recipient=user)
+        self.channels[channel.id] = channel
+        return channel
+
+    async def slash_in_dm(
+        self,
+        user: FakeUser,
+        name: str,
+        options: list[dict[str, Any]] | None = None,
+        *,
+        locale: str = "en-US",
+        within: float = 10.0,
+    ) -> Recorded:
+        """Invoke a slash command in the user's direct messages with the bot."""
+        data = {"id": self.command_id(name), "name": name, "type": 1, "options": options or []}
+        payload = self._interaction_base(
+            InteractionType.APPLICATION_COMMAND,
+            None,
+            self.dm_channel(user),
+            None,
+            user,
+            locale,
+            data,
+        )
+        return await self.interact(payload, within=within)
+
     async def autocomplete(
         self,
         guild: FakeGuild,
@@ -797,16 +832,7 @@ class FakeDiscord:
         user = self.users.get(user_id)
         if user is None:
             raise _HttpError(400, {"message": "Invalid Recipient(s)", "code": 50033})
-        for channel in self.channels.values():
-            if (
-                channel.type == 1
-                and channel.recipient is not None
-                and channel.recipient.id == user_id
-            ):
-                return _json(channel.payload())
-        channel = FakeChannel(self.snowflake(), None, "", type=1, recipient=user)
-        self.channels[channel.id] = channel
-        return _json(channel.payload())
+        return _json(self.dm_channel(user).payload())
 
     def _message(self, channel_id: str, body: dict[str, Any], files: Iterable[Any]) -> dict:
         attachments = []
