@@ -97,3 +97,23 @@ async def test_two_processes_on_postgres_one_dispatches_and_the_other_takes_over
     assert not any(m.startswith("standing by") for m in leader.messages())
     standby.signal(signal.SIGTERM)
     assert await standby.wait_exit(within=15) == 0
+
+
+async def test_ingest_process_feeds_a_separate_scorer_through_postgres(
+    world: World, postgres_url: str
+) -> None:
+    await seed_subscriptions(postgres_url, world)
+    env = world.env(postgres_url, GHOSTWATCH_AGGREGATE_INTERVAL="0.5")
+    scorer_env = {k: v for k, v in env.items() if k != "GHOSTWATCH_SOURCES"}
+    scorer = world.bot(scorer_env, name="scorer", role="scorer")
+    await scorer.wait_ready()
+    ingest_env = {k: v for k, v in env.items() if "TELEGRAM" not in k and "DISCORD" not in k}
+    ingest = world.bot(ingest_env, name="ingest", role="ingest")
+    await ingest.wait_ready()
+    await ingest.wait_log(lambda m: "finished after" in m)
+    await _all_delivered_once(world)
+    # the ingest process ran no front end and sent nothing itself
+    assert not any("telegram" in m.lower() for m in ingest.messages())
+    for process in (ingest, scorer):
+        process.signal(signal.SIGTERM)
+        assert await process.wait_exit(within=15) == 0

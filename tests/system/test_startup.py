@@ -104,3 +104,12 @@ async def test_second_signal_forces_exit(world: World, sqlite_url: str) -> None:
     bot.signal(signal.SIGTERM)
     assert await bot.wait_exit(within=5) == 130
     assert any("forcing exit" in m for m in bot.messages())
+
+
+async def test_ingest_role_on_sqlite_is_refused_with_a_usage_error(
+    world: World, sqlite_url: str
+) -> None:
+    bot = world.bot(world.env(sqlite_url), role="ingest")
+    assert await bot.wait_exit(within=20) == 2
+    last = bot.text().strip().splitlines()[-1]
+    assert last.startswith("ghostwatch: --role ingest needs a PostgreSQL GHOSTWATCH_DATABASE_URL")
