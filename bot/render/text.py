@@ -46,7 +46,7 @@ def clean(text: str | None, limit: int = LABEL_CHARS, *, defuse: bool = True) ->
         chars.append(ch)
     value = " ".join("".join(chars).split())
     if len(value) > limit:
-        value = value[: max(1, limit - 1)].rstrip() + ELLIPSIS
+        value = value[: limit - 1].rstrip() + ELLIPSIS if limit > 1 else value[:limit]
     return defuse_mentions(value) if defuse else value
 
 

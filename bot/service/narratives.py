@@ -164,14 +164,15 @@ class NarrativeService:
     def _summary(
         self, row: Narrative, scores: list[float], tokens: list[TokenInfo]
     ) -> NarrativeSummary:
-        counts = [float(n) for _, n in _series(row.series)]
+        # The newest bucket is still filling; judge shape and direction on complete ones.
+        counts = [float(n) for _, n in _series(row.series)][:-1]
         return NarrativeSummary(
             key=row.key,
             label=row.label,
             phrase=row.phrase,
             state=row.state,
             score=float(row.score),
-            trend=trend(row.state, scores[-TREND_POINTS:] or [float(row.score)]),
+            trend=trend(row.state, scores[-TREND_POINTS:], counts[-TREND_POINTS:]),
             sparkline=sparkline(counts or scores),
             leader=row.seed_leader,
             seed_post_url=row.seed_post_url,
@@ -481,18 +482,20 @@ def _leader(row: Leader, is_global: bool) -> LeaderEntry:
     return LeaderEntry(row.handle, row.display_name, row.x_handle, row.bluesky_handle, is_global)
 
 
-def trend(state: str, scores: list[float]) -> Trend:
-    """rising while the score still climbs, cooling once clearly off its peak, else peaking."""
+def trend(state: str, scores: list[float], counts: list[float] | None = None) -> Trend:
+    """rising while it still climbs, cooling once clearly off its peak, else peaking.
+
+    Uses the score history when there are a few points, else the mention counts per bucket.
+    """
     if state in ("cooling", "dormant"):
         return "cooling"
-    if not scores:
+    series = scores if len(scores) >= 3 or not counts or len(counts) < 2 else counts
+    if len(series) < 2:
         return "rising" if state == "emerging" else "peaking"
-    last, peak = scores[-1], max(scores)
+    last, peak = series[-1], max(series)
     if last < peak * 0.85:
         return "cooling"
-    if len(scores) == 1:
-        return "rising" if state == "emerging" else "peaking"
-    if last - scores[0] > 2.0:
+    if last - series[max(0, len(series) - 4)] > (2.0 if series is scores else 0.0):
         return "rising"
     return "peaking"
 

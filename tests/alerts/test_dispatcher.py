@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -55,8 +56,8 @@ class World:
 
 
 def make_dispatcher(
-    service: NarrativeService, sender: RecordingSender, sleeps: Sleeps, **kw
-) -> AlertDispatcher:  # type: ignore[no-untyped-def]
+    service: NarrativeService, sender: RecordingSender, sleeps: Sleeps, **kw: Any
+) -> AlertDispatcher:
     return AlertDispatcher({"test": sender}, service, chat_interval=0.0, sleep=sleeps, **kw)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from pydantic import SecretStr
 
@@ -29,7 +30,7 @@ FAN = 8
 WARM = MEME_START + 10
 
 
-def to(chat: int):  # type: ignore[no-untyped-def]
+def to(chat: int) -> Callable[[Call], bool]:
     return lambda call: call.chat_id == str(chat)
 
 

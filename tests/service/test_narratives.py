@@ -1,0 +1,263 @@
+"""NarrativeService on real storage, with narratives written by the real engine and pipeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.engine.generator import START
+from bot.leaders import DEFAULT_LEADERS
+from bot.pipeline import ScoringPipeline
+from bot.service.errors import (
+    BadArgument,
+    NotAdmin,
+    NotWatching,
+    UnknownLeader,
+    UnknownNarrative,
+    WatchItemTooLong,
+    WatchLimitReached,
+)
+from bot.service.narratives import NarrativeService, trend
+from bot.service.types import Caller, SourceHealth
+from bot.sources.health import HealthRegistry
+from storage import leaders as leader_store
+from storage.models import Alert, Narrative, TokenLaunch, TokenMatch
+from tests.alerts.stream import MEME_START, SEED_URL, replay_until_alert, warmed_engine
+
+WARM = MEME_START + 10
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+
+@pytest.fixture
+async def ghost(storage: str) -> tuple[NarrativeService, Clock, Narrative]:
+    clock = Clock()
+    service = NarrativeService(clock=clock)
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    await replay_until_alert(pipeline, WARM, WARM + 60)
+    assert pipeline.engine.now is not None
+    clock.now = pipeline.engine.now
+    row = await Narrative.get(key="summon ghost")
+    seed_at = row.seed_post_at
+    assert seed_at is not None
+    for symbol, offset, liquidity in (
+        ("EARLY", -600, 10.0),
+        ("GHOST", 900, 5000.0),
+        ("SG", 300, None),
+    ):
+        launch = await TokenLaunch.create(
+            chain="solana",
+            address=f"addr{symbol}",
+            name=f"{symbol} coin",
+            symbol=symbol,
+            source="dexscreener",
+            liquidity_usd=liquidity,
+            launched_at=seed_at + timedelta(seconds=offset),
+            seen_at=seed_at + timedelta(seconds=offset),
+            pair_url=f"https://dexscreener.com/solana/{symbol}",
+        )
+        await TokenMatch.create(
+            token=launch,
+            narrative=row,
+            similarity=90,
+            after_seed=offset > 0,
+            delay_seconds=offset,
+            matched_at=clock.now,
+        )
+    return service, clock, row
+
+
+def user(uid: str = "u1", platform: str = "telegram") -> Caller:
+    return Caller(platform, uid, uid, is_admin=True, private=True)
+
+
+def group(admin: bool, chat: str = "-100") -> Caller:
+    return Caller("telegram", chat, "u9", is_admin=admin, language="ja")
+
+
+async def test_ghosts_lists_the_emerging_narrative(ghost) -> None:  # type: ignore[no-untyped-def]
+    service, clock, _ = ghost
+    result = await service.ghosts(timedelta(hours=6), 10)
+    assert result.window_minutes == 360
+    [item] = result.narratives
+    assert (item.label, item.phrase, item.state) == ("summoning ghosts", "summon ghost", "viral")
+    assert item.trend == "rising" and item.score >= 60
+    assert item.leader == "karpathy" and item.seed_post_url == SEED_URL
+    assert len(item.sparkline) >= 3 and set(item.sparkline) <= set("▁▂▃▄▅▆▇█")
+    assert item.sparkline[-1] in "▆▇█"  # the newest bucket is the busiest on the ramp
+    assert item.authors > 0 and len(item.sources) >= 3
+    assert item.tokens.count == 3
+    assert item.tokens.first_delay_seconds == 300  # earliest launch after the seed
+    assert item.tokens.best is not None and item.tokens.best.symbol == "GHOST"
+    clock.now += timedelta(hours=7)
+    assert (await service.ghosts(timedelta(hours=6), 10)).narratives == ()
+
+
+async def test_narrative_detail(ghost) -> None:  # type: ignore[no-untyped-def]
+    service, _, _ = ghost
+    detail = await service.narrative("  Summoned   GHOSTS ")
+    assert detail.summary.key == "summon ghost"
+    keys = [r.key for r in detail.reasons]
+    assert keys[0] in ("reason.velocity", "reason.new")
+    assert "reason.reach" in keys and "reason.tokens" in keys
+    leader = next(r for r in detail.reasons if r.key == "reason.leader")
+    assert leader.params["leader"] == "karpathy"
+    assert 20 * 60 <= leader.params["ago_seconds"] <= 60 * 60  # the seed came ~30 min earlier
+    assert "summon ghost" in detail.phrases
+    assert detail.first_post is not None and detail.first_post.url == SEED_URL
+    assert detail.first_post.author == "karpathy"
+    assert 1 <= len(detail.top_posts) <= 5
+    assert [(t.symbol, t.after_seed) for t in detail.tokens] == [
+        ("EARLY", False),
+        ("SG", True),
+        ("GHOST", True),
+    ]
+    assert detail.chart_png is not None and detail.chart_png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (await service.narrative_by_ref(detail.summary.ref)).summary.key == "summon ghost"
+
+
+async def test_narrative_lookup_errors(ghost) -> None:  # type: ignore[no-untyped-def]
+    service, _, _ = ghost
+    with pytest.raises(UnknownNarrative):
+        await service.narrative("completely unrelated words")
+    with pytest.raises(BadArgument):
+        await service.narrative("   ")
+    with pytest.raises(BadArgument):
+        await service.narrative("x" * 201)
+    with pytest.raises(UnknownNarrative):
+        await service.narrative_by_ref("99999")
+    with pytest.raises(UnknownNarrative):
+        await service.narrative_by_ref("1; DROP TABLE narratives")
+
+
+async def test_autocomplete(ghost) -> None:  # type: ignore[no-untyped-def]
+    service, _, _ = ghost
+    assert [c.value for c in await service.autocomplete("summ")] == ["summoning ghosts"]
+    assert [c.value for c in await service.autocomplete("")] == ["summoning ghosts"]
+    assert await service.autocomplete("zzz") == ()
+
+
+async def test_watchlist_limits_and_kinds(storage: str) -> None:
+    service = NarrativeService(watch_limit=3)
+    me = user()
+    added = await service.watch(me, "Vibe Coding")
+    assert (added.entry.kind, added.entry.value, added.added, added.count) == (
+        "phrase",
+        "vibe code",
+        True,
+        1,
+    )
+    assert (await service.watch(me, "@Karpathy")).entry == type(added.entry)(
+        "leader", "karpathy", "@Karpathy"
+    )
+    assert (await service.watch(me, "$ghost")).entry.value == "GHOST"
+    again = await service.watch(me, "vibe   coding")
+    assert again.added is False and again.count == 3
+    with pytest.raises(WatchLimitReached) as full:
+        await service.watch(me, "another phrase")
+    assert full.value.params == {"limit": 3}
+    assert len((await service.watchlist(user("u2"))).items) == 0  # per user
+    assert len((await service.watchlist(user("u1", "discord"))).items) == 0  # per platform
+    with pytest.raises(WatchItemTooLong):
+        await service.watch(user("u2"), "x" * 101)
+    with pytest.raises(BadArgument):
+        await service.watch(user("u2"), "$not a ticker")
+    removed = await service.unwatch(me, "@karpathy")
+    assert removed.removed and removed.entry.kind == "leader"
+    with pytest.raises(NotWatching):
+        await service.unwatch(me, "@karpathy")
+    assert [e.display for e in (await service.watchlist(me)).items] == ["Vibe Coding", "$GHOST"]
+
+
+async def test_chat_settings_need_an_admin(storage: str) -> None:
+    service = NarrativeService(default_threshold=60)
+    fresh = await service.subscription(group(False))
+    assert not fresh.subscribed and fresh.threshold == 60 and fresh.language == "ja"
+    for change in (
+        service.set_alerts(group(False), True),
+        service.set_threshold(group(False), 10),
+        service.set_language(group(False), "en"),
+        service.quiet(group(False), "@x"),
+        service.add_leader(group(False), "@x"),
+        service.remove_leader(group(False), "@x"),
+    ):
+        with pytest.raises(NotAdmin):
+            await change
+    assert not (await service.subscription(group(False))).subscribed
+    on = await service.set_alerts(group(True), True)
+    assert on.enabled and on.language == "ja"
+    for bad in ("abc", -1, 101, "nan", ""):
+        with pytest.raises(BadArgument):
+            await service.set_threshold(group(True), bad)
+    assert (await service.set_threshold(group(True), "42.5")).threshold == 42.5
+    with pytest.raises(BadArgument):
+        await service.set_language(group(True), "fr")
+    muted = await service.quiet(group(True), "@Karpathy")
+    muted = await service.quiet(group(True), "Vibe Coding")
+    assert muted.quiet_leaders == ("karpathy",) and muted.quiet_phrases == ("vibe code",)
+    unmuted = await service.quiet(group(True), "vibe coding", mute=False)
+    assert unmuted.quiet_phrases == ()
+    off = await service.set_alerts(group(True), False)
+    assert not off.enabled and off.threshold == 42.5  # settings survive switching off
+
+
+async def test_leaders_global_and_per_chat(storage: str) -> None:
+    service = NarrativeService()
+    assert await service.seed_leaders() == len(DEFAULT_LEADERS)
+    assert await service.seed_leaders() == 0  # idempotent at every start
+    listed = await service.leaders(group(True, "-1"))
+    assert "karpathy" in [e.handle for e in listed.global_leaders]
+    assert listed.chat_leaders == ()
+    assert (await service.add_leader(group(True, "-1"), "@NewVoice")).changed
+    assert not (await service.add_leader(group(True, "-1"), "newvoice")).changed
+    assert not (await service.add_leader(group(True, "-1"), "@karpathy")).changed  # global
+    assert [e.handle for e in (await service.leaders(group(True, "-1"))).chat_leaders] == [
+        "newvoice"
+    ]
+    assert (await service.leaders(group(True, "-2"))).chat_leaders == ()
+    assert "newvoice" in await leader_store.all_handles()
+    with pytest.raises(UnknownLeader):
+        await service.remove_leader(group(True, "-2"), "@newvoice")
+    with pytest.raises(BadArgument):
+        await service.add_leader(group(True, "-1"), "@<b>")
+    assert (await service.remove_leader(group(True, "-1"), "@newvoice")).changed
+
+
+async def test_status_reports_health_and_counts(ghost) -> None:  # type: ignore[no-untyped-def]
+    _, clock, row = ghost
+    registry = HealthRegistry(secrets=("sekrit-token",))
+    registry.success("bluesky", items=12)
+    registry.failure("reddit", RuntimeError("HTTP 403 for https://reddit.com/x?token=sekrit-token"))
+    registry.set_state("reddit", "open")
+    service = NarrativeService(clock=clock, health=registry.snapshot)
+    await Alert.create(narrative=row, episode=1, platform="telegram", target="1", score=70)
+    report = await service.status()
+    states = {s.name: s for s in report.sources}
+    assert states["bluesky"].state == "ok" and states["bluesky"].items == 12
+    assert states["reddit"].state == "down" and "sekrit" not in (states["reddit"].last_error or "")
+    assert report.narratives_tracked == 1 and report.by_state == {"viral": 1}
+    assert report.database_ok and report.alerts_pending == 1
+    assert report.last_scan == row.updated_at
+
+    def broken() -> list[SourceHealth]:
+        raise RuntimeError("probe failed")
+
+    assert (await NarrativeService(health=broken).status()).sources == ()
+
+
+def test_trend() -> None:
+    assert trend("emerging", [30, 40, 50]) == "rising"
+    assert trend("viral", [80, 81, 80.5]) == "peaking"
+    assert trend("viral", [90, 80, 70]) == "cooling"
+    assert trend("cooling", [90, 95]) == "cooling"
+    assert trend("viral", []) == "peaking"
+    assert trend("viral", [75.0], [2, 5, 9]) == "rising"  # few scores: mention counts decide
+    assert trend("viral", [75.0], [9, 9, 9]) == "peaking"
+    assert trend("viral", [75.0], [9, 5, 3]) == "cooling"
