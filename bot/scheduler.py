@@ -23,6 +23,8 @@ from bot.sources.health import HealthRegistry
 from bot.sources.http import BreakerOpenError, HttpClient, PayloadError, UpstreamError
 from bot.tokens.matcher import match_tokens
 from bot.tokens.types import TokenLaunch
+from storage import tokens as token_store
+from storage.narratives import prune_score_points
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +150,6 @@ class ScanScheduler:
         launches, self.pending_launches = self.pending_launches, []
         refs = self.pipeline.narrative_refs()
         if self.persist:
-            from storage import tokens as token_store
-
             if launches:
                 await token_store.upsert_launches(launches)
             if not refs:
@@ -164,8 +164,6 @@ class ScanScheduler:
     async def prune(self) -> None:
         if not self.persist:
             return
-        from storage.narratives import prune_score_points
-
         cutoff = datetime.now(UTC) - timedelta(days=self.score_points_days)
         removed = await prune_score_points(cutoff)
         if removed:
