@@ -151,6 +151,7 @@ class FakeTelegram:
         self.hold_delivers: dict[str, bool] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.url = ""
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -166,6 +167,11 @@ class FakeTelegram:
         return self.url
 
     async def stop(self) -> None:
+        # Long polls still open (their client already gone) end now rather than at timeout.
+        self._closing = True
+        await self._notify()
+        for event in self.holds.values():
+            event.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -346,6 +352,7 @@ class FakeTelegram:
         self.calls.append(call)
         held = self.holds.get(method.lower())
         if held is not None:
+            await self._notify()  # the call is visible to wait_for while it hangs
             await held.wait()
             if not self.hold_delivers.get(method.lower()):
                 call.status = 502
@@ -404,7 +411,7 @@ class FakeTelegram:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
         async with self._changed:
-            while not self.updates:
+            while not self.updates and not self._closing:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break

@@ -56,7 +56,7 @@ async def tg(storage: str, fake_telegram: FakeTelegram) -> AsyncIterator[Bot]:
         telegram_api_url=fake_telegram.url,
         database_url=storage,
     )
-    frontend = await start_telegram(settings, service, poll_timeout=1)
+    frontend = await start_telegram(settings, service, poll_timeout=30)
     try:
         bot = Bot(fake_telegram, frontend, service, clock, storage)
         yield bot

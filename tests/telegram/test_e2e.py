@@ -155,10 +155,10 @@ async def crash_mid_send(tg: Bot, *, accepted: bool) -> tuple[TickResult, AlertD
     await tg.server.wait_for("sendMessage", to(GROUP), count=2, include_failed=True)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    await tg.frontend.stop()
     release.set()
     await asyncio.sleep(0.05)  # let the server finish the held call
     del tg.server.holds["sendmessage"]
+    await tg.frontend.stop()
     assert (await Alert.get(target=str(GROUP))).status == "pending"
     # A new process: new PTB application, new dispatcher.
     settings = Settings(
@@ -166,7 +166,7 @@ async def crash_mid_send(tg: Bot, *, accepted: bool) -> tuple[TickResult, AlertD
         telegram_api_url=tg.server.url,
         database_url=tg.database_url,
     )
-    tg.frontend = await start_telegram(settings, tg.service, poll_timeout=1)
+    tg.frontend = await start_telegram(settings, tg.service, poll_timeout=30)
     dispatcher = AlertDispatcher({"telegram": tg.frontend.sender}, tg.service, chat_interval=0)
     return result, dispatcher
 
