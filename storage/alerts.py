@@ -50,10 +50,10 @@ async def record(key: AlertKey, score: float) -> Alert | None:
         return None
 
 
-async def pending(platforms: list[str], limit: int = 1000) -> list[Alert]:
-    """Recorded but not yet delivered, oldest first."""
+async def pending(platforms: list[str], limit: int = 500, after_id: int = 0) -> list[Alert]:
+    """Recorded but not yet delivered, oldest first, one page (ids above `after_id`)."""
     return (
-        await Alert.filter(status="pending", platform__in=platforms)
+        await Alert.filter(status="pending", platform__in=platforms, id__gt=after_id)
         .order_by("id")
         .limit(limit)
         .prefetch_related("narrative")

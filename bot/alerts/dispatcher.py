@@ -10,6 +10,7 @@ was marked sent re-sends that one message (at-least-once at the platform edge).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ from bot.leaders import normalize_handle
 from bot.metrics import ALERTS_FAILED, ALERTS_SENT, RATE_LIMIT_WAITS
 from bot.service.inputs import word_grams
 from bot.service.narratives import NarrativeService
-from bot.service.types import WatchEntry
+from bot.service.types import AlertCard, WatchEntry
 from storage import alerts as alert_store
 from storage import narrative_queries as nq
 from storage import subscriptions as sub_store
@@ -33,6 +34,7 @@ from storage.models import Alert, Narrative, Subscription, WatchItem
 log = logging.getLogger(__name__)
 
 ALERTING_STATES = ("emerging", "viral")
+PAGE = 500
 
 
 @dataclass
@@ -127,8 +129,9 @@ class AlertDispatcher:
         for row in rows:
             episode = alert_episode(row.state, row.episode)
             score = float(row.score)
+            grams = narrative_grams(row)
             for sub in subs:
-                if score >= sub.threshold and not _muted(sub, row):
+                if score >= sub.threshold and not _muted(sub, row, grams):
                     key = AlertKey(row.id, episode, sub.platform, sub.chat_id, False)
                     planned.append((key, score))
             if score >= self.dm_threshold:
@@ -162,23 +165,33 @@ class AlertDispatcher:
 
     # -- delivery -----------------------------------------------------------------------------
     async def _deliver_pending(self, report: DispatchReport) -> None:
-        rows = [
-            a for a in await alert_store.pending(list(self.senders)) if a.id not in self._in_flight
-        ]
-        self._in_flight.update(a.id for a in rows)
-        groups: dict[tuple[str, str], list[Alert]] = {}
-        for alert in rows:
-            groups.setdefault((alert.platform, alert.target), []).append(alert)
-        try:
-            await asyncio.gather(*(self._deliver_group(g, report) for g in groups.values()))
-        finally:
-            self._in_flight.difference_update(a.id for a in rows)
+        """Deliver every pending alert, page by page (ids ascending keep each chat's order)."""
+        cards: dict[int, AlertCard] = {}  # one card per narrative for this pass
+        after = 0
+        while True:
+            page = await alert_store.pending(list(self.senders), PAGE, after)
+            if not page:
+                return
+            after = page[-1].id
+            rows = [a for a in page if a.id not in self._in_flight]
+            self._in_flight.update(a.id for a in rows)
+            groups: dict[tuple[str, str], list[Alert]] = {}
+            for alert in rows:
+                groups.setdefault((alert.platform, alert.target), []).append(alert)
+            try:
+                await asyncio.gather(
+                    *(self._deliver_group(g, report, cards) for g in groups.values())
+                )
+            finally:
+                self._in_flight.difference_update(a.id for a in rows)
 
-    async def _deliver_group(self, alerts: list[Alert], report: DispatchReport) -> None:
+    async def _deliver_group(
+        self, alerts: list[Alert], report: DispatchReport, cards: dict[int, AlertCard]
+    ) -> None:
         """One chat's alerts, in order and paced (chats deliver in parallel)."""
         async with self._limit:
             for alert in alerts:
-                outcome = await self._deliver(alert)
+                outcome = await self._deliver(alert, cards)
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 if outcome == "failed" and alert.error and alert.error.startswith("gone:"):
                     for rest in alerts[alerts.index(alert) + 1 :]:
@@ -186,7 +199,7 @@ class AlertDispatcher:
                         report.failed += 1
                     return
 
-    async def _deliver(self, alert: Alert) -> str:
+    async def _deliver(self, alert: Alert, cards: dict[int, AlertCard]) -> str:
         sender = self.senders[alert.platform]
         narrative: Narrative = alert.narrative  # prefetched
         lang, matched = await self._language_and_match(alert, narrative)
@@ -199,7 +212,11 @@ class AlertDispatcher:
             await alert_store.mark_final(alert, "skipped", "chat rate limit")
             ALERTS_FAILED.labels(alert.platform, "rate_limited").inc()
             return "skipped"
-        card = await self.service.alert_card(narrative, matched)
+        card = cards.get(narrative.id)
+        if card is None:
+            card = cards[narrative.id] = await self.service.alert_card(narrative)
+        if matched is not None:
+            card = dataclasses.replace(card, matched_watch=matched)
         while True:
             await self._pace(alert.platform, alert.target)
             await alert_store.attempt(alert)
@@ -271,12 +288,12 @@ class AlertDispatcher:
             await self.sleep(at - now)
 
 
-def _muted(sub: Subscription, row: Narrative) -> bool:
+def _muted(sub: Subscription, row: Narrative, grams: set[str]) -> bool:
     leaders = set(sub.quiet_leaders or ())
     if row.seed_leader and normalize_handle(row.seed_leader) in leaders:
         return True
     quiet = set(sub.quiet_phrases or ())
-    return bool(quiet & narrative_grams(row))
+    return bool(quiet & grams)
 
 
 def narrative_grams(row: Narrative) -> set[str]:

@@ -285,3 +285,15 @@ async def test_paces_messages_to_one_chat(world: World) -> None:
     await paced.dispatch(result.views, result.alerts)
     assert len(world.sender.delivered) == 2
     assert len(world.sleeps.waits) == 1 and 4.0 < world.sleeps.waits[0] <= 5.0
+
+
+async def test_delivers_every_pending_alert_page_by_page(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.alerts.dispatcher.PAGE", 2)
+    for i in range(5):
+        await world.service.set_alerts(chat(f"c{i}"), True)
+    result = await fire(world)
+    report = await world.dispatcher.dispatch(result.views, result.alerts)
+    assert report.recorded == 5 and report.sent == 5
+    assert sorted(d.target for d in world.sender.delivered) == [f"c{i}" for i in range(5)]
