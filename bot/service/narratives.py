@@ -72,7 +72,7 @@ class NarrativeService:
     def __init__(
         self,
         *,
-        health: Callable[[], Iterable[SourceHealth]] | None = None,
+        health: Callable[[], Iterable[Any]] | None = None,  # SourceHealth or look-alikes
         clock: Callable[[], datetime] = _utcnow,
         watch_limit: int = 50,
         watch_chars: int = 100,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -32,12 +32,15 @@ class Clock:
     def __init__(self) -> None:
         self.now = START
 
-    def __call__(self):  # type: ignore[no-untyped-def]
+    def __call__(self) -> datetime:
         return self.now
 
 
+Ghost = tuple[NarrativeService, Clock, Narrative]
+
+
 @pytest.fixture
-async def ghost(storage: str) -> tuple[NarrativeService, Clock, Narrative]:
+async def ghost(storage: str) -> Ghost:
     clock = Clock()
     service = NarrativeService(clock=clock)
     pipeline = ScoringPipeline(warmed_engine(WARM))
@@ -82,7 +85,7 @@ def group(admin: bool, chat: str = "-100") -> Caller:
     return Caller("telegram", chat, "u9", is_admin=admin, language="ja")
 
 
-async def test_ghosts_lists_the_emerging_narrative(ghost) -> None:  # type: ignore[no-untyped-def]
+async def test_ghosts_lists_the_emerging_narrative(ghost: Ghost) -> None:
     service, clock, _ = ghost
     result = await service.ghosts(timedelta(hours=6), 10)
     assert result.window_minutes == 360
@@ -100,7 +103,7 @@ async def test_ghosts_lists_the_emerging_narrative(ghost) -> None:  # type: igno
     assert (await service.ghosts(timedelta(hours=6), 10)).narratives == ()
 
 
-async def test_narrative_detail(ghost) -> None:  # type: ignore[no-untyped-def]
+async def test_narrative_detail(ghost: Ghost) -> None:
     service, _, _ = ghost
     detail = await service.narrative("  Summoned   GHOSTS ")
     assert detail.summary.key == "summon ghost"
@@ -123,7 +126,7 @@ async def test_narrative_detail(ghost) -> None:  # type: ignore[no-untyped-def]
     assert (await service.narrative_by_ref(detail.summary.ref)).summary.key == "summon ghost"
 
 
-async def test_narrative_lookup_errors(ghost) -> None:  # type: ignore[no-untyped-def]
+async def test_narrative_lookup_errors(ghost: Ghost) -> None:
     service, _, _ = ghost
     with pytest.raises(UnknownNarrative):
         await service.narrative("completely unrelated words")
@@ -137,7 +140,7 @@ async def test_narrative_lookup_errors(ghost) -> None:  # type: ignore[no-untype
         await service.narrative_by_ref("1; DROP TABLE narratives")
 
 
-async def test_autocomplete(ghost) -> None:  # type: ignore[no-untyped-def]
+async def test_autocomplete(ghost: Ghost) -> None:
     service, _, _ = ghost
     assert [c.value for c in await service.autocomplete("summ")] == ["summoning ghosts"]
     assert [c.value for c in await service.autocomplete("")] == ["summoning ghosts"]
@@ -230,7 +233,7 @@ async def test_leaders_global_and_per_chat(storage: str) -> None:
     assert (await service.remove_leader(group(True, "-1"), "@newvoice")).changed
 
 
-async def test_status_reports_health_and_counts(ghost) -> None:  # type: ignore[no-untyped-def]
+async def test_status_reports_health_and_counts(ghost: Ghost) -> None:
     _, clock, row = ghost
     registry = HealthRegistry(secrets=("sekrit-token",))
     registry.success("bluesky", items=12)
