@@ -77,3 +77,8 @@ async def all_handles() -> list[str]:
             if name:
                 names.add(name.lower())
     return sorted(names)
+
+
+async def move_chat(platform: str, old_chat_id: str, new_chat_id: str) -> None:
+    """A chat's own leaders follow it to its new id."""
+    await Leader.filter(platform=platform, added_in=old_chat_id).update(added_in=new_chat_id)

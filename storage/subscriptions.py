@@ -55,3 +55,11 @@ async def clear_gone(platform: str, chat_id: str) -> None:
     await Subscription.filter(
         platform=platform, chat_id=chat_id, disabled_reason__isnull=False
     ).update(disabled_reason=None)
+
+
+async def move(platform: str, old_chat_id: str, new_chat_id: str) -> None:
+    """The chat got a new id: its settings follow (unless the new id already has its own)."""
+    if await get(platform, new_chat_id) is not None:
+        await Subscription.filter(platform=platform, chat_id=old_chat_id).delete()
+        return
+    await Subscription.filter(platform=platform, chat_id=old_chat_id).update(chat_id=new_chat_id)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.alerts.sender import AlertSender, RetryLater, TargetGone
+from bot.alerts.sender import AlertSender, RetryLater, TargetGone, TargetMoved
 from bot.engine import AlertEvent, NarrativeView
 from bot.leaders import normalize_handle
 from bot.metrics import ALERTS_FAILED, ALERTS_SENT, RATE_LIMIT_WAITS
@@ -217,14 +217,15 @@ class AlertDispatcher:
             card = cards[narrative.id] = await self.service.alert_card(narrative)
         if matched is not None:
             card = dataclasses.replace(card, matched_watch=matched)
+        target = alert.target
         while True:
-            await self._pace(alert.platform, alert.target)
+            await self._pace(alert.platform, target)
             await alert_store.attempt(alert)
             try:
                 if alert.direct:
-                    message_id = await sender.send_direct(alert.target, card, lang)
+                    message_id = await sender.send_direct(target, card, lang)
                 else:
-                    message_id = await sender.send_alert(alert.target, card, lang)
+                    message_id = await sender.send_alert(target, card, lang)
             except RetryLater as exc:
                 RATE_LIMIT_WAITS.labels(alert.platform).inc()
                 if alert.attempts >= self.max_attempts:
@@ -232,6 +233,13 @@ class AlertDispatcher:
                 wait = min(max(exc.retry_after, 0.0), self.max_retry_wait)
                 log.info("%s flood control: waiting %.1fs", alert.platform, wait)
                 await self.sleep(wait)
+                continue
+            except TargetMoved as exc:
+                if alert.direct or alert.attempts >= self.max_attempts:
+                    return await self._fail(alert, "moved", f"moved to {exc.new_target}")
+                await sub_store.move(alert.platform, target, exc.new_target)
+                log.info("%s chat moved to a new id; settings follow it", alert.platform)
+                target = exc.new_target
                 continue
             except TargetGone as exc:
                 await sub_store.disable(alert.platform, alert.target, exc.reason)

@@ -19,6 +19,14 @@ class TargetGone(DeliveryError):
         self.reason = reason
 
 
+class TargetMoved(DeliveryError):
+    """The chat now lives under another id (a Telegram group upgraded to a supergroup)."""
+
+    def __init__(self, new_target: str) -> None:
+        super().__init__(f"moved to {new_target}")
+        self.new_target = new_target
+
+
 class RetryLater(DeliveryError):
     """Flood control (429): wait `retry_after` seconds, then send again."""
 

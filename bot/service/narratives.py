@@ -366,6 +366,11 @@ class NarrativeService:
         await sub.save()
         return _settings(sub)
 
+    async def chat_moved(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        """The platform gave the chat a new id (Telegram group → supergroup): keep its settings."""
+        await sub_store.move(platform, old_chat_id, new_chat_id)
+        await leader_store.move_chat(platform, old_chat_id, new_chat_id)
+
     def _defaults(self, caller: Caller) -> dict[str, Any]:
         return {
             "guild_id": caller.guild_id,

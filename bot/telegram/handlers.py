@@ -65,6 +65,7 @@ class TelegramHandlers:
         for name, callback in commands.items():
             app.add_handler(CommandHandler(name, callback))
         app.add_handler(CallbackQueryHandler(self.button))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
         app.add_handler(MessageHandler(filters.COMMAND, self.unknown))
         app.add_error_handler(self.on_error)
 
@@ -227,6 +228,13 @@ class TelegramHandlers:
             return  # a bare unknown command in a group may be another bot's
         caller = await self.caller(update, context)
         await self.reply(update, context, render.plain("error.unknown_command", caller.language))
+
+    async def migrated(self, update: Update, context: Context) -> None:
+        """A group became a supergroup: its settings and leaders move to the new chat id."""
+        message = update.effective_message
+        if message is not None and message.migrate_to_chat_id is not None:
+            old = str(message.chat.id)
+            await self.service.chat_moved(PLATFORM, old, str(message.migrate_to_chat_id))
 
     # -- buttons ------------------------------------------------------------------------------
     async def button(self, update: Update, context: Context) -> None:

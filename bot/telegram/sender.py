@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.alerts.sender import RetryLater, TargetGone
+from bot.alerts.sender import DeliveryError, RetryLater, TargetGone, TargetMoved
 from bot.render import telegram as render
 from bot.service.types import AlertCard
 
@@ -55,9 +55,15 @@ class TelegramAlertSender:
         except Forbidden as exc:
             raise TargetGone(f"telegram: {exc.message}"[:300]) from None
         except ChatMigrated as exc:
-            raise TargetGone(f"telegram: group moved to {exc.new_chat_id}") from None
+            raise TargetMoved(str(exc.new_chat_id)) from None
         except BadRequest as exc:
             if any(part in exc.message.lower() for part in GONE_BAD_REQUESTS):
                 raise TargetGone(f"telegram: {exc.message}"[:300]) from None
-            raise
+            raise DeliveryError(self._redact(f"telegram: {exc.message}")) from None
+        except TelegramError as exc:  # network trouble, 5xx: the dispatcher retries later
+            raise DeliveryError(self._redact(f"telegram: {type(exc).__name__}: {exc}")) from None
         return str(message.message_id)
+
+    def _redact(self, text: str) -> str:
+        """Error texts end up in logs and the alerts table: never with the bot token."""
+        return text.replace(self.bot.token, "***")[:300]

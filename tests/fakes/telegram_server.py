@@ -195,8 +195,16 @@ class FakeTelegram:
         description: str | None = None,
         chat_id: int | str | None = None,
         times: int = 1,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
+        """The next `times` calls of `method` (to `chat_id`) fail with `status`.
+
+        429 carries `parameters.retry_after`; pass e.g. `parameters={"migrate_to_chat_id": id}`
+        with status 400 for a group that became a supergroup.
+        """
         params = {"retry_after": retry_after} if status == 429 and retry_after is not None else None
+        if parameters:
+            params = {**(params or {}), **parameters}
         text = description or (
             f"Too Many Requests: retry after {retry_after}" if status == 429 else "Bad Request"
         )
@@ -250,6 +258,17 @@ class FakeTelegram:
             # Telegram measures entity offsets in UTF-16 code units.
             units = len(text[:length].encode("utf-16-le")) // 2
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": units}]
+        return self._push({"message": message})
+
+    def migrate(self, chat_id: int, new_chat_id: int) -> int:
+        """The service message a group sends when it is upgraded to a supergroup."""
+        message = {
+            "message_id": self._message_id(),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id, "group", None),
+            "from": {"id": 1, "is_bot": False, "first_name": "Ada"},
+            "migrate_to_chat_id": new_chat_id,
+        }
         return self._push({"message": message})
 
     def press_button(

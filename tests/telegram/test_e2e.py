@@ -11,6 +11,7 @@ from bot.alerts.dispatcher import AlertDispatcher
 from bot.config import Settings
 from bot.pipeline import ScoringPipeline, TickResult
 from bot.render.text import WORD_JOINER
+from bot.service.types import Caller
 from bot.telegram.app import start_telegram
 from storage.models import Alert, Subscription, WatchItem
 from tests.alerts.stream import (
@@ -260,3 +261,50 @@ async def test_status_reports_sources_and_narratives(tg: Bot) -> None:
     reply = await say(tg, 13, "/status", 13)
     text = reply.params["text"]
     assert "Narratives tracked: 1" in text and "Database: ok" in text
+
+
+async def test_group_upgraded_to_supergroup_keeps_its_alerts(tg: Bot) -> None:
+    tg.server.set_member(GROUP, ADMIN, "administrator")
+    await say(tg, GROUP, "/alerts threshold 50", ADMIN)
+    await say(tg, GROUP, "/leaders add @newvoice", ADMIN)
+    # Telegram refuses the send and names the new id; the alert follows the chat there.
+    moved = -1009999
+    tg.server.fail_next(
+        "sendMessage",
+        status=400,
+        description="Bad Request: group chat was upgraded to a supergroup chat",
+        parameters={"migrate_to_chat_id": moved},
+        chat_id=GROUP,
+    )
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    report = await dispatcher_for(tg).dispatch(result.views, result.alerts)
+    assert report.sent == 1
+    [alert] = tg.server.sent("sendMessage", moved)
+    assert "summoning ghosts" in alert.params["text"]
+    sub = await Subscription.get(platform="telegram", chat_id=str(moved))
+    assert sub.enabled and sub.threshold == 50
+    assert not await Subscription.filter(chat_id=str(GROUP)).exists()
+    # The service message moves the chat's own leaders (and settings, if not moved yet).
+    tg.server.migrate(GROUP, moved)
+    for _ in range(100):
+        leaders = await tg.service.leaders(Caller("telegram", str(moved), "1", is_admin=False))
+        if leaders.chat_leaders:
+            break
+        await asyncio.sleep(0.02)
+    assert [e.handle for e in leaders.chat_leaders] == ["newvoice"]
+
+
+async def test_delivery_errors_never_carry_the_token(tg: Bot) -> None:
+    await say(tg, FAN, "/alerts on", FAN)
+    tg.server.fail_next(
+        "sendMessage", status=500, description=f"Internal {tg.server.token}", chat_id=FAN
+    )
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    report = await dispatcher_for(tg).dispatch(result.views, result.alerts)
+    assert report.deferred == 1
+    row = await Alert.get(target=str(FAN))
+    assert row.status == "pending" and row.error and "***" in row.error
+    assert tg.server.token not in row.error
+    assert (await dispatcher_for(tg).resume()).sent == 1
