@@ -50,6 +50,10 @@ async def gone_targets(platform: str, targets: Iterable[str]) -> set[str]:
     return {str(r) for r in rows}
 
 
+async def for_chats(platform: str, chat_ids: Iterable[str]) -> list[Subscription]:
+    return await Subscription.filter(platform=platform, chat_id__in=list(chat_ids))
+
+
 async def clear_gone(platform: str, chat_id: str) -> None:
     """The user or chat talked to us again: it is reachable."""
     await Subscription.filter(

@@ -157,10 +157,15 @@ class AlertDispatcher:
             if item.platform in self.senders:
                 chosen.setdefault((item.platform, item.user_id), item)
         result = []
+        grams = narrative_grams(row)
         for platform in {p for p, _ in chosen}:
             users = [u for p, u in chosen if p == platform]
-            gone = await sub_store.gone_targets(platform, users)
-            result += [chosen[(platform, u)] for u in users if u not in gone]
+            # A user's own chat with the bot: unreachable (blocked) or muting this narrative.
+            own = {s.chat_id: s for s in await sub_store.for_chats(platform, users)}
+            for user in users:
+                sub = own.get(user)
+                if sub is None or not (sub.disabled_reason or _muted(sub, row, grams)):
+                    result.append(chosen[(platform, user)])
         return result
 
     # -- delivery -----------------------------------------------------------------------------

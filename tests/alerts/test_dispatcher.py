@@ -297,3 +297,12 @@ async def test_delivers_every_pending_alert_page_by_page(
     report = await world.dispatcher.dispatch(result.views, result.alerts)
     assert report.recorded == 5 and report.sent == 5
     assert sorted(d.target for d in world.sender.delivered) == [f"c{i}" for i in range(5)]
+
+
+async def test_direct_messages_respect_the_users_own_mutes(world: World) -> None:
+    await world.service.watch(dm("muted"), "ghosts")
+    await world.service.quiet(dm("muted"), "@karpathy")
+    await world.service.watch(dm("open"), "ghosts")
+    result = await fire(world)
+    await world.dispatcher.dispatch(result.views, result.alerts)
+    assert [d.target for d in world.sender.delivered] == ["open"]
