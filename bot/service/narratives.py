@@ -10,7 +10,6 @@ from typing import Any
 from bot.engine import canonicalize
 from bot.i18n import SUPPORTED
 from bot.leaders import DEFAULT_LEADERS, LeaderInfo
-from bot.posts import PostFormatError, parse_time
 from bot.service import charts, inputs, reasons
 from bot.service.errors import (
     BadArgument,
@@ -21,15 +20,23 @@ from bot.service.errors import (
     UnknownNarrative,
     WatchLimitReached,
 )
+from bot.service.health import as_health
+from bot.service.rows import (
+    leader_of,
+    post_ref,
+    series_of,
+    settings_of,
+    summarize_tokens,
+    token_infos,
+    trend,
+)
 from bot.service.sparkline import sparkline
 from bot.service.types import (
     AlertCard,
     Caller,
     Choice,
     GhostsResult,
-    HealthState,
     LeaderChange,
-    LeaderEntry,
     LeaderList,
     NarrativeDetail,
     NarrativeSummary,
@@ -38,8 +45,6 @@ from bot.service.types import (
     StatusReport,
     SubscriptionSettings,
     TokenInfo,
-    TokenSummary,
-    Trend,
     UnwatchResult,
     WatchEntry,
     WatchList,
@@ -51,7 +56,7 @@ from storage import leaders as leader_store
 from storage import narrative_queries as nq
 from storage import subscriptions as sub_store
 from storage import watchlist as watch_store
-from storage.models import Leader, Narrative, Subscription, TokenLaunch, TokenMatch
+from storage.models import Narrative
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +162,7 @@ class NarrativeService:
         scores = await nq.recent_scores(ids, now - timedelta(hours=CHART_HOURS))
         token_rows = await nq.tokens(ids)
         return [
-            self._summary(r, scores.get(r.id, []), _token_infos(token_rows.get(r.id, [])))
+            self._summary(r, scores.get(r.id, []), token_infos(token_rows.get(r.id, [])))
             for r in rows
         ]
 
@@ -165,7 +170,7 @@ class NarrativeService:
         self, row: Narrative, scores: list[float], tokens: list[TokenInfo]
     ) -> NarrativeSummary:
         # The newest bucket is still filling; judge shape and direction on complete ones.
-        counts = [float(n) for _, n in _series(row.series)][:-1]
+        counts = [float(n) for _, n in series_of(row.series)][:-1]
         return NarrativeSummary(
             key=row.key,
             label=row.label,
@@ -189,9 +194,9 @@ class NarrativeService:
     async def _detail(self, row: Narrative) -> NarrativeDetail:
         now = self.clock()
         points = await nq.history(row.id, now - timedelta(hours=CHART_HOURS))
-        tokens = _token_infos((await nq.tokens([row.id]))[row.id])
+        tokens = token_infos((await nq.tokens([row.id]))[row.id])
         summary = self._summary(row, [p.score for p in points], tokens)
-        posts = [p for p in (_post_ref(d) for d in row.top_posts or []) if p is not None]
+        posts = [p for p in (post_ref(d) for d in row.top_posts or []) if p is not None]
         dated = [p for p in posts if p.created_at is not None]
         first = min(dated, key=lambda p: p.created_at or now) if dated else None
         seed_url, seed_leader = row.seed_post_url, row.seed_leader
@@ -227,7 +232,7 @@ class NarrativeService:
             mentions = [float(p.mentions) for p in points]
             scores: list[float | None] = [float(p.score) for p in points]
         else:
-            series = _series(row.series)
+            series = series_of(row.series)
             if not series:
                 return None
             times = [t for t, _ in series]
@@ -237,7 +242,7 @@ class NarrativeService:
 
     async def alert_card(self, row: Narrative, matched: WatchEntry | None = None) -> AlertCard:
         """What an alert about `row` shows (the dispatcher renders it per platform)."""
-        tokens = _token_infos((await nq.tokens([row.id]))[row.id])
+        tokens = token_infos((await nq.tokens([row.id]))[row.id])
         return AlertCard(
             key=row.key,
             label=row.label,
@@ -311,7 +316,7 @@ class NarrativeService:
                 quiet_phrases=(),
                 disabled_reason=None,
             )
-        return _settings(sub)
+        return settings_of(sub)
 
     async def set_alerts(self, caller: Caller, on: bool) -> SubscriptionSettings:
         _require_admin(caller)
@@ -321,7 +326,7 @@ class NarrativeService:
         sub = await sub_store.upsert(
             caller.platform, caller.chat_id, defaults=self._defaults(caller), **changes
         )
-        return _settings(sub)
+        return settings_of(sub)
 
     async def set_threshold(self, caller: Caller, value: float | int | str) -> SubscriptionSettings:
         _require_admin(caller)
@@ -329,7 +334,7 @@ class NarrativeService:
         sub = await sub_store.upsert(
             caller.platform, caller.chat_id, defaults=self._defaults(caller), threshold=threshold
         )
-        return _settings(sub)
+        return settings_of(sub)
 
     async def set_language(self, caller: Caller, language: str) -> SubscriptionSettings:
         _require_admin(caller)
@@ -339,7 +344,7 @@ class NarrativeService:
         sub = await sub_store.upsert(
             caller.platform, caller.chat_id, defaults=self._defaults(caller), language=lang
         )
-        return _settings(sub)
+        return settings_of(sub)
 
     async def quiet(self, caller: Caller, text: str, mute: bool = True) -> SubscriptionSettings:
         """Mute (or unmute) a leader ("@handle") or phrase in this chat's alerts."""
@@ -364,7 +369,7 @@ class NarrativeService:
             current.remove(item)
         setattr(sub, field, current)
         await sub.save()
-        return _settings(sub)
+        return settings_of(sub)
 
     async def chat_moved(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
         """The platform gave the chat a new id (Telegram group → supergroup): keep its settings."""
@@ -389,7 +394,7 @@ class NarrativeService:
         glob = await leader_store.global_leaders()
         chat = await leader_store.chat_leaders(caller.platform, caller.chat_id)
         return LeaderList(
-            tuple(_leader(r, True) for r in glob), tuple(_leader(r, False) for r in chat)
+            tuple(leader_of(r, True) for r in glob), tuple(leader_of(r, False) for r in chat)
         )
 
     async def add_leader(self, caller: Caller, handle: str) -> LeaderChange:
@@ -428,135 +433,6 @@ class NarrativeService:
         return StatusReport(sources, last, tracked, by_state, ok, pending)
 
 
-# Source supervisor states (bot/sources/health.py) → the four states users see.
-HEALTH_STATES: dict[str, HealthState] = {
-    "ok": "ok",
-    "finished": "ok",
-    "idle": "degraded",
-    "backoff": "degraded",
-    "degraded": "degraded",
-    "open": "down",
-    "blocked": "down",
-    "down": "down",
-    "stopped": "disabled",
-    "disabled": "disabled",
-}
-
-
-def as_health(item: Any) -> SourceHealth:
-    """A SourceHealth from ours, from the source registry's JSON snapshot, or a look-alike."""
-    if isinstance(item, SourceHealth):
-        return item
-    get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
-    last = get("last_success")
-    if isinstance(last, str):
-        try:
-            last = parse_time(last)
-        except PostFormatError:
-            last = None
-    error = get("last_error")
-    return SourceHealth(
-        name=str(get("name") or "?"),
-        state=HEALTH_STATES.get(str(get("state")), "degraded"),
-        last_success=last if isinstance(last, datetime) else None,
-        last_error=str(error).splitlines()[0][:200] if error else None,
-        items=int(get("items_total") or get("items") or 0),
-    )
-
-
 def _require_admin(caller: Caller) -> None:
     if not (caller.is_admin or caller.private):
         raise NotAdmin()
-
-
-def _settings(sub: Subscription) -> SubscriptionSettings:
-    return SubscriptionSettings(
-        platform=sub.platform,
-        chat_id=sub.chat_id,
-        subscribed=True,
-        enabled=bool(sub.enabled),
-        threshold=float(sub.threshold),
-        language=sub.language,
-        quiet_leaders=tuple(sub.quiet_leaders or ()),
-        quiet_phrases=tuple(sub.quiet_phrases or ()),
-        disabled_reason=sub.disabled_reason,
-    )
-
-
-def _leader(row: Leader, is_global: bool) -> LeaderEntry:
-    return LeaderEntry(row.handle, row.display_name, row.x_handle, row.bluesky_handle, is_global)
-
-
-def trend(state: str, scores: list[float], counts: list[float] | None = None) -> Trend:
-    """rising while it still climbs, cooling once clearly off its peak, else peaking.
-
-    Uses the score history when there are a few points, else the mention counts per bucket.
-    """
-    if state in ("cooling", "dormant"):
-        return "cooling"
-    series = scores if len(scores) >= 3 or not counts or len(counts) < 2 else counts
-    if len(series) < 2:
-        return "rising" if state == "emerging" else "peaking"
-    last, peak = series[-1], max(series)
-    if last < peak * 0.85:
-        return "cooling"
-    if last - series[max(0, len(series) - 4)] > (2.0 if series is scores else 0.0):
-        return "rising"
-    return "peaking"
-
-
-def _series(raw: Any) -> list[tuple[datetime, int]]:
-    out = []
-    for item in raw or []:
-        try:
-            at, count = item[0], item[1]
-            moment = at if isinstance(at, datetime) else parse_time(str(at))
-            out.append((moment, int(count)))
-        except (PostFormatError, IndexError, TypeError, ValueError):
-            continue
-    return out
-
-
-def _post_ref(data: Any) -> PostRef | None:
-    if not isinstance(data, dict):
-        return None
-    created: datetime | None = None
-    try:
-        created = parse_time(str(data.get("created_at")))
-    except PostFormatError:
-        created = None
-    url = data.get("url")
-    return PostRef(
-        author=str(data.get("author") or ""),
-        source=str(data.get("source") or ""),
-        text=str(data.get("text") or ""),
-        url=str(url) if isinstance(url, str) and url else None,
-        created_at=created,
-        engagement=int(data.get("engagement") or 0),
-    )
-
-
-def _token_infos(rows: list[tuple[TokenMatch, TokenLaunch]]) -> list[TokenInfo]:
-    return [
-        TokenInfo(
-            symbol=launch.symbol,
-            name=launch.name,
-            chain=launch.chain,
-            address=launch.address,
-            url=launch.pair_url,
-            liquidity_usd=launch.liquidity_usd,
-            launched_at=launch.launched_at or launch.seen_at,
-            after_seed=match.after_seed,
-            delay_seconds=match.delay_seconds,
-            similarity=float(match.similarity),
-        )
-        for match, launch in rows
-    ]
-
-
-def summarize_tokens(tokens: list[TokenInfo]) -> TokenSummary:
-    if not tokens:
-        return TokenSummary()
-    delays = [t.delay_seconds for t in tokens if t.after_seed and t.delay_seconds is not None]
-    best = max(tokens, key=lambda t: (t.liquidity_usd or -1.0, t.symbol))
-    return TokenSummary(len(tokens), min(delays) if delays else None, best)

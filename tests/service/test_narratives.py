@@ -18,7 +18,8 @@ from bot.service.errors import (
     WatchItemTooLong,
     WatchLimitReached,
 )
-from bot.service.narratives import NarrativeService, trend
+from bot.service.narratives import NarrativeService
+from bot.service.rows import trend
 from bot.service.types import Caller, SourceHealth
 from bot.sources.health import HealthRegistry
 from storage import leaders as leader_store
