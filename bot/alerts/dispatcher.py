@@ -69,6 +69,7 @@ class AlertDispatcher:
         max_attempts: int = 5,
         max_retry_wait: float = 300.0,
         concurrency: int = 8,
+        background: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.senders = dict(senders)
@@ -78,22 +79,75 @@ class AlertDispatcher:
         self.max_per_hour = max_per_hour  # per chat; beyond it alerts are skipped, not queued
         self.max_attempts = max_attempts
         self.max_retry_wait = max_retry_wait
+        self.background = background  # deliver from the hook in a background task
         self.sleep = sleep
         self._next_slot: dict[tuple[str, str], float] = {}
-        self._in_flight: set[int] = set()
         self._limit = asyncio.Semaphore(concurrency)
+        self._delivering = asyncio.Lock()  # one delivery pass at a time: no row sent twice
+        self._worker: asyncio.Task[None] | None = None
+        self._again = False
 
     # -- entry points -------------------------------------------------------------------------
     async def on_narratives(
         self, views: Sequence[NarrativeView], alerts: Sequence[AlertEvent] = ()
     ) -> None:
-        """The pipeline's hook, called after each tick once the views are persisted."""
-        await self.dispatch(views, alerts)
+        """The pipeline's hook, after each tick once the views are persisted.
+
+        This tick's alerts are recorded before it returns. With `background=True` delivery then
+        runs in a background task, so flood-control waits never hold up scoring; otherwise the
+        hook returns once delivery is done.
+        """
+        if not self.background:
+            await self.dispatch(views, alerts)
+            return
+        await self.record(views, alerts)
+        self._kick()
 
     async def dispatch(
         self, views: Sequence[NarrativeView], alerts: Sequence[AlertEvent] = ()
     ) -> DispatchReport:
-        """Record and deliver every alert now due; returns what happened."""
+        """Record and deliver every alert now due, in the foreground; returns what happened."""
+        report = await self.record(views, alerts)
+        await self._deliver_all(report)
+        return report
+
+    async def resume(self) -> DispatchReport:
+        """At start: deliver alerts recorded but not sent before a restart."""
+        report = DispatchReport()
+        await self._deliver_all(report)
+        return report
+
+    async def drain(self) -> None:
+        """Wait until background delivery has nothing left to do."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    async def close(self) -> None:
+        """Stop background delivery; unsent alerts stay pending for `resume()`."""
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+    def _kick(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._background(), name="alert-delivery")
+        else:
+            self._again = True  # alerts recorded during a pass: run one more pass after it
+
+    async def _background(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self._deliver_all(DispatchReport())
+            except Exception:  # e.g. the database is briefly gone: the next tick retries
+                log.exception("alert delivery pass failed; pending alerts are kept")
+            if not self._again:
+                return
+
+    async def record(
+        self, views: Sequence[NarrativeView], alerts: Sequence[AlertEvent] = ()
+    ) -> DispatchReport:
+        """Record (as pending) every alert now due; idempotent per narrative/episode/target."""
         latest: dict[str, NarrativeView] = {v.key: v for v in views}
         for event in alerts:
             latest[event.narrative.key] = event.narrative
@@ -110,13 +164,6 @@ class AlertDispatcher:
             if await alert_store.record(key, score) is not None:
                 report.recorded += 1
                 report.keys.append(key)
-        await self._deliver_pending(report)
-        return report
-
-    async def resume(self) -> DispatchReport:
-        """At start: deliver alerts recorded but not sent before a restart."""
-        report = DispatchReport()
-        await self._deliver_pending(report)
         return report
 
     # -- who gets what ------------------------------------------------------------------------
@@ -169,6 +216,10 @@ class AlertDispatcher:
         return result
 
     # -- delivery -----------------------------------------------------------------------------
+    async def _deliver_all(self, report: DispatchReport) -> None:
+        async with self._delivering:
+            await self._deliver_pending(report)
+
     async def _deliver_pending(self, report: DispatchReport) -> None:
         """Deliver every pending alert, page by page (ids ascending keep each chat's order)."""
         cards: dict[int, AlertCard] = {}  # one card per narrative for this pass
@@ -178,17 +229,10 @@ class AlertDispatcher:
             if not page:
                 return
             after = page[-1].id
-            rows = [a for a in page if a.id not in self._in_flight]
-            self._in_flight.update(a.id for a in rows)
             groups: dict[tuple[str, str], list[Alert]] = {}
-            for alert in rows:
+            for alert in page:
                 groups.setdefault((alert.platform, alert.target), []).append(alert)
-            try:
-                await asyncio.gather(
-                    *(self._deliver_group(g, report, cards) for g in groups.values())
-                )
-            finally:
-                self._in_flight.difference_update(a.id for a in rows)
+            await asyncio.gather(*(self._deliver_group(g, report, cards) for g in groups.values()))
 
     async def _deliver_group(
         self, alerts: list[Alert], report: DispatchReport, cards: dict[int, AlertCard]

@@ -61,6 +61,11 @@ def make_dispatcher(
     return AlertDispatcher({"test": sender}, service, chat_interval=0.0, sleep=sleeps, **kw)
 
 
+@pytest.fixture(params=[False, True], ids=["inline", "background"])
+def background(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 @pytest.fixture
 async def world(storage: str) -> World:
     service = NarrativeService(clock=lambda: START + timedelta(minutes=WARM), render_charts=False)
@@ -82,7 +87,7 @@ async def fire(w: World) -> TickResult:
     return result
 
 
-async def test_each_subscribed_chat_gets_exactly_one_alert(world: World) -> None:
+async def test_each_subscribed_chat_gets_exactly_one_alert(world: World, background: bool) -> None:
     svc = world.service
     await svc.set_alerts(chat("A"), True)
     await svc.set_alerts(chat("high"), True)
@@ -103,14 +108,19 @@ async def test_each_subscribed_chat_gets_exactly_one_alert(world: World) -> None
     assert card.score >= 60 and card.episode == 1
     assert {r.key for r in card.reasons} >= {"reason.reach", "reason.leader"}
     # The narrative stays viral for many ticks: no second alert for the same episode.
+    world.dispatcher.background = background
     world.pipeline.on_narratives = world.dispatcher.on_narratives
     await replay_minutes(world.pipeline, next_minute(world), next_minute(world) + 20)
+    await world.dispatcher.drain()
     assert len(world.sender.delivered) == 1
     row = await Alert.get(target="A")
     assert row.status == "sent" and row.message_id == "1" and row.sent_at is not None
 
 
-async def test_low_threshold_chat_is_alerted_once_across_emerging_and_viral(world: World) -> None:
+async def test_low_threshold_chat_is_alerted_once_across_emerging_and_viral(
+    world: World, background: bool
+) -> None:
+    world.dispatcher.background = background
     await world.service.set_alerts(chat("low"), True)
     await world.service.set_threshold(chat("low"), 30)
     await world.service.set_alerts(chat("A"), True)
@@ -118,6 +128,7 @@ async def test_low_threshold_chat_is_alerted_once_across_emerging_and_viral(worl
         warmed_engine(SLOW_EMERGING - 10, slow=True), on_narratives=world.dispatcher.on_narratives
     )
     await replay_minutes(pipeline, SLOW_EMERGING - 10, SLOW_EMERGING + 30, slow=True)
+    await world.dispatcher.drain()
     low, normal = world.sender.to("low"), world.sender.to("A")
     assert len(low) == 1 and len(normal) == 1
     assert low[0].card.key == normal[0].card.key
@@ -243,6 +254,7 @@ async def test_a_chat_that_removed_the_bot_is_disabled_not_retried(world: World)
     attempts = world.sender.attempts
     world.pipeline.on_narratives = world.dispatcher.on_narratives
     await replay_minutes(world.pipeline, next_minute(world), next_minute(world) + 10)
+    await world.dispatcher.drain()
     await world.dispatcher.resume()
     assert world.sender.attempts == attempts
     # An admin turning alerts back on clears the reason.
@@ -306,3 +318,31 @@ async def test_direct_messages_respect_the_users_own_mutes(world: World) -> None
     result = await fire(world)
     await world.dispatcher.dispatch(result.views, result.alerts)
     assert [d.target for d in world.sender.delivered] == ["open"]
+
+
+async def test_the_pipeline_hook_records_at_once_and_delivers_in_the_background(
+    world: World,
+) -> None:
+    await world.service.set_alerts(chat("A"), True)
+    world.sender.hang = asyncio.Event()  # a flood wait / slow platform
+    world.dispatcher.background = True
+    world.pipeline.on_narratives = world.dispatcher.on_narratives
+    result = await fire(world)  # the tick returns although the send has not finished
+    assert result.alerts and world.sender.delivered == []
+    assert (await Alert.get(target="A")).status == "pending"  # durable before the hook returned
+    world.sender.hang.set()
+    await world.dispatcher.drain()
+    assert len(world.sender.to("A")) == 1
+    assert (await Alert.get(target="A")).status == "sent"
+
+
+async def test_close_leaves_unsent_alerts_pending(world: World) -> None:
+    await world.service.set_alerts(chat("A"), True)
+    world.sender.hang = asyncio.Event()
+    world.dispatcher.background = True
+    world.pipeline.on_narratives = world.dispatcher.on_narratives
+    await fire(world)
+    await world.dispatcher.close()
+    assert (await Alert.get(target="A")).status == "pending"
+    fresh = RecordingSender()
+    assert (await make_dispatcher(world.service, fresh, world.sleeps).resume()).sent == 1
