@@ -69,6 +69,7 @@ class AlertDispatcher:
         max_attempts: int = 5,
         max_retry_wait: float = 300.0,
         concurrency: int = 8,
+        max_age: timedelta = timedelta(hours=6),
         background: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -79,6 +80,7 @@ class AlertDispatcher:
         self.max_per_hour = max_per_hour  # per chat; beyond it alerts are skipped, not queued
         self.max_attempts = max_attempts
         self.max_retry_wait = max_retry_wait
+        self.max_age = max_age  # older pending alerts (a long outage) are skipped, not sent
         self.background = background  # deliver from the hook in a background task
         self.sleep = sleep
         self._next_slot: dict[tuple[str, str], float] = {}
@@ -255,7 +257,11 @@ class AlertDispatcher:
         if lang is None:
             await alert_store.mark_final(alert, "skipped", "subscription turned off")
             return "skipped"
-        hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        now = datetime.now(UTC)
+        if alert.created_at < now - self.max_age:
+            await alert_store.mark_final(alert, "skipped", "stale")
+            return "skipped"
+        hour_ago = now - timedelta(hours=1)
         recent = await alert_store.sent_since(alert.platform, alert.target, hour_ago)
         if recent >= self.max_per_hour:
             await alert_store.mark_final(alert, "skipped", "chat rate limit")

@@ -346,3 +346,16 @@ async def test_close_leaves_unsent_alerts_pending(world: World) -> None:
     assert (await Alert.get(target="A")).status == "pending"
     fresh = RecordingSender()
     assert (await make_dispatcher(world.service, fresh, world.sleeps).resume()).sent == 1
+
+
+async def test_alerts_pending_since_a_long_outage_are_skipped_not_sent(world: World) -> None:
+    await world.service.set_alerts(chat("A"), True)
+    await world.service.set_alerts(chat("B"), True)
+    result = await fire(world)
+    await world.dispatcher.record(result.views, result.alerts)
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    await Alert.filter(target="A").update(created_at=week_ago)
+    report = await world.dispatcher.resume()
+    assert (report.sent, report.skipped) == (1, 1)
+    assert [d.target for d in world.sender.delivered] == ["B"]
+    assert (await Alert.get(target="A")).error == "stale"

@@ -311,3 +311,21 @@ async def test_delivery_errors_never_carry_the_token(tg: Bot) -> None:
     assert row.status == "pending" and row.error and "***" in row.error
     assert tg.server.token not in row.error
     assert (await dispatcher_for(tg).resume()).sent == 1
+
+
+async def test_japanese_group_gets_japanese_alerts(tg: Bot) -> None:
+    tg.server.set_member(GROUP, ADMIN, "administrator")
+    reply = await say(tg, GROUP, "/alerts on", ADMIN, language_code="ja")
+    assert "通知をオンにしました" in reply.params["text"]  # a new chat takes the admin's language
+    reply = await say(tg, GROUP, "/alerts language en", ADMIN)
+    assert "English" in reply.params["text"]
+    reply = await say(tg, GROUP, "/alerts language ja", ADMIN)
+    assert "日本語" in reply.params["text"]
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    await dispatcher_for(tg).dispatch(result.views, result.alerts)
+    alert = tg.server.sent("sendMessage", GROUP)[-1]
+    assert "新しいナラティブ: summoning ghosts" in alert.params["text"]
+    assert "通常の 14 倍のペース" in alert.params["text"]
+    buttons = alert.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == ["詳細", "ウォッチ"]
