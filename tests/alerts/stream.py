@@ -14,6 +14,7 @@ from bot.posts import Post
 
 MEME_START = 160  # minutes; the engine's warm-up is 120
 SEED_URL = "https://x.com/karpathy/status/1"
+LEADERS = ("karpathy",)
 VARIANTS = ["summoning ghosts", "summoned ghosts", "Summon ghosts"]
 
 
@@ -50,12 +51,18 @@ def batches(
 
 
 def warmed_engine(minutes: int = MEME_START + 10, slow: bool = False) -> NarrativeEngine:
-    """An engine fed the first `minutes` of the stream without storage (fast)."""
-    engine = NarrativeEngine(leaders=["karpathy"])
+    """A fresh engine that has seen the first `minutes` of the stream (no storage involved)."""
+    return NarrativeEngine.restore(_warm_checkpoint(minutes, slow), leaders=LEADERS)
+
+
+@lru_cache(maxsize=8)
+def _warm_checkpoint(minutes: int, slow: bool) -> bytes:
+    # Replaying hours of stream per test is the slow part; checkpoints make it once per run.
+    engine = NarrativeEngine(leaders=LEADERS)
     for batch in batches(until=START + timedelta(minutes=minutes), slow=slow):
         engine.ingest(batch)
         engine.tick()
-    return engine
+    return engine.checkpoint()
 
 
 async def replay_minutes(
