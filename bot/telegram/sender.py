@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import warnings
 from datetime import timedelta
 
@@ -30,8 +32,21 @@ def retry_seconds(exc: RetryAfter) -> float:
 class TelegramAlertSender:
     platform = PLATFORM
 
-    def __init__(self, bot: ExtBot[None]) -> None:
+    def __init__(self, bot: ExtBot[None], max_per_second: float = 25.0) -> None:
         self.bot = bot
+        # Telegram allows about 30 messages/s per bot across all chats; stay under it so a
+        # fan-out to many chats does not earn a flood-control wait for all of them.
+        self._gap = 1.0 / max_per_second
+        self._next = 0.0
+        self._turn = asyncio.Lock()
+
+    async def _throttle(self) -> None:
+        async with self._turn:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self._gap
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def send_alert(self, chat_id: str, card: AlertCard, language: str) -> str | None:
         return await self._send(chat_id, card, language)
@@ -42,6 +57,7 @@ class TelegramAlertSender:
 
     async def _send(self, chat_id: str, card: AlertCard, language: str) -> str | None:
         text, markup = render.alert(card, language)
+        await self._throttle()
         try:
             message = await self.bot.send_message(
                 chat_id=int(chat_id),

@@ -13,6 +13,7 @@ from bot.pipeline import ScoringPipeline, TickResult
 from bot.render.text import WORD_JOINER
 from bot.service.types import Caller
 from bot.telegram.app import start_telegram
+from bot.telegram.sender import TelegramAlertSender
 from storage.models import Alert, Subscription, WatchItem
 from tests.alerts.stream import (
     MEME_START,
@@ -329,3 +330,15 @@ async def test_japanese_group_gets_japanese_alerts(tg: Bot) -> None:
     assert "通常の 14 倍のペース" in alert.params["text"]
     buttons = alert.params["reply_markup"]["inline_keyboard"][0]
     assert [b["text"] for b in buttons] == ["詳細", "ウォッチ"]
+
+
+async def test_sender_stays_under_telegrams_global_rate(tg: Bot) -> None:
+    for i in range(12):
+        await tg.service.set_alerts(Caller("telegram", str(-2000 - i), "1", is_admin=True), True)
+    sender = TelegramAlertSender(tg.frontend.application.bot, max_per_second=20.0)
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    dispatcher = AlertDispatcher({"telegram": sender}, tg.service, chat_interval=0)
+    assert (await dispatcher.dispatch(result.views, result.alerts)).sent == 12
+    sends = sorted(c.at for c in tg.server.sent("sendMessage"))
+    assert sends[-1] - sends[0] >= 11 / 20.0 * 0.9  # 12 sends at most 20/s apart
