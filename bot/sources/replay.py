@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from bot.metrics import POSTS_INGESTED
 from bot.posts import Post, PostFormatError
-from bot.sources.base import CursorStore, Sink, StreamSource
+from bot.sources.base import CursorStore, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class ReplaySource(StreamSource[Post]):
         self.path = path
         self.speed = speed
         self.sleep = sleep
-        self.line_no = 0  # lines consumed so far; a restart after a crash resumes here
+        self.offset = 0  # bytes consumed so far; saved as the cursor so a restart resumes here
         self.emitted = 0
 
     async def run(self, emit: Sink[Post]) -> None:
@@ -45,9 +46,9 @@ class ReplaySource(StreamSource[Post]):
             self.health.failure(self.name, f"replay file not found: {self.path.name}")
             self.health.set_state(self.name, "finished")
             return
+        await self._load_cursor()
         with self.path.open("rb") as handle:
-            for _ in range(self.line_no):
-                handle.readline()
+            handle.seek(self.offset)
             start_wall: float | None = None
             start_event: float | None = None
             batch: list[Post] = []
@@ -56,7 +57,7 @@ class ReplaySource(StreamSource[Post]):
                 if not lines:
                     break
                 for line in lines:
-                    self.line_no += 1
+                    self.offset += len(line)
                     if not line.strip():
                         continue
                     try:
@@ -71,27 +72,40 @@ class ReplaySource(StreamSource[Post]):
                         due = start_wall + (moment - start_event) / self.speed
                         delay = due - time.monotonic()
                         if delay > 0:
-                            self._emit(batch, emit)
+                            await self._emit(batch, emit, self.offset - len(line))
                             batch = []
                             await self.sleep(delay)
                     batch.append(post)
                     if len(batch) >= BATCH:
-                        self._emit(batch, emit)
+                        await self._emit(batch, emit, self.offset)
                         batch = []
                         await asyncio.sleep(0)  # let commands run during a fast replay
-                self._emit(batch, emit)
+                await self._emit(batch, emit, self.offset)
                 batch = []
         self.finished = True
         self.health.set_state(self.name, "finished")
         log.info("replay %s finished after %d posts", self.path.name, self.emitted)
 
-    def _emit(self, batch: list[Post], emit: Sink[Post]) -> None:
-        if not batch:
-            return
-        emit(batch)
-        self.emitted += len(batch)
-        POSTS_INGESTED.labels(self.name).inc(len(batch))
-        self.health.success(self.name, len(batch))
+    async def _load_cursor(self) -> None:
+        state = await load_json_cursor(self.cursors, self.name)
+        offset, size = state.get("offset"), state.get("size")
+        current = self.path.stat().st_size
+        # A file that shrank is a different replay: start it from the top.
+        if isinstance(offset, int) and isinstance(size, int) and 0 <= offset <= current >= size:
+            self.offset = offset
+            if offset:
+                log.info("replay %s resumes at byte %d of %d", self.path.name, offset, current)
+
+    async def _emit(self, batch: list[Post], emit: Sink[Post], offset: int) -> None:
+        """Hand a batch on and remember that everything before `offset` has been read."""
+        if batch:
+            emit(batch)
+            self.emitted += len(batch)
+            POSTS_INGESTED.labels(self.name).inc(len(batch))
+            self.health.success(self.name, len(batch))
+        size = self.path.stat().st_size
+        cursor = {"offset": offset, "size": size}
+        await self.cursors.set(self.name, json.dumps(cursor, separators=(",", ":")))
 
 
 def _read_lines(handle: object, count: int) -> list[bytes]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -261,3 +262,33 @@ async def test_replay_fast_and_paced(tmp_path, http: HttpClient) -> None:  # typ
     assert len(got) == 5
     # 4 s of event time at 2x; this sleep does not pass time, so each wait is due-from-start
     assert waits == pytest.approx([0.5, 1.0, 1.5, 2.0], abs=0.05)
+
+
+async def test_replay_resumes_from_its_cursor_after_a_restart(
+    tmp_path: Path, http: HttpClient
+) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    path = tmp_path / "posts.jsonl"
+
+    def write(first: int, last: int) -> None:
+        with path.open("a") as out:
+            for i in range(first, last):
+                moment = start + timedelta(seconds=i)
+                out.write(json.dumps(Post(f"p{i}", "x", "a", f"post {i}", moment).to_json()) + "\n")
+
+    write(0, 1200)  # more than one batch, so the cursor is saved mid-file too
+    cursors = MemoryCursorStore()
+    got: list[Post] = []
+    await ReplaySource("replay:r", http=http, cursors=cursors, path=path, speed=0).run(got.extend)
+    assert len(got) == 1200
+    # a restarted process reads nothing twice, and picks up lines appended since
+    write(1200, 1210)
+    got.clear()
+    await ReplaySource("replay:r", http=http, cursors=cursors, path=path, speed=0).run(got.extend)
+    assert [p.id for p in got] == [f"p{i}" for i in range(1200, 1210)]
+    # a different, shorter file at the same path starts from the top
+    path.unlink()
+    write(0, 3)
+    got.clear()
+    await ReplaySource("replay:r", http=http, cursors=cursors, path=path, speed=0).run(got.extend)
+    assert [p.id for p in got] == ["p0", "p1", "p2"]
