@@ -6,6 +6,7 @@ tools can construct them with explicit values.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -41,6 +42,19 @@ def _split_csv(value: Any) -> Any:
     return value
 
 
+def _check_read_ids(values: list[str], pattern: str, what: str) -> list[str]:
+    """A list of ids, or just "all"; used by the settings that make chats a post source."""
+    lowered = [v.lower() for v in values]
+    if "all" in lowered:
+        if len(values) > 1:
+            raise ValueError(f"expected either all or comma-separated {what}, not both")
+        return ["all"]
+    for value in values:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"expected all or comma-separated {what}; got {value[:30]!r}")
+    return values
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -63,7 +77,8 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
     discord_shards: int | None = Field(default=None, ge=1)
-    discord_read_channels: Annotated[list[str], NoDecode] = []
+    discord_read_channels: Annotated[list[str], NoDecode] = []  # channel ids or "all"
+    telegram_read_chats: Annotated[list[str], NoDecode] = []  # chat ids or "all"
 
     # intake
     sources: str = DEFAULT_SOURCES
@@ -152,10 +167,26 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
-    @field_validator("leaders", "discord_read_channels", "bluesky_leader_dids", mode="before")
+    @field_validator(
+        "leaders",
+        "discord_read_channels",
+        "telegram_read_chats",
+        "bluesky_leader_dids",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("discord_read_channels")
+    @classmethod
+    def _read_channels(cls, value: list[str]) -> list[str]:
+        return _check_read_ids(value, r"\d{15,21}", "channel ids (snowflakes)")
+
+    @field_validator("telegram_read_chats")
+    @classmethod
+    def _read_chats(cls, value: list[str]) -> list[str]:
+        return _check_read_ids(value, r"-?\d{1,16}", "chat ids such as -1001234567890")
 
     @field_validator("bluesky_leader_dids")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +18,13 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.config import ConfigError, Settings
+from bot.discord.intake import ChannelScope, DiscordIntake
 from bot.discord.translator import GhostwatchTranslator
 from bot.metrics import RATE_LIMIT_WAITS
 
 if TYPE_CHECKING:
     from bot.discord.sender import DiscordAlertSender
+    from bot.posts import Post
     from bot.service.narratives import NarrativeService
 
 log = logging.getLogger(__name__)
@@ -228,9 +231,14 @@ async def start_discord(
     service: NarrativeService,
     *,
     sync_commands: bool = True,
+    post_sink: Callable[[Sequence[Post]], None] | None = None,
     **options: Any,
 ) -> DiscordFrontend:
-    """Log in, set up cogs and commands, and connect to the gateway in a background task."""
+    """Log in, set up cogs and commands, and connect to the gateway in a background task.
+
+    With `post_sink` and GHOSTWATCH_DISCORD_READ_CHANNELS set, messages in those channels
+    become Posts handed to the sink; otherwise no message text is read.
+    """
     from bot.discord.sender import DiscordAlertSender
 
     if settings.discord_token is None:
@@ -243,6 +251,12 @@ async def start_discord(
     configure_endpoints(settings)
     count_rate_limit_waits()
     bot = build_bot(settings, service, sync_commands=sync_commands, **options)
+    scope = ChannelScope(settings.discord_read_channels)
+    if post_sink is not None and scope:
+        bot.add_listener(DiscordIntake(scope, post_sink).on_message, "on_message")
+        log.info("discord: reading channels %s as a post source", ",".join(scope_names(scope)))
+    elif scope:
+        log.warning("discord: GHOSTWATCH_DISCORD_READ_CHANNELS is set but no post sink is wired")
     try:
         await bot.login(settings.discord_token.get_secret_value())
         if not settings.discord_gateway_url and settings.discord_api_url != DEFAULT_API_URL:
@@ -278,6 +292,10 @@ async def _connect(bot: AnyBot) -> None:
     except Exception as exc:
         log.error("discord: gateway connection ended: %s", _one_line(exc))
         raise
+
+
+def scope_names(scope: ChannelScope) -> list[str]:
+    return ["all"] if scope.all else sorted(str(i) for i in scope.ids)
 
 
 def _one_line(exc: BaseException) -> str:

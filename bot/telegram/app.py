@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import BotCommand
@@ -10,14 +11,18 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.i18n import SUPPORTED, t
+from bot.posts import Post
 from bot.render.telegram import COMMANDS
 from bot.service.narratives import NarrativeService
 from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.intake import ChatScope, TelegramIntake
 from bot.telegram.sender import TelegramAlertSender
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+# Telegram delivers channel posts only to bots that ask for them.
+READING_UPDATES = [*ALLOWED_UPDATES, "channel_post"]
 
 
 @dataclass
@@ -35,7 +40,12 @@ class TelegramFrontend:
         await app.shutdown()
 
 
-def build_application(settings: Settings, service: NarrativeService) -> Application:
+def build_application(
+    settings: Settings,
+    service: NarrativeService,
+    post_sink: Callable[[Sequence[Post]], None] | None = None,
+) -> Application:
+    """The PTB application with command handlers, plus chat intake when a sink and chats are set."""
     if settings.telegram_token is None:
         raise ValueError("GHOSTWATCH_TELEGRAM_TOKEN is not set")
     api = settings.telegram_api_url
@@ -49,7 +59,14 @@ def build_application(settings: Settings, service: NarrativeService) -> Applicat
         .build()
     )
     TelegramHandlers(service).install(app)
+    scope = ChatScope(settings.telegram_read_chats)
+    if post_sink is not None and scope:
+        TelegramIntake(scope, post_sink).install(app)
     return app
+
+
+def reads_chats(settings: Settings, post_sink: object) -> bool:
+    return post_sink is not None and bool(ChatScope(settings.telegram_read_chats))
 
 
 async def register_commands(app: Application) -> None:
@@ -60,20 +77,39 @@ async def register_commands(app: Application) -> None:
 
 
 async def start_telegram(
-    settings: Settings, service: NarrativeService, *, poll_timeout: int = 30
+    settings: Settings,
+    service: NarrativeService,
+    *,
+    poll_timeout: int = 30,
+    post_sink: Callable[[Sequence[Post]], None] | None = None,
 ) -> TelegramFrontend:
-    """Initialize, register commands and start long polling; returns the running front end."""
-    app = build_application(settings, service)
+    """Initialize, register commands and start long polling; returns the running front end.
+
+    With `post_sink` and GHOSTWATCH_TELEGRAM_READ_CHATS set, messages in those chats become
+    Posts handed to the sink; otherwise no chat text is read.
+    """
+    reading = reads_chats(settings, post_sink)
+    app = build_application(settings, service, post_sink if reading else None)
     await app.initialize()  # getMe: fails fast on a wrong token
     try:
         await register_commands(app)
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(
-            timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            timeout=poll_timeout,
+            allowed_updates=READING_UPDATES if reading else ALLOWED_UPDATES,
+            drop_pending_updates=False,
         )
     except BaseException:
         await TelegramFrontend(app, TelegramAlertSender(app.bot)).stop()
         raise
     log.info("telegram bot @%s polling", app.bot.username)
+    if reading:
+        log.info(
+            "telegram: reading chats %s as a post source; groups need privacy mode off (or the "
+            "bot as admin), channels need the bot as admin",
+            ",".join(settings.telegram_read_chats),
+        )
+    elif settings.telegram_read_chats:
+        log.warning("telegram: GHOSTWATCH_TELEGRAM_READ_CHATS is set but no post sink is wired")
     return TelegramFrontend(app, TelegramAlertSender(app.bot))
