@@ -15,8 +15,10 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal, Protocol, cast
 
 from bot.alerts.console import ConsoleSender, ensure_console_subscription
@@ -31,7 +33,7 @@ from bot.ops.cursors import CheckpointedCursors
 from bot.ops.health import HealthServer
 from bot.ops.leadership import Leadership, is_postgres
 from bot.ops.startup import install_signal_handlers, open_storage_with_retry
-from bot.pipeline import ScoringPipeline
+from bot.pipeline import ScoringPipeline, stream_clock
 from bot.scheduler import ScanScheduler
 from bot.service.narratives import NarrativeService
 from bot.sources.factory import Sources
@@ -44,12 +46,71 @@ log = logging.getLogger("bot.app")
 Role = Literal["all", "ingest", "scorer"]
 EXIT_OK = 0
 EXIT_LOST_LEADERSHIP = 3
+LEADER_REFRESH_SECONDS = 60.0  # stored leaders are re-read this often even without a change
 
 
 class Frontend(Protocol):
     sender: Any
 
     async def stop(self) -> None: ...
+
+
+class LeaderSync:
+    """Keeps the engine's leader set (and the X source's searches) equal to the stored leaders.
+
+    The service calls `changed()` when a chat adds or removes a leader; the next scoring tick
+    applies it. The stored list is also re-read every `every` seconds, for changes made by
+    other processes (an ingest process seeding its own GHOSTWATCH_LEADERS, for example).
+    Configured leaders always stay tracked.
+    """
+
+    def __init__(
+        self,
+        configured: Sequence[str],
+        stored: Sequence[str],
+        *,
+        every: float = LEADER_REFRESH_SECONDS,
+    ) -> None:
+        self.configured = tuple(configured)
+        self.handles = self._merge(stored)
+        self.every = every
+        # The first tick applies the list once: it also forgets leader posts that a restored
+        # checkpoint remembers from leaders removed while the bot was down.
+        self._stale = True
+        self._applied = False
+        self._read_at = time.monotonic()
+
+    def _merge(self, stored: Sequence[str]) -> list[str]:
+        return sorted({*self.configured, *stored})
+
+    def changed(self) -> None:
+        self._stale = True
+
+    async def refresh(self, pipeline: ScoringPipeline) -> None:
+        """Re-read the stored leaders if told to or due, and hand a changed list to the engine."""
+        if not self._stale and time.monotonic() - self._read_at < self.every:
+            return
+        self._stale = False
+        try:
+            stored = await leader_store.all_handles()
+        except BaseException:
+            self._stale = True  # retried at the next tick
+            raise
+        self._read_at = time.monotonic()
+        handles = self._merge(stored)
+        if handles == self.handles and self._applied:
+            return
+        added = sorted(set(handles) - set(self.handles))
+        removed = sorted(set(self.handles) - set(handles))
+        pipeline.set_leaders(handles)
+        self.handles, self._applied = handles, True
+        if added or removed:
+            log.info(
+                "leaders updated: %d tracked (added %s; removed %s)",
+                len(handles),
+                ", ".join(added) or "none",
+                ", ".join(removed) or "none",
+            )
 
 
 @dataclass
@@ -61,6 +122,8 @@ class Scoring:
     scheduler: ScanScheduler
     dispatcher: AlertDispatcher
     frontends: dict[str, Frontend]
+    service: NarrativeService
+    leaders: LeaderSync
 
 
 def run_app(settings: Settings, role: str = "all") -> int:
@@ -197,10 +260,12 @@ class App:
 
     async def _start_scoring(self) -> Scoring:
         s = self.settings
-        leaders = configured_leaders(s.leaders, s.leaders_file)
-        handles = [*leader_aliases(leaders), *await leader_store.all_handles()]
+        configured = leader_aliases(configured_leaders(s.leaders, s.leaders_file))
+        leaders = LeaderSync(configured, await leader_store.all_handles())
         config = engine_config(s)
-        engine = await self.keeper.restore(config, handles) or NarrativeEngine(config, handles)
+        engine = await self.keeper.restore(config, leaders.handles) or NarrativeEngine(
+            config, leaders.handles
+        )
         if engine.posts_ingested == 0:
             log.info("engine starting cold (no usable checkpoint)")
 
@@ -213,7 +278,9 @@ class App:
 
         service = NarrativeService(
             health=source_health,
+            clock=stream_clock(engine),
             default_threshold=s.alert_threshold,
+            on_leaders_changed=leaders.changed,
         )
         frontends = await self._start_frontends(service)
         senders: dict[str, AlertSender] = {p: f.sender for p, f in frontends.items()}
@@ -233,9 +300,10 @@ class App:
             await self.keeper.maybe_save(engine)
 
         pipeline = AggregateFedPipeline(engine, reader, on_narratives=on_narratives)
+        pipeline.before_tick = partial(leaders.refresh, pipeline)
         sources = Sources() if self.role == "scorer" else None
         scheduler = ScanScheduler(
-            s, pipeline, cursors=cursors, sources=sources, leaders=lambda: handles
+            s, pipeline, cursors=cursors, sources=sources, leaders=lambda: leaders.handles
         )
         self.scheduler = scheduler
         self._report_sources(scheduler.sources)
@@ -243,7 +311,7 @@ class App:
         if resumed.sent or resumed.failed:
             log.info("resumed %d pending alert(s) from before the restart", resumed.sent)
         await scheduler.start()
-        return Scoring(engine, pipeline, scheduler, dispatcher, frontends)
+        return Scoring(engine, pipeline, scheduler, dispatcher, frontends, service, leaders)
 
     async def _start_frontends(self, service: NarrativeService) -> dict[str, Frontend]:
         s = self.settings

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.engine import NarrativeEngine
 from bot.engine.generator import by_interval
@@ -21,8 +21,42 @@ from storage.narratives import save_views
 log = logging.getLogger(__name__)
 
 NarrativeHook = Callable[[list[NarrativeView], list[AlertEvent]], Awaitable[None]]
+TickPrelude = Callable[[], Awaitable[None]]
 INTERVAL_SECONDS = 60  # event-time slice per engine tick, as in the engine's own replays
 THREAD_THRESHOLD = 20_000  # posts in one tick above which engine work leaves the event loop
+# Live sources keep the engine within a minute or two of the wall clock; a larger gap means
+# the engine is reading the past (a replay, a backfill, a checkpoint not yet caught up).
+STREAM_LAG = timedelta(minutes=10)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def stream_clock(
+    engine: NarrativeEngine,
+    *,
+    lag: timedelta = STREAM_LAG,
+    wall: Callable[[], datetime] = _utcnow,
+) -> Callable[[], datetime]:
+    """The current time as the narratives know it, for the service's windows and "… ago" texts.
+
+    The rule: the engine's time (its newest post) when that is more than `lag` behind the
+    wall clock, else the wall clock. A replay or backfill of old posts therefore reads as if
+    it were happening now, while live data (and an engine ahead of the wall clock, from posts
+    dated in the future) uses real time. An engine restored from a checkpoint keeps the time
+    it had, so after a restart the service shows the same picture as before until new posts
+    arrive; an engine with no posts yet uses the wall clock.
+    """
+
+    def now() -> datetime:
+        real = wall()
+        seen = engine.now
+        if seen is not None and real - seen > lag:
+            return seen
+        return real
+
+    return now
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +77,12 @@ class ScoringPipeline:
         on_narratives: NarrativeHook | None = None,
         persist: bool = True,
         thread_threshold: int = THREAD_THRESHOLD,
+        before_tick: TickPrelude | None = None,
     ) -> None:
         self.engine = engine
         self.on_narratives = on_narratives
+        # Runs at the start of every tick, under the tick lock (e.g. to refresh the leaders).
+        self.before_tick = before_tick
         self.persist = persist
         self.thread_threshold = thread_threshold
         self.views: list[NarrativeView] = []
@@ -61,6 +98,19 @@ class ScoringPipeline:
     def add(self, posts: Sequence[Post]) -> None:
         """Queue posts for the next tick (called by sources; never blocks)."""
         self._buffer.extend(posts)
+
+    def set_leaders(self, handles: Iterable[str]) -> None:
+        """Track exactly `handles`; leader posts already recorded from others are forgotten.
+
+        Call it between ticks (e.g. from `before_tick`): engine work may run in a thread.
+        """
+        engine = self.engine
+        engine.set_leaders(handles)
+        # The engine remembers recent leader posts to name a narrative's seed; a leader who was
+        # removed must not seed narratives from posts made while they were still tracked.
+        kept = [lp for lp in engine.leader_posts if lp.author in engine.leaders]
+        if len(kept) != len(engine.leader_posts):
+            engine.leader_posts = deque(kept, maxlen=engine.leader_posts.maxlen)
 
     def phrases(self, limit: int = 10) -> list[str]:
         """Phrases of the strongest narratives, for sources that search by phrase."""
@@ -89,6 +139,11 @@ class ScoringPipeline:
     async def tick(self, now: datetime | None = None) -> TickResult:
         """Feed buffered posts, advance the engine, persist, then call the hook."""
         async with self._lock:
+            if self.before_tick is not None:
+                try:
+                    await self.before_tick()
+                except Exception:
+                    log.exception("tick prelude failed; scoring with the previous state")
             batch, self._buffer = self._buffer, []
             batch.sort(key=lambda p: (p.created_at, p.source, p.id))
             started = time.perf_counter()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.engine import NarrativeEngine
-from bot.engine.generator import StreamGenerator, merge, replay
+from bot.engine import NarrativeEngine, canonicalize
+from bot.engine.generator import START, StreamGenerator, merge, replay
 from bot.engine.types import AlertEvent, NarrativeView
-from bot.pipeline import ScoringPipeline
+from bot.pipeline import ScoringPipeline, stream_clock
 from bot.posts import Post
 from bot.sources.base import MemoryCursorStore
 from bot.sources.http import HttpClient
@@ -147,3 +148,101 @@ async def test_pipeline_without_storage_or_hook(stream: list[Post]) -> None:
     assert pipeline.phrases(1) == [result.views[0].phrase]
     refs = pipeline.narrative_refs()
     assert refs[0].key == result.views[0].key and refs[0].phrases[0] == result.views[0].phrase
+
+
+SEER = "newseer"
+
+
+def two_memes(seed: int = 5, split_minute: int = 200) -> tuple[list[Post], list[Post]]:
+    """Two leader-seeded memes, split in two parts at `split_minute`.
+
+    The seer posts "summoning ghosts" at 1:50 (it spreads from 2:20) and "vibe coding" at 3:10
+    (it spreads from 3:40); by default the first part ends at 3:20, after the second seed post.
+    """
+    gen = StreamGenerator(seed)
+    posts = merge(
+        gen.background(5.5, 10),
+        gen.meme(GHOST_VARIANTS[:2], start_minute=140, authors=500, leader=SEER),
+        gen.meme(
+            ["vibe coding", "vibe coded", "#VibeCoding"],
+            start_minute=220,
+            authors=500,
+            leader=SEER,
+            leader_text="just vibe coding all weekend, forget the code even exists",
+        ),
+    )
+    split = START + timedelta(minutes=split_minute)
+    return [p for p in posts if p.created_at < split], [p for p in posts if p.created_at >= split]
+
+
+GHOSTS, VIBES = canonicalize("summoning ghosts"), canonicalize("vibe coding")
+
+
+def _seeds(alerts: list[AlertEvent]) -> dict[str, str | None]:
+    return {a.narrative.phrase: a.narrative.leader for a in alerts}
+
+
+@pytest.mark.parametrize("remove", [False, True])
+async def test_a_removed_leader_no_longer_seeds_even_from_posts_made_while_tracked(
+    remove: bool,
+) -> None:
+    first, second = two_memes()
+    pipeline = ScoringPipeline(NarrativeEngine(leaders=[SEER]), persist=False)
+    pipeline.add(first)
+    early = (await pipeline.tick()).alerts
+    assert _seeds(early) == {GHOSTS: SEER}
+    if remove:
+        pipeline.set_leaders(["karpathy"])
+        assert SEER not in pipeline.engine.leaders
+    pipeline.add(second)
+    late = _seeds((await pipeline.tick()).alerts)
+    assert VIBES in late
+    assert late[VIBES] == (None if remove else SEER)
+
+
+async def test_leaders_set_between_ticks_seed_later_narratives() -> None:
+    first, second = two_memes(split_minute=180)  # before the seer's "vibe coding" post
+    pipeline = ScoringPipeline(NarrativeEngine(), persist=False)
+    pipeline.add(first)
+    assert _seeds((await pipeline.tick()).alerts) == {GHOSTS: None}
+    pipeline.set_leaders([f"@{SEER.upper()}"])  # handles are normalized like the engine's own
+    pipeline.add(second)
+    assert _seeds((await pipeline.tick()).alerts)[VIBES] == SEER
+
+
+async def test_before_tick_runs_first_and_its_failure_does_not_stop_scoring() -> None:
+    first, _ = two_memes()
+    seen: list[int] = []
+    pipeline = ScoringPipeline(NarrativeEngine(), persist=False)
+
+    async def prelude() -> None:
+        seen.append(pipeline.engine.posts_ingested)
+        if len(seen) == 1:
+            raise RuntimeError("database down")
+
+    pipeline.before_tick = prelude
+    pipeline.add(first[:100])
+    assert (await pipeline.tick()).posts == 100
+    pipeline.add(first[100:200])
+    await pipeline.tick()
+    assert seen == [0, 100]
+
+
+def test_stream_clock_follows_the_engine_only_when_it_lags() -> None:
+    engine = NarrativeEngine()
+    wall = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    clock = stream_clock(engine, lag=timedelta(minutes=10), wall=lambda: wall)
+    assert clock() == wall  # no posts yet
+    old = StreamGenerator(2).background(0.2, 5)
+    engine.ingest(old)
+    assert engine.now is not None and engine.now < wall - timedelta(days=200)
+    assert clock() == engine.now  # a replay of old posts
+    # The engine's time only moves forward: first a post 11 minutes old, then one 9 minutes old.
+    for lag, expected in ((timedelta(minutes=11), None), (timedelta(minutes=9), wall)):
+        recent = Post.from_json({**old[-1].to_json(), "id": f"r{lag}"})
+        recent = replace(recent, created_at=wall - lag)
+        engine.ingest([recent])
+        assert clock() == (expected or recent.created_at)
+    ahead = replace(old[-1], id="future", created_at=wall + timedelta(hours=1))
+    engine.ingest([ahead])
+    assert clock() == wall  # posts dated in the future do not move "now" forward

@@ -84,8 +84,11 @@ class NarrativeService:
         chat_leader_limit: int = 50,
         default_threshold: float = 60.0,
         render_charts: bool = True,
+        on_leaders_changed: Callable[[], None] | None = None,
     ) -> None:
         self._health = health
+        # Told when a chat adds or removes a leader, so the engine can follow (see bot/app.py).
+        self.on_leaders_changed = on_leaders_changed
         self.clock = clock
         self.watch_limit = watch_limit
         self.watch_chars = watch_chars
@@ -404,6 +407,8 @@ class NarrativeService:
         if len(chat) >= self.chat_leader_limit:
             raise LeaderLimitReached(limit=self.chat_leader_limit)
         added = await leader_store.add(caller.platform, caller.chat_id, name, caller.user_id)
+        if added:
+            self._leaders_changed()
         return LeaderChange(name, added)
 
     async def remove_leader(self, caller: Caller, handle: str) -> LeaderChange:
@@ -411,7 +416,12 @@ class NarrativeService:
         name = inputs.parse_handle(handle, "leaders")
         if not await leader_store.remove(caller.platform, caller.chat_id, name):
             raise UnknownLeader(handle=name)
+        self._leaders_changed()
         return LeaderChange(name, True)
+
+    def _leaders_changed(self) -> None:
+        if self.on_leaders_changed is not None:
+            self.on_leaders_changed()
 
     # -- status -------------------------------------------------------------------------------
     async def status(self) -> StatusReport:
