@@ -149,6 +149,10 @@ class FakeTelegram:
         self.chats: dict[str, dict[str, Any]] = {}
         self.holds: dict[str, asyncio.Event] = {}  # method -> released when set
         self.hold_delivers: dict[str, bool] = {}
+        # Off by default (older tests queue any update); on, getUpdates drops update types the
+        # bot did not list in allowed_updates, as the real server does.
+        self.honour_allowed_updates = False
+        self.allowed_updates: list[str] | None = None  # as last sent with getUpdates
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -259,6 +263,81 @@ class FakeTelegram:
             units = len(text[:length].encode("utf-16-le")) // 2
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": units}]
         return self._push({"message": message})
+
+    def chat_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = 42,
+        chat_type: str = "supergroup",
+        username: str | None = None,
+        title: str | None = None,
+        is_bot: bool = False,
+        sender_chat_id: int | None = None,
+        caption: bool = False,
+        edited: bool = False,
+        date: int | None = None,
+    ) -> dict[str, Any]:
+        """Queue a message in a group or supergroup (or, with edited, its edit); returns it.
+
+        `username` makes the chat public (t.me links); `sender_chat_id` posts as a chat (an
+        anonymous admin); `caption` sends the text as a photo's caption.
+        """
+        message = self._chat_message(chat_id, chat_type, username, title, text, caption, date)
+        if user_id is not None:
+            message["from"] = {"id": user_id, "is_bot": is_bot, "first_name": "Grace"}
+        if sender_chat_id is not None:
+            message["sender_chat"] = {"id": sender_chat_id, "type": "channel", "title": "Anon"}
+        self._push({"edited_message" if edited else "message": message})
+        return message
+
+    def channel_post(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        username: str | None = None,
+        title: str | None = None,
+        edited: bool = False,
+        date: int | None = None,
+    ) -> dict[str, Any]:
+        """Queue a post in a channel (delivered to admin bots as `channel_post`); returns it."""
+        message = self._chat_message(chat_id, "channel", username, title, text, False, date)
+        message["sender_chat"] = dict(message["chat"])
+        self._push({"edited_channel_post" if edited else "channel_post": message})
+        return message
+
+    def _chat_message(
+        self,
+        chat_id: int,
+        chat_type: str,
+        username: str | None,
+        title: str | None,
+        text: str,
+        caption: bool,
+        date: int | None,
+    ) -> dict[str, Any]:
+        chat = self._chat(chat_id, chat_type, title)
+        if username:
+            chat["username"] = username
+        message: dict[str, Any] = {
+            "message_id": self._message_id(),
+            "date": int(time.time()) if date is None else date,
+            "chat": dict(chat),
+        }
+        if caption:
+            message["photo"] = [
+                {"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}
+            ]
+            message["caption"] = text
+        else:
+            message["text"] = text
+            if text.startswith("/"):
+                length = len(text.split(maxsplit=1)[0])
+                units = len(text[:length].encode("utf-16-le")) // 2
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": units}]
+        return message
 
     def migrate(self, chat_id: int, new_chat_id: int) -> int:
         """The service message a group sends when it is upgraded to a supergroup."""
@@ -425,12 +504,14 @@ class FakeTelegram:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
+        if "allowed_updates" in params:
+            self.allowed_updates = list(params["allowed_updates"] or [])
         if offset:
             # Confirming: updates below the offset are forgotten, as on the real server.
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
         async with self._changed:
-            while not self.updates and not self._closing:
+            while not self._deliverable() and not self._closing:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -439,6 +520,15 @@ class FakeTelegram:
                 except TimeoutError:
                     break
         return self.updates[:limit]
+
+    def _deliverable(self) -> list[dict[str, Any]]:
+        """The queue after dropping update types the bot did not ask for (when honoured)."""
+        if self.honour_allowed_updates and self.allowed_updates:
+            wanted = set(self.allowed_updates)
+            self.updates = [
+                u for u in self.updates if wanted.intersection(u) or "update_id" not in u
+            ]
+        return self.updates
 
     async def _m_sendmessage(self, params: dict[str, Any], call: Call) -> Any:
         message = self._outgoing(params)
