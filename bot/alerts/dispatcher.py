@@ -30,6 +30,7 @@ from storage import subscriptions as sub_store
 from storage import watchlist as watch_store
 from storage.alerts import AlertKey
 from storage.models import Alert, Narrative, Subscription, WatchItem
+from storage.narratives import KEY_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,15 @@ class DispatchReport:
     skipped: int = 0
     deferred: int = 0  # still pending after a transient error; retried on the next call
     keys: list[AlertKey] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A narrative due for alerting: its row, the alert episode and the score it was due at."""
+
+    row: Narrative
+    episode: int
+    score: float
 
 
 def alert_episode(state: str, episode: int) -> int:
@@ -149,50 +159,70 @@ class AlertDispatcher:
     async def record(
         self, views: Sequence[NarrativeView], alerts: Sequence[AlertEvent] = ()
     ) -> DispatchReport:
-        """Record (as pending) every alert now due; idempotent per narrative/episode/target."""
-        latest: dict[str, NarrativeView] = {v.key: v for v in views}
-        for event in alerts:
-            latest[event.narrative.key] = event.narrative
-        candidates = [v for v in latest.values() if str(v.state) in ALERTING_STATES]
+        """Record (as pending) every alert now due; idempotent per narrative/episode/target.
+
+        A narrative that fired in this tick is planned as it was when it fired (the event's
+        state, score and episode), not as the persisted row left it at the end of the tick: one
+        tick may span hours of stream time (a fast replay, a backlog after a takeover), in which
+        a wave can turn viral and cool down again, or even fire twice. Besides that, every
+        narrative in an alerting state at the end of the tick is planned as before (e.g.
+        low-threshold chats hear about an emerging one; a chat whose threshold the score has
+        only now reached).
+        """
         report = DispatchReport()
-        if not candidates or not self.senders:
+        if not self.senders:
             return report
-        rows = {r.key: r for r in await Narrative.filter(key__in=[v.key[:200] for v in candidates])}
-        if len(rows) < len(candidates):
-            missing = [v.key for v in candidates if v.key[:200] not in rows]
-            log.warning("alerts skipped for %d narrative(s) not persisted yet", len(missing))
-        targets = await self._plan([r for r in rows.values() if r.state in ALERTING_STATES])
-        for key, score in targets:
+        ending = [v.key[:KEY_CHARS] for v in views if str(v.state) in ALERTING_STATES]
+        keys = list(dict.fromkeys([e.narrative.key[:KEY_CHARS] for e in alerts] + ending))
+        if not keys:
+            return report
+        rows = {r.key: r for r in await Narrative.filter(key__in=keys)}
+        if len(rows) < len(keys):
+            missing = len(keys) - len(rows)
+            log.warning("alerts skipped for %d narrative(s) not persisted yet", missing)
+        due: list[Due] = []
+        for event in alerts:
+            row = rows.get(event.narrative.key[:KEY_CHARS])
+            if row is not None:  # an event is the viral episode it opened
+                due.append(Due(row, event.episode, float(event.narrative.score)))
+        for row in rows.values():
+            if row.state in ALERTING_STATES:  # the end-of-tick state, as persisted
+                due.append(Due(row, alert_episode(row.state, row.episode), float(row.score)))
+        for key, score in await self._plan(due):
             if await alert_store.record(key, score) is not None:
                 report.recorded += 1
                 report.keys.append(key)
         return report
 
     # -- who gets what ------------------------------------------------------------------------
-    async def _plan(self, rows: list[Narrative]) -> list[tuple[AlertKey, float]]:
-        if not rows:
+    async def _plan(self, due: list[Due]) -> list[tuple[AlertKey, float]]:
+        """Alert keys (with the score they were due at) not recorded before, in `due` order."""
+        if not due:
             return []
         subs = await sub_store.enabled(self.senders)
-        token_rows = await nq.tokens([r.id for r in rows])
+        ids = list(dict.fromkeys(d.row.id for d in due))
+        token_rows = await nq.tokens(ids)
+        watchers: dict[int, list[WatchItem]] = {}
         planned: list[tuple[AlertKey, float]] = []
-        for row in rows:
-            episode = alert_episode(row.state, row.episode)
-            score = float(row.score)
+        for d in due:
+            row, episode, score = d.row, d.episode, d.score
             grams = narrative_grams(row)
             for sub in subs:
                 if score >= sub.threshold and not _muted(sub, row, grams):
                     key = AlertKey(row.id, episode, sub.platform, sub.chat_id, False)
                     planned.append((key, score))
             if score >= self.dm_threshold:
-                symbols = {launch.symbol.upper() for _, launch in token_rows[row.id]}
-                for item in await self._watchers(row, symbols):
+                if row.id not in watchers:
+                    symbols = {launch.symbol.upper() for _, launch in token_rows[row.id]}
+                    watchers[row.id] = await self._watchers(row, symbols)
+                for item in watchers[row.id]:
                     key = AlertKey(row.id, episode, item.platform, item.user_id, True)
                     planned.append((key, score))
-        done = await alert_store.existing([r.id for r in rows], {k.episode for k, _ in planned})
+        done = await alert_store.existing(ids, {k.episode for k, _ in planned})
         unique: dict[AlertKey, float] = {}
         for key, score in planned:
             if key not in done:
-                unique.setdefault(key, score)
+                unique.setdefault(key, score)  # the first (fire-time) score wins
         return list(unique.items())
 
     async def _watchers(self, row: Narrative, symbols: set[str]) -> list[WatchItem]:
@@ -270,6 +300,7 @@ class AlertDispatcher:
         card = cards.get(narrative.id)
         if card is None:
             card = cards[narrative.id] = await self.service.alert_card(narrative)
+        card = as_recorded(card, alert, narrative)
         if matched is not None:
             card = dataclasses.replace(card, matched_watch=matched)
         target = alert.target
@@ -349,6 +380,23 @@ class AlertDispatcher:
         if at > now:
             RATE_LIMIT_WAITS.labels(platform).inc()
             await self.sleep(at - now)
+
+
+def as_recorded(card: AlertCard, alert: Alert, row: Narrative) -> AlertCard:
+    """The card as of the wave the alert is about, when the narrative has moved on since.
+
+    The card is built from the narrative's current row. After a tick spanning hours of stream
+    time (or a late delivery) the row may already be cooling, or on a later episode; the alert
+    then shows the score it was recorded at and its own episode, not today's numbers.
+    """
+    if (row.state == "viral" and row.episode == alert.episode) or (
+        row.state == "emerging" and row.episode + 1 == alert.episode
+    ):
+        return card  # the row still describes this alert's wave
+    if alert.episode <= row.episode:  # the wave turned viral (the alert fired, or was due)
+        return dataclasses.replace(card, state="viral", score=alert.score, episode=alert.episode)
+    # Recorded while emerging; the wave has not (yet) turned viral.
+    return dataclasses.replace(card, state="emerging", score=alert.score)
 
 
 def _muted(sub: Subscription, row: Narrative, grams: set[str]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -84,3 +84,48 @@ async def replay_until_alert(pipeline: ScoringPipeline, first: int, last: int) -
             if result.alerts:
                 return result
     raise AssertionError(f"no alert between minutes {first} and {last}")
+
+
+# -- streams for ticks that span a whole wave (a speed=0 replay, a backlog after a takeover) ---
+
+SECOND_WAVE = 400  # minutes; the first wave's alert (at ~2:58) is > 180 min (cooldown) earlier
+
+
+@lru_cache(maxsize=1)
+def two_wave_posts() -> tuple[Post, ...]:
+    """The ghost meme goes viral twice: episode 1 at ~2:58, episode 2 at ~7:14 (cooled by 8:00)."""
+    gen = StreamGenerator(3)
+    background = gen.background(SECOND_WAVE / 60 + 3, 10)
+    first = gen.meme(
+        VARIANTS,
+        start_minute=MEME_START,
+        peak_per_minute=6,
+        authors=300,
+        leader="karpathy",
+        leader_text="we are summoning ghosts, not building animals",
+    )
+    second = gen.meme(
+        VARIANTS,
+        start_minute=SECOND_WAVE,
+        ramp_minutes=20,
+        peak_per_minute=15,
+        authors=1000,
+        pool="late",
+    )
+    return tuple(merge(background, first, second))
+
+
+def after(posts: Sequence[Post], minute: int) -> list[Post]:
+    """The posts from stream minute `minute` on."""
+    since = START + timedelta(minutes=minute)
+    return [post for post in posts if post.created_at >= since]
+
+
+def engine_until(posts: Sequence[Post], minute: int) -> NarrativeEngine:
+    """A fresh engine fed `posts` before stream minute `minute`, one tick per minute."""
+    engine = NarrativeEngine(leaders=LEADERS)
+    until = START + timedelta(minutes=minute)
+    for batch in by_interval([post for post in posts if post.created_at < until]):
+        engine.ingest(batch)
+        engine.tick()
+    return engine
