@@ -32,6 +32,8 @@ from aiohttp import WSMsgType, web
 
 DISCORD_EPOCH_MS = 1420070400000
 API_PREFIX = "/api/v10"
+GUILD_MESSAGES_INTENT = 1 << 9
+MESSAGE_CONTENT_INTENT = 1 << 15
 
 
 class Permission:
@@ -668,6 +670,76 @@ class FakeDiscord:
                 continue
             await conn.send_dispatch(event, data)
 
+    async def user_message(
+        self,
+        channel: FakeChannel,
+        author: FakeUser,
+        content: str,
+        *,
+        message_type: int = 0,
+        webhook_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A MESSAGE_CREATE from `author` in a guild channel, shaped per connection's intents.
+
+        As on Discord: no dispatch without GUILD_MESSAGES, and without the privileged
+        MESSAGE_CONTENT intent the text fields arrive empty unless the bot is mentioned.
+        Returns the full message object.
+        """
+        if not self._sockets:
+            raise AssertionError("no gateway connection to dispatch to")
+        message: dict[str, Any] = {
+            "id": self.snowflake(),
+            "channel_id": channel.id,
+            "guild_id": channel.guild_id,
+            "author": author.payload(),
+            "content": content,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "components": [],
+            "pinned": False,
+            "type": message_type,
+            "flags": 0,
+        }
+        if webhook_id is not None:
+            message["webhook_id"] = webhook_id
+        guild = self.guilds.get(channel.guild_id or "")
+        member = guild.members.get(author.id) if guild else None
+        if member is not None:
+            message["member"] = {k: v for k, v in member.payload().items() if k != "user"}
+        for user_id in dict.fromkeys(re.findall(r"<@!?(\d+)>", content)):
+            # Discord lists mentioned users with their partial member object in guilds.
+            user = self.users.get(user_id) or (
+                self.bot_user if user_id == self.bot_user.id else None
+            )
+            if user is None:
+                continue
+            mentioned_user = user.payload()
+            mentioned_member = guild.members.get(user_id) if guild else None
+            if mentioned_member is not None:
+                partial = mentioned_member.payload()
+                del partial["user"]
+                mentioned_user["member"] = partial
+            message["mentions"].append(mentioned_user)
+        self.messages[message["id"]] = message
+        mentioned = f"<@{self.bot_user.id}>" in content
+        for conn in self._sockets:
+            shards = conn.shard_count
+            if shards > 1 and (int(channel.guild_id or 0) >> 22) % shards != conn.shard_id:
+                continue
+            if not conn.intents & GUILD_MESSAGES_INTENT:
+                continue
+            data = dict(message)
+            if not conn.intents & MESSAGE_CONTENT_INTENT and not mentioned:
+                data.update(content="", embeds=[], attachments=[], components=[])
+            await conn.send_dispatch("MESSAGE_CREATE", data)
+        return message
+
     # ---- REST ------------------------------------------------------------------------------
 
     async def _record(self, request: web.Request, path: str) -> Recorded:
@@ -1025,6 +1097,7 @@ class _GatewayConnection:
         self.shard_count = 1
         self.sequence = 0
         self.session_id = ""
+        self.intents = 0  # from IDENTIFY: decides which dispatches and fields this client gets
         # zlib-stream: one compression context for the whole connection, each message ending
         # with a Z_SYNC_FLUSH marker; other values (zstd-stream) fall back to plain text frames.
         self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
@@ -1073,6 +1146,7 @@ class _GatewayConnection:
     async def _identify(self, data: dict[str, Any]) -> None:
         shard = data.get("shard") or [0, 1]
         self.shard_id, self.shard_count = int(shard[0]), int(shard[1])
+        self.intents = int(data.get("intents") or 0)
         self.session_id = self.fake.snowflake()
         self.fake.identify_count += 1
         await self.send_dispatch(
