@@ -77,7 +77,7 @@ class LeaderSync:
         # The first tick applies the list once: it also forgets leader posts that a restored
         # checkpoint remembers from leaders removed while the bot was down.
         self._stale = True
-        self._applied = False
+        self.applied = False
         self._read_at = time.monotonic()
 
     def _merge(self, stored: Sequence[str]) -> list[str]:
@@ -98,12 +98,12 @@ class LeaderSync:
             raise
         self._read_at = time.monotonic()
         handles = self._merge(stored)
-        if handles == self.handles and self._applied:
+        if handles == self.handles and self.applied:
             return
         added = sorted(set(handles) - set(self.handles))
         removed = sorted(set(self.handles) - set(handles))
         pipeline.set_leaders(handles)
-        self.handles, self._applied = handles, True
+        self.handles, self.applied = handles, True
         if added or removed:
             log.info(
                 "leaders updated: %d tracked (added %s; removed %s)",
