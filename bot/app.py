@@ -34,6 +34,7 @@ from bot.ops.health import HealthServer
 from bot.ops.leadership import Leadership, is_postgres
 from bot.ops.startup import install_signal_handlers, open_storage_with_retry
 from bot.pipeline import ScoringPipeline, stream_clock
+from bot.posts import Post
 from bot.scheduler import ScanScheduler
 from bot.service.narratives import NarrativeService
 from bot.sources.factory import Sources
@@ -319,13 +320,15 @@ class App:
         if s.telegram_token is not None:
             from bot.telegram.app import start_telegram
 
-            frontend = await self._start_one("telegram", start_telegram(s, service))
+            starting = start_telegram(s, service, post_sink=self._chat_posts)
+            frontend = await self._start_one("telegram", starting)
             if frontend is not None:
                 started["telegram"] = frontend
         if s.discord_token is not None:
             from bot.discord.bot import start_discord
 
-            frontend = await self._start_one("discord", start_discord(s, service))
+            starting_discord = start_discord(s, service, post_sink=self._chat_posts)
+            frontend = await self._start_one("discord", starting_discord)
             if frontend is not None:
                 started["discord"] = frontend
         if s.telegram_token is None and s.discord_token is None:
@@ -346,6 +349,12 @@ class App:
         except Exception as exc:
             log.error("%s", _platform_error(platform, exc))
             return None
+
+    def _chat_posts(self, posts: Sequence[Post]) -> None:
+        """Messages read in Telegram chats / Discord channels: scored like any source's posts."""
+        # The front ends start before the scheduler; its sink only takes posts while it runs.
+        if self.scheduler is not None:
+            self.scheduler.add_posts(posts)
 
     def _report_sources(self, sources: Sources) -> None:
         for skipped in sources.skipped:
