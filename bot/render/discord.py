@@ -341,7 +341,7 @@ def status_embed(report: StatusReport, lang: str) -> discord.Embed:
     builder = EmbedBuilder(t("status.title", lang))
     lines = [t("status.narratives", lang, count=report.narratives_tracked)]
     if report.last_scan is not None:
-        lines.append(t("status.last_scan", lang, ago=ago(report.last_scan, lang)))
+        lines.append(t("status.last_scan", lang, ago=ago(report.last_scan, lang, report.now)))
     else:
         lines.append(t("status.never", lang))
     lines.append(t("status.database_ok" if report.database_ok else "status.database_down", lang))

@@ -314,7 +314,8 @@ def status(report: StatusReport, lang: str) -> str:
         lines.append("• " + esc(" · ".join(parts)))
     lines.append(esc(t("status.narratives", lang, count=report.narratives_tracked)))
     if report.last_scan is not None:
-        ago = duration((now - report.last_scan).total_seconds(), lang)
+        scan_now = report.now or now
+        ago = duration((scan_now - report.last_scan).total_seconds(), lang)
         lines.append(esc(t("status.last_scan", lang, ago=ago)))
     else:
         lines.append(esc(t("status.never", lang)))

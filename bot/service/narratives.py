@@ -440,7 +440,7 @@ class NarrativeService:
             last = await nq.last_update()
             pending = await alert_store.count_pending()
         tracked = sum(n for state, n in by_state.items() if state != "quiet")
-        return StatusReport(sources, last, tracked, by_state, ok, pending)
+        return StatusReport(sources, last, tracked, by_state, ok, pending, now=self.clock())
 
 
 def _require_admin(caller: Caller) -> None:

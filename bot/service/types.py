@@ -200,6 +200,9 @@ class StatusReport:
     by_state: dict[str, int]
     database_ok: bool
     alerts_pending: int
+    # The service clock (stream time during replays): what `last_scan` is measured against.
+    # Source health times are wall-clock times.
+    now: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,3 +167,13 @@ def test_help_lists_every_command_in_both_languages() -> None:
         assert html_problem(text) is None
         for command in render.COMMANDS:
             assert f"/{command}" in text
+
+
+def test_status_measures_the_last_scan_in_stream_time() -> None:
+    # A replay of March data, scored today: the last scan was 3 stream-minutes ago.
+    stream_now = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
+    report = StatusReport(
+        (), stream_now - timedelta(minutes=3), 1, {"viral": 1}, True, 0, now=stream_now
+    )
+    status = render.status(report, "en")
+    assert "Last scan: 3 min ago" in status, status
