@@ -5,6 +5,12 @@ episode, platform, target and direct flag) *before* the platform call, and marke
 A restart re-sends pending rows (`resume()`), so nothing is lost and nothing is sent twice by
 us, except in one window: a crash after the platform accepted the message but before the row
 was marked sent re-sends that one message (at-least-once at the platform edge).
+
+What is due is judged per tick: a narrative that fired is planned as it was when it fired (the
+AlertEvent's snapshot), so a tick spanning hours of stream time loses nothing. Staleness
+(`max_age`) is wall time since the alert was *recorded*, never stream time since it fired: it
+guards against sending yesterday's news after a long outage of the bot, while a fast replay or
+a backlog records its alerts just now and sends them.
 """
 
 from __future__ import annotations
@@ -90,7 +96,8 @@ class AlertDispatcher:
         self.max_per_hour = max_per_hour  # per chat; beyond it alerts are skipped, not queued
         self.max_attempts = max_attempts
         self.max_retry_wait = max_retry_wait
-        self.max_age = max_age  # older pending alerts (a long outage) are skipped, not sent
+        # Pending alerts recorded longer ago (wall time: a long outage) are skipped, not sent.
+        self.max_age = max_age
         self.background = background  # deliver from the hook in a background task
         self.sleep = sleep
         self._next_slot: dict[tuple[str, str], float] = {}
