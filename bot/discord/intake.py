@@ -8,30 +8,22 @@ member lists and names are never read. Reading needs the privileged message cont
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 
 import discord
 
 from bot.metrics import POSTS_INGESTED
 from bot.posts import Post
+from bot.sources.chats import PostSink, ReadScope
 
 log = logging.getLogger(__name__)
 
 SOURCE = "discord"
-PostSink = Callable[[Sequence[Post]], None]
 # Plain messages and replies; joins, pins, boosts and the like are not posts.
 POST_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 
 
-class ChannelScope:
-    """Which channels are read: the configured ids, or every channel the bot can see ("all")."""
-
-    def __init__(self, channels: Sequence[str]) -> None:
-        self.all = any(c.lower() == "all" for c in channels)
-        self.ids = frozenset(int(c) for c in channels if c.lower() != "all")
-
-    def __bool__(self) -> bool:
-        return self.all or bool(self.ids)
+class ChannelScope(ReadScope):
+    """Discord channels read as sources: the configured ids, or every visible channel ("all")."""
 
     def covers(self, channel: object) -> bool:
         """A listed channel, or a thread whose parent channel is listed."""

@@ -8,18 +8,17 @@ group text only with privacy mode off (or as an admin), and channel posts only a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 
 from telegram import Message, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.metrics import POSTS_INGESTED
 from bot.posts import Post
+from bot.sources.chats import PostSink, ReadScope
 
 log = logging.getLogger(__name__)
 
 SOURCE = "telegram"
-PostSink = Callable[[Sequence[Post]], None]
 # After the command handlers' group 0, so a command is answered and never also read.
 INTAKE_GROUP = 1
 # New messages in groups and channels only: edits, private chats and service messages are not
@@ -31,18 +30,8 @@ READ_FILTER = (
 )
 
 
-class ChatScope:
-    """Which chats are read: the configured ids, or every group and channel ("all")."""
-
-    def __init__(self, chats: Sequence[str]) -> None:
-        self.all = any(c.lower() == "all" for c in chats)
-        self.ids = frozenset(int(c) for c in chats if c.lower() != "all")
-
-    def __bool__(self) -> bool:
-        return self.all or bool(self.ids)
-
-    def __contains__(self, chat_id: int) -> bool:
-        return self.all or chat_id in self.ids
+class ChatScope(ReadScope):
+    """Telegram chats read as sources: the configured ids, or every group and channel ("all")."""
 
 
 def message_to_post(message: Message) -> Post | None:
