@@ -63,7 +63,12 @@ def _prepare_sqlite(db_url: str) -> None:
     path = Path(raw)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
-        # Fail fast and clearly on a file that is not a SQLite database or cannot be written.
+        # Fail fast and clearly on a file that is not a SQLite database or cannot be written:
+        # SQLite itself would open a write-protected file read-only and fail on the first write.
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            raise StorageError(
+                f"cannot use SQLite database {path}: the file or its folder is read-only"
+            )
         try:
             conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
             try:
