@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,13 +104,7 @@ class ScoringPipeline:
 
         Call it between ticks (e.g. from `before_tick`): engine work may run in a thread.
         """
-        engine = self.engine
-        engine.set_leaders(handles)
-        # The engine remembers recent leader posts to name a narrative's seed; a leader who was
-        # removed must not seed narratives from posts made while they were still tracked.
-        kept = [lp for lp in engine.leader_posts if lp.author in engine.leaders]
-        if len(kept) != len(engine.leader_posts):
-            engine.leader_posts = deque(kept, maxlen=engine.leader_posts.maxlen)
+        self.engine.set_leaders(handles)
 
     def phrases(self, limit: int = 10) -> list[str]:
         """Phrases of the strongest narratives, for sources that search by phrase."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 1
+VERSION = 2  # 2: narratives store their anchor slot and seed (leader, post)
 _TABLE_ARRAYS = (
     "keys",
     "ring",
@@ -107,7 +107,10 @@ def dump(engine: NarrativeEngine) -> bytes:
             "episode": n.episode,
             "last_alert": _ts(n.last_alert),
             "below_since": _ts(n.below_since),
+            "anchor": n.anchor.slot,
             "members": [c.slot for c in n.members],
+            "leader": n.leader,
+            "seed_post": _sample(n.seed_post),
         }
         for n in engine.narrs.values()
     ]
@@ -171,7 +174,8 @@ def _build(
     for name in STRUCTURAL:
         if getattr(cfg, name) != getattr(saved, name):
             raise CheckpointError(f"config {name}={getattr(cfg, name)} differs from checkpoint")
-    engine = cls(cfg, leaders)
+    handles = list(leaders)
+    engine = cls(cfg, handles)
     t = engine.table
     for name in _TABLE_ARRAYS:
         arr = _unarr(state["table"][name])
@@ -196,10 +200,15 @@ def _build(
         c.narrative, c.score, c.promoted = d["narrative"], d["score"], d["promoted"]
         engine.by_slot[c.slot] = c
     for d in state["narratives"]:
-        n = Narrative(d["key"], _dt(d["first_seen"]) or datetime.now(UTC), d["episode"])
+        anchor = engine.by_slot[d["anchor"]]
+        first_seen = _dt(d["first_seen"]) or datetime.now(UTC)
+        n = Narrative(d["key"], first_seen, anchor, d["episode"])
         n.state = Lifecycle(d["state"])
         n.last_alert, n.below_since = _dt(d["last_alert"]), _dt(d["below_since"])
         n.members = [engine.by_slot[s] for s in d["members"]]
+        if anchor not in n.members or anchor.narrative != n.key:
+            raise CheckpointError(f"narrative {n.key!r} does not hold its anchor phrase")
+        n.leader, n.seed_post = d["leader"], _unsample(d["seed_post"])
         engine.narrs[n.key] = n
     engine.history = dict(state["history"])
     from bot.engine.engine import LeaderPost
@@ -208,6 +217,7 @@ def _build(
         lp_sample = _unsample(sample)
         assert lp_sample is not None
         engine.leader_posts.append(LeaderPost(ts, bucket, author, lp_sample, frozenset(phrases)))
+    engine.set_leaders(handles)  # posts of leaders no longer tracked are forgotten here too
     engine.start_ts, engine.now_ts = state["start_ts"], state["now_ts"]
     engine.posts_ingested, engine.occurrences = state["posts"], state["occurrences"]
     engine.alerts_fired = state["alerts"]

@@ -61,13 +61,13 @@ class NarrativeEngine:
         self.vocab = Vocab()
         self.table = PhraseTable(self.cfg)
         self.leaders: frozenset[str] = frozenset()
+        self.leader_posts: deque[LeaderPost] = deque(maxlen=self.cfg.max_leader_posts)
         self.set_leaders(leaders)
         self.by_slot: dict[int, Candidate] = {}
         self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted
         self.scored_bucket: int | None = None
         self.narrs: dict[str, Narrative] = {}
         self.history: dict[str, tuple[int, float | None]] = {}
-        self.leader_posts: deque[LeaderPost] = deque(maxlen=self.cfg.max_leader_posts)
         self.start_ts: float | None = None
         self.now_ts: float | None = None
         self.posts_ingested = 0
@@ -76,8 +76,17 @@ class NarrativeEngine:
 
     # -- configuration ------------------------------------------------------------------------
     def set_leaders(self, handles: Iterable[str]) -> None:
+        """Track exactly ``handles``; remembered posts of anyone else are forgotten.
+
+        A removed leader must not seed narratives from posts made while still tracked (and
+        re-adding them later does not bring those posts back). Narratives already seeded keep
+        their leader.
+        """
         self.leaders = frozenset(h for h in (_handle(x) for x in handles) if h)
         self._leader_cache: dict[str, bool] = {}
+        kept = [lp for lp in self.leader_posts if lp.author in self.leaders]
+        if len(kept) != len(self.leader_posts):
+            self.leader_posts = deque(kept, maxlen=self.leader_posts.maxlen)
 
     @property
     def now(self) -> datetime | None:
@@ -275,8 +284,7 @@ class NarrativeEngine:
         for cand in loose:
             for n in live:
                 if clustering.attaches(cand, post_sets[n.key], n.members):
-                    cand.narrative = n.key
-                    n.members.append(cand)
+                    n.add(cand)
                     break
             else:
                 remaining.append(cand)
@@ -285,19 +293,17 @@ class NarrativeEngine:
                 continue
             label = clustering.label_of(group)
             key = (label.canonical or "")[:200]
-            existing = self.narrs.get(key)
-            if existing is not None:
-                n = existing
-            else:
+            # Same key, other phrase (a 200-char cut): join it; the first anchor stays.
+            target = self.narrs.get(key)
+            if target is None:
                 episode, last = self.history.pop(key, (0, None))
-                n = Narrative(key, min(c.first_seen for c in group), episode)
-                n.last_alert = None if last is None else _dt(last)
+                target = Narrative(key, min(c.first_seen for c in group), label, episode)
+                target.last_alert = None if last is None else _dt(last)
                 if episode:
-                    n.state = Lifecycle.DORMANT
-                self.narrs[key] = n
+                    target.state = Lifecycle.DORMANT
+                self.narrs[key] = target
             for cand in group:
-                cand.narrative = key
-                n.members.append(cand)
+                target.add(cand)
 
     def _armed(self) -> bool:
         if self.now_ts is None or self.start_ts is None:
@@ -334,42 +340,46 @@ class NarrativeEngine:
                 self.benched[slot] = bucket + self.cfg.window_buckets
             if quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
                 if n is not None:
-                    n.members.remove(cand)
+                    if cand is not n.anchor:
+                        n.members.remove(cand)
+                    elif len(n.members) > 1:
+                        # The narrative's own phrase leaves last: it names and charts the
+                        # narrative, so a co-occurring member never takes over its key.
+                        continue
+                    else:
+                        self._drop(n)  # its episode count survives in history
                 del self.by_slot[slot]
                 t.hot[slot] = False
             elif cand.canonical is None and t.last_hit[slot] < stale:
                 del self.by_slot[slot]
                 t.hot[slot] = False
-        for key, n in list(self.narrs.items()):
+        for n in list(self.narrs.values()):
             idle = n.last_alert is None or moment - n.last_alert > RETIRE_AFTER
-            if not n.members or (
-                n.state in (Lifecycle.DORMANT, Lifecycle.QUIET) and idle and n.score < 1
-            ):
-                for cand in n.members:
-                    cand.narrative = None
-                del self.narrs[key]
-                if n.episode:
-                    last = None if n.last_alert is None else n.last_alert.timestamp()
-                    self.history[key] = (n.episode, last)
-                    while len(self.history) > MAX_HISTORY:
-                        del self.history[next(iter(self.history))]
+            if n.state in (Lifecycle.DORMANT, Lifecycle.QUIET) and idle and n.score < 1:
+                self._drop(n)
+
+    def _drop(self, n: Narrative) -> None:
+        """Stop tracking a narrative; its members become loose phrases again."""
+        for cand in n.members:
+            cand.narrative = None
+        del self.narrs[n.key]
+        if n.episode:
+            last = None if n.last_alert is None else n.last_alert.timestamp()
+            self.history[n.key] = (n.episode, last)
+            while len(self.history) > MAX_HISTORY:
+                del self.history[next(iter(self.history))]
 
     # -- views --------------------------------------------------------------------------------
     def _view(self, n: Narrative, bucket: int) -> NarrativeView:
         members = sorted(n.members, key=lambda c: (-c.score, c.canonical or ""))
         top = members[0] if members else None
-        label_cand = clustering.label_of(members) if members else None
-        leader_cand = min(
-            (c for c in members if c.leader and c.seed_post),
-            key=lambda c: (c.seed_post.created_at if c.seed_post else moment_max(), c.key),
-            default=None,
-        )
+        anchor = n.anchor
         sig = top.signals if top else None
         breakdown = dict(top.breakdown) if top else {}
         posts: dict[str, SamplePost] = {}
         firsts = [c.first_post for c in members if c.first_post]
-        if leader_cand and leader_cand.seed_post:
-            firsts.insert(0, leader_cand.seed_post)
+        if n.seed_post is not None:
+            firsts.insert(0, n.seed_post)
         if firsts:
             first = min(firsts, key=lambda s: (s.created_at, s.id))
             posts[first.id] = first
@@ -379,16 +389,15 @@ class NarrativeEngine:
             if len(posts) >= 5:
                 break
             posts.setdefault(sample.id, sample)
-        series: tuple[tuple[datetime, int], ...] = ()
-        if label_cand is not None:
-            bs = self.cfg.bucket_seconds
-            series = tuple((_dt(b * bs), c) for b, c in self.table.series(label_cand.slot, bucket))
-        leader = leader_cand.leader if leader_cand else None
+        bs = self.cfg.bucket_seconds
+        # The anchor is always tracked (hot) while the narrative exists: its slot is its own.
+        series = tuple((_dt(b * bs), c) for b, c in self.table.series(anchor.slot, bucket))
+        leader = n.leader
         breakdown["leader"] = leader
         return NarrativeView(
             key=n.key,
-            label=label_cand.surface if label_cand else n.key,
-            phrase=(label_cand.canonical or n.key) if label_cand else n.key,
+            label=anchor.surface or n.key,
+            phrase=anchor.canonical or n.key,
             phrases=tuple(sorted(c.canonical or "" for c in members)),
             state=n.state,
             score=n.score,
@@ -396,7 +405,7 @@ class NarrativeEngine:
             episode=n.episode,
             first_seen=n.first_seen,
             leader=leader,
-            seed_post=leader_cand.seed_post if leader_cand else None,
+            seed_post=n.seed_post,
             authors=sig.authors if sig else 0,
             mentions=int(sig.mentions) if sig else 0,
             sources=tuple(sorted({s for c in members for s in c.sources})),
@@ -450,7 +459,3 @@ class NarrativeEngine:
         from bot.engine.checkpoint import load
 
         return load(cls, data, config, leaders)
-
-
-def moment_max() -> datetime:
-    return datetime.max.replace(tzinfo=UTC)

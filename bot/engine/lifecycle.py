@@ -6,22 +6,55 @@ from datetime import datetime, timedelta
 
 from bot.engine.candidates import Candidate
 from bot.engine.config import EngineConfig
-from bot.engine.types import Lifecycle
+from bot.engine.types import Lifecycle, SamplePost
 
 
 class Narrative:
-    """A group of phrases with one identity, one state and an alert episode counter."""
+    """A group of phrases with one identity, one state and an alert episode counter.
 
-    __slots__ = ("below_since", "episode", "first_seen", "key", "last_alert", "members", "state")
+    The identity is the anchor: the phrase the narrative was first tracked by (its canonical
+    form is the key). The narrative lives exactly as long as the anchor's candidate, so its
+    label, phrase and chart always describe that phrase, never a co-occurring member's.
+    """
 
-    def __init__(self, key: str, first_seen: datetime, episode: int = 0) -> None:
+    __slots__ = (
+        "anchor",
+        "below_since",
+        "episode",
+        "first_seen",
+        "key",
+        "last_alert",
+        "leader",
+        "members",
+        "seed_post",
+        "state",
+    )
+
+    def __init__(self, key: str, first_seen: datetime, anchor: Candidate, episode: int = 0) -> None:
         self.key = key
         self.first_seen = first_seen
+        self.anchor = anchor
         self.members: list[Candidate] = []
         self.state = Lifecycle.QUIET
         self.episode = episode
         self.last_alert: datetime | None = None
         self.below_since: datetime | None = None
+        # The earliest seeding leader post among all phrases that ever joined: kept when that
+        # phrase retires, so a cooling narrative never forgets who started it.
+        self.leader: str | None = None
+        self.seed_post: SamplePost | None = None
+        self.add(anchor)
+
+    def add(self, cand: Candidate) -> None:
+        """Make ``cand`` a member (and adopt its seed post if it is the earliest one)."""
+        cand.narrative = self.key
+        if cand not in self.members:
+            self.members.append(cand)
+        seed = cand.seed_post
+        if cand.leader and seed is not None:
+            mine = self.seed_post
+            if mine is None or (seed.created_at, seed.id) < (mine.created_at, mine.id):
+                self.leader, self.seed_post = cand.leader, seed
 
     @property
     def top(self) -> Candidate | None:
