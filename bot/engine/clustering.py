@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.engine.candidates import Candidate
+from bot.engine.folding import stem
 
 MIN_SHARED = 3  # posts two phrases must share before they can be linked
 MIN_OVERLAP = 0.5  # ... as a share of the smaller phrase's recent posts
@@ -32,8 +33,10 @@ def tag_linked(tag: Candidate, phrase: Candidate) -> bool:
         return False
     body = _squash(name[1:])
     if name[0] == "#":
-        forms = [phrase.canonical or "", *phrase.surfaces]
-        return len(body) >= 4 and any(_squash(f) in (body, body + "s") for f in forms)
+        # The tag body is stemmed as one word ("#vibecoding" -> "vibecod") while the phrase is
+        # stemmed per word ("vibe code"), so compare the squashed surfaces stemmed as one word too.
+        forms = [_squash(f) for f in (phrase.canonical or "", *phrase.surfaces)]
+        return len(body) >= 4 and any(f in (body, body + "s") or stem(f) == body for f in forms)
     return len(body) >= 3 and body in (phrase.canonical or "").split()
 
 

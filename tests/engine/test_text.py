@@ -110,3 +110,25 @@ def test_vocab_reset_keeps_phrase_hashes():
     second = extract(texts, small).phrase  # triggers a reset before mapping
     assert np.array_equal(first, second)
     assert np.array_equal(first, extract(texts, Vocab()).phrase)
+
+
+def test_hashtags_link_to_the_phrase_they_spell() -> None:
+    from datetime import UTC, datetime
+
+    from bot.engine.candidates import Candidate
+    from bot.engine.clustering import tag_linked
+
+    def cand(canonical: str, *surfaces: str) -> Candidate:
+        c = Candidate(key=1, slot=1, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
+        c.canonical = canonical
+        c.surfaces = {s: 1 for s in surfaces}
+        return c
+
+    vibe = cand("vibe code", "vibe coding", "Vibe Coding")
+    ghosts = cand("summon ghost", "summoning ghosts")
+    assert tag_linked(cand(canonicalize("#VibeCoding")), vibe)
+    assert tag_linked(cand(canonicalize("#vibecode")), vibe)
+    assert tag_linked(cand(canonicalize("#SummoningGhosts")), ghosts)
+    assert not tag_linked(cand(canonicalize("#vibecheck")), vibe)
+    assert not tag_linked(cand(canonicalize("#summon")), ghosts)
+    assert tag_linked(cand("$ghost"), ghosts) and not tag_linked(cand("$vibe"), ghosts)
