@@ -16,7 +16,7 @@ from bot.engine.types import AlertEvent, Lifecycle, NarrativeView
 from bot.metrics import NARRATIVES, TICK_SECONDS
 from bot.posts import Post
 from bot.tokens.matcher import NarrativeRef
-from storage.narratives import save_views
+from storage.narratives import retire_untracked, save_views
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +158,11 @@ class ScoringPipeline:
                 to_save.setdefault(alert.narrative.key, alert.narrative)
             at = self.engine.now or now
             persisted = False
-            if self.persist and to_save and at is not None:
+            if self.persist and at is not None:
                 try:
-                    await save_views(list(to_save.values()), at)
+                    if to_save:
+                        await save_views(list(to_save.values()), at)
+                    await retire_untracked([view.key for view in views], at)
                     persisted = True
                 except Exception:
                     # Alerts stay pending: the dispatcher needs the narrative rows first.

@@ -80,3 +80,24 @@ async def seed_times() -> dict[str, datetime | None]:
     """Narrative key -> seed post time, for token matching."""
     rows = await Narrative.all().values_list("key", "seed_post_at")
     return {str(key): at for key, at in rows}
+
+
+ACTIVE_STATES = ("emerging", "viral", "cooling")
+
+
+async def retire_untracked(tracked_keys: Sequence[str], at: datetime) -> int:
+    """Rows still marked active whose narrative the engine no longer tracks become inactive.
+
+    The engine drops a narrative once it has gone quiet, and a wave that fired and faded
+    inside one long tick is saved only as its fire-time snapshot; without this, such rows
+    would keep showing as viral. Alerted narratives become dormant, others quiet.
+    """
+    keys = [key[:KEY_CHARS] for key in tracked_keys]
+    stale = Narrative.filter(state__in=ACTIVE_STATES).exclude(key__in=keys)
+    dormant = await stale.filter(episode__gt=0).update(state="dormant", updated_at=at)
+    quiet = (
+        await Narrative.filter(state__in=ACTIVE_STATES, episode=0)
+        .exclude(key__in=keys)
+        .update(state="quiet", updated_at=at)
+    )
+    return dormant + quiet
