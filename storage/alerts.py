@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
@@ -34,7 +35,9 @@ async def existing(narrative_ids: list[int], episodes: set[int]) -> set[AlertKey
     }
 
 
-async def record(key: AlertKey, score: float) -> Alert | None:
+async def record(
+    key: AlertKey, score: float, evidence: dict[str, Any] | None = None
+) -> Alert | None:
     """Insert a pending alert; None when this key was recorded before (idempotent)."""
     try:
         return await Alert.create(
@@ -44,6 +47,7 @@ async def record(key: AlertKey, score: float) -> Alert | None:
             target=key.target,
             direct=key.direct,
             score=score,
+            evidence=evidence or {},
             status="pending",
         )
     except IntegrityError:

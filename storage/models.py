@@ -120,6 +120,9 @@ class Alert(Model):
     direct = fields.BooleanField(default=False)
     status = fields.CharField(max_length=12, default="pending", db_index=True)
     score = fields.FloatField()
+    # What the narrative looked like when the alert was due (breakdown, authors, sources, at),
+    # so a late delivery explains the wave it is about, not the narrative's later state.
+    evidence: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     attempts = fields.IntField(default=0)
     error = fields.CharField(max_length=300, null=True)
     message_id = fields.CharField(max_length=64, null=True)

@@ -22,14 +22,17 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.alerts.sender import AlertSender, RetryLater, TargetGone, TargetMoved
 from bot.engine import AlertEvent, NarrativeView
 from bot.leaders import normalize_handle
 from bot.metrics import ALERTS_FAILED, ALERTS_SENT, RATE_LIMIT_WAITS
+from bot.posts import format_time, parse_time
 from bot.service.inputs import word_grams
 from bot.service.narratives import NarrativeService
-from bot.service.types import AlertCard, WatchEntry
+from bot.service.reasons import explain
+from bot.service.types import AlertCard, Reason, WatchEntry
 from storage import alerts as alert_store
 from storage import narrative_queries as nq
 from storage import subscriptions as sub_store
@@ -61,6 +64,7 @@ class Due:
     row: Narrative
     episode: int
     score: float
+    evidence: dict[str, Any]  # the narrative as it was when due (see `Alert.evidence`)
 
 
 def alert_episode(state: str, episode: int) -> int:
@@ -191,46 +195,51 @@ class AlertDispatcher:
         for event in alerts:
             row = rows.get(event.narrative.key[:KEY_CHARS])
             if row is not None:  # an event is the viral episode it opened
-                due.append(Due(row, event.episode, float(event.narrative.score)))
+                view = event.narrative
+                seen = evidence(view.breakdown, view.authors, len(view.sources), event.fired_at)
+                due.append(Due(row, event.episode, float(view.score), seen))
         for row in rows.values():
             if row.state in ALERTING_STATES:  # the end-of-tick state, as persisted
-                due.append(Due(row, alert_episode(row.state, row.episode), float(row.score)))
-        for key, score in await self._plan(due):
-            if await alert_store.record(key, score) is not None:
+                seen = evidence(row.breakdown, row.authors, len(row.sources or ()), row.updated_at)
+                episode = alert_episode(row.state, row.episode)
+                due.append(Due(row, episode, float(row.score), seen))
+        for key, score, seen in await self._plan(due):
+            if await alert_store.record(key, score, seen) is not None:
                 report.recorded += 1
                 report.keys.append(key)
         return report
 
     # -- who gets what ------------------------------------------------------------------------
-    async def _plan(self, due: list[Due]) -> list[tuple[AlertKey, float]]:
-        """Alert keys (with the score they were due at) not recorded before, in `due` order."""
+    async def _plan(self, due: list[Due]) -> list[tuple[AlertKey, float, dict[str, Any]]]:
+        """Alert keys (with the score and evidence they were due at) not recorded before, in
+        `due` order."""
         if not due:
             return []
         subs = await sub_store.enabled(self.senders)
         ids = list(dict.fromkeys(d.row.id for d in due))
         token_rows = await nq.tokens(ids)
         watchers: dict[int, list[WatchItem]] = {}
-        planned: list[tuple[AlertKey, float]] = []
+        planned: list[tuple[AlertKey, Due]] = []
         for d in due:
             row, episode, score = d.row, d.episode, d.score
             grams = narrative_grams(row)
             for sub in subs:
                 if score >= sub.threshold and not _muted(sub, row, grams):
                     key = AlertKey(row.id, episode, sub.platform, sub.chat_id, False)
-                    planned.append((key, score))
+                    planned.append((key, d))
             if score >= self.dm_threshold:
                 if row.id not in watchers:
                     symbols = {launch.symbol.upper() for _, launch in token_rows[row.id]}
                     watchers[row.id] = await self._watchers(row, symbols)
                 for item in watchers[row.id]:
                     key = AlertKey(row.id, episode, item.platform, item.user_id, True)
-                    planned.append((key, score))
+                    planned.append((key, d))
         done = await alert_store.existing(ids, {k.episode for k, _ in planned})
-        unique: dict[AlertKey, float] = {}
-        for key, score in planned:
+        unique: dict[AlertKey, Due] = {}
+        for key, d in planned:
             if key not in done:
-                unique.setdefault(key, score)  # the first (fire-time) score wins
-        return list(unique.items())
+                unique.setdefault(key, d)  # the first (fire-time) score and evidence win
+        return [(key, d.score, d.evidence) for key, d in unique.items()]
 
     async def _watchers(self, row: Narrative, symbols: set[str]) -> list[WatchItem]:
         """Users whose watch items match the narrative, one item per user and platform."""
@@ -400,10 +409,47 @@ def as_recorded(card: AlertCard, alert: Alert, row: Narrative) -> AlertCard:
         row.state == "emerging" and row.episode + 1 == alert.episode
     ):
         return card  # the row still describes this alert's wave
+    reasons = reasons_then(alert.evidence, row, card) or card.reasons
     if alert.episode <= row.episode:  # the wave turned viral (the alert fired, or was due)
-        return dataclasses.replace(card, state="viral", score=alert.score, episode=alert.episode)
+        return dataclasses.replace(
+            card, state="viral", score=alert.score, episode=alert.episode, reasons=reasons
+        )
     # Recorded while emerging; the wave has not (yet) turned viral.
-    return dataclasses.replace(card, state="emerging", score=alert.score)
+    return dataclasses.replace(card, state="emerging", score=alert.score, reasons=reasons)
+
+
+def evidence(
+    breakdown: Mapping[str, Any] | None, authors: int, sources: int, at: datetime
+) -> dict[str, Any]:
+    """What an alert stores about its narrative at the moment it became due."""
+    return {
+        "breakdown": dict(breakdown or {}),
+        "authors": int(authors),
+        "sources": int(sources),
+        "at": format_time(at),
+    }
+
+
+def reasons_then(
+    seen: Mapping[str, Any] | None, row: Narrative, card: AlertCard
+) -> tuple[Reason, ...]:
+    """The reasons as they stood when the alert was due; () for alerts recorded without them."""
+    if not seen or not isinstance(seen.get("breakdown"), dict):
+        return ()
+    try:
+        at = parse_time(str(seen["at"]))
+        authors, sources = int(seen["authors"]), int(seen["sources"])
+    except (KeyError, TypeError, ValueError):
+        return ()
+    return explain(
+        seen["breakdown"],
+        authors=authors,
+        sources=sources,
+        leader=row.seed_leader,
+        seed_at=row.seed_post_at,
+        tokens=card.tokens.count,
+        now=at,
+    )
 
 
 def _muted(sub: Subscription, row: Narrative, grams: set[str]) -> bool:

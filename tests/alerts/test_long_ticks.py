@@ -95,6 +95,9 @@ async def test_a_wave_that_peaks_and_cools_inside_one_tick_alerts_once(
         card = delivery.card
         assert (card.state, card.episode) == ("viral", 1)
         assert card.score == pytest.approx(event.narrative.score)  # not the row's cooled score
+        # ... and the reasons are the fire-time ones, not the cooled row's
+        reach = next(r for r in card.reasons if r.key == "reason.reach")
+        assert reach.params["authors"] == event.narrative.authors != row.authors
     alerts = await Alert.all().order_by("id")
     assert {(a.target, a.episode, a.status) for a in alerts} == {
         ("A", 1, "sent"),
