@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,31 +18,9 @@ from bot.posts import Post
 from bot.service.narratives import NarrativeService
 from tests.discord.conftest import World, discord_settings
 from tests.fakes.discord_server import MESSAGE_CONTENT_INTENT, FakeDiscord
+from tests.fakes.post_sink import Sink
 
 MEMBER_JOIN = 7  # a system message type
-
-
-class Sink:
-    """Collects what the front end hands the scoring pipeline."""
-
-    def __init__(self) -> None:
-        self.posts: list[Post] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, posts: Sequence[Post]) -> None:
-        self.posts.extend(posts)
-        self._changed.set()
-
-    async def wait_for(self, text: str, within: float = 10.0) -> Post:
-        async def found() -> Post:
-            while True:
-                for post in self.posts:
-                    if post.text == text:
-                        return post
-                self._changed.clear()
-                await self._changed.wait()
-
-        return await asyncio.wait_for(found(), within)
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,35 +15,13 @@ from bot.metrics import POSTS_INGESTED
 from bot.posts import Post
 from bot.service.narratives import NarrativeService
 from bot.telegram.app import start_telegram
+from tests.fakes.post_sink import Sink
 from tests.fakes.telegram_server import FakeTelegram
 
 GROUP = -1001110001
 CHANNEL = -1002220002
 OTHER = -1003330003
 DATE = 1772366405  # 2026-03-01T12:00:05Z
-
-
-class Sink:
-    """Collects what the front end hands the scoring pipeline."""
-
-    def __init__(self) -> None:
-        self.posts: list[Post] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, posts: Sequence[Post]) -> None:
-        self.posts.extend(posts)
-        self._changed.set()
-
-    async def wait_for(self, text: str, within: float = 10.0) -> Post:
-        async def found() -> Post:
-            while True:
-                for post in self.posts:
-                    if post.text == text:
-                        return post
-                self._changed.clear()
-                await self._changed.wait()
-
-        return await asyncio.wait_for(found(), within)
 
 
 @asynccontextmanager
