@@ -85,3 +85,31 @@ def label_of(members: Sequence[Candidate]) -> Candidate:
     if not pool:
         pool = list(members)
     return max(pool, key=lambda c: (c.n_tokens, mentions[id(c)], c.canonical or ""))
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether `shorter` is a whole-word run inside `longer` (CJK runs: a substring)."""
+    if longer == shorter or not shorter:
+        return False
+    if " " in longer or " " in shorter or longer.isascii():
+        return f" {shorter} " in f" {longer} "
+    return shorter in longer
+
+
+def member_phrases(members: Sequence[Candidate], keep: Candidate) -> list[str]:
+    """The phrases worth showing: a member that only extends another member with a word or two
+    ("nofusux summon ghost" beside "summon ghost") and is far rarer than it is a fragment of
+    the posts that carry the burst, not a phrase of the narrative. `keep` always stays."""
+    mentions = {id(c): (c.signals.mentions if c.signals else 0.0) for c in members}
+    shown = []
+    for cand in members:
+        text = cand.canonical or ""
+        extends = any(
+            _contains(text, other.canonical or "")
+            and mentions[id(cand)] < 0.5 * mentions[id(other)]
+            for other in members
+            if other is not cand
+        )
+        if cand is keep or not extends:
+            shown.append(text)
+    return sorted(shown)

@@ -398,7 +398,7 @@ class NarrativeEngine:
             key=n.key,
             label=anchor.surface or n.key,
             phrase=anchor.canonical or n.key,
-            phrases=tuple(sorted(c.canonical or "" for c in members)),
+            phrases=tuple(clustering.member_phrases(members, keep=anchor)),
             state=n.state,
             score=n.score,
             breakdown=breakdown,
