@@ -95,9 +95,5 @@ async def retire_untracked(tracked_keys: Sequence[str], at: datetime) -> int:
     keys = [key[:KEY_CHARS] for key in tracked_keys]
     stale = Narrative.filter(state__in=ACTIVE_STATES).exclude(key__in=keys)
     dormant = await stale.filter(episode__gt=0).update(state="dormant", updated_at=at)
-    quiet = (
-        await Narrative.filter(state__in=ACTIVE_STATES, episode=0)
-        .exclude(key__in=keys)
-        .update(state="quiet", updated_at=at)
-    )
+    quiet = await stale.filter(episode=0).update(state="quiet", updated_at=at)
     return dormant + quiet
