@@ -40,10 +40,11 @@ async def upsert_launches(launches: Sequence[TokenLaunch]) -> int:
                 written += 1
                 continue
             changed = False
+            fitted = _fields(launch)  # cut to the column sizes, as for a new row
             # keep the first sighting; only add facts the stored row lacks
             for attr in ("name", "symbol", "description", "pair_url"):
-                if not getattr(row, attr) and getattr(launch, attr):
-                    setattr(row, attr, getattr(launch, attr))
+                if not getattr(row, attr) and fitted[attr]:
+                    setattr(row, attr, fitted[attr])
                     changed = True
             if launch.liquidity_usd is not None and row.liquidity_usd != launch.liquidity_usd:
                 row.liquidity_usd = launch.liquidity_usd

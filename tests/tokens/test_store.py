@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bot.tokens.matcher import NarrativeRef, match_tokens
@@ -71,3 +72,19 @@ async def test_cursor_store(storage: str) -> None:
     await cursors.set("bluesky", '{"time_us": 1}')
     await cursors.set("bluesky", '{"time_us": 2}')
     assert await cursors.get("bluesky") == '{"time_us": 2}'
+
+
+async def test_details_filled_in_later_are_cut_to_the_column_sizes(storage: str) -> None:
+    # A nameless first sighting (pumpportal), then a source with an absurdly long name: on
+    # PostgreSQL an uncut name fails the insert and rolls back every other launch in the batch.
+    bare = TokenLaunch("solana", "mint-LONG", "", "", "pumpportal", SEED)
+    assert await upsert_launches([bare]) == 1
+    long_name = "ghost " * 60  # 360 characters; the column holds 200
+    detailed = launch("L" * 100, long_name, SEED, pair_url="https://dex.example/" + "p" * 600)
+    detailed = dataclasses.replace(detailed, address="mint-LONG")
+    other = launch("PEPE", "Pepe", SEED)
+    assert await upsert_launches([detailed, other]) == 2
+    row = await TokenRow.get(address="mint-LONG")
+    assert row.name == long_name[:200] and row.symbol == "L" * 64
+    assert row.pair_url is not None and len(row.pair_url) == 500
+    assert await TokenRow.filter(address="mint-PEPE").exists()
