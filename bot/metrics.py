@@ -15,6 +15,11 @@ PAYLOADS_SKIPPED = Counter(
     ["source", "reason"],
     registry=REGISTRY,
 )
+POSTS_DROPPED = Counter(
+    "ghostwatch_posts_dropped",
+    "Posts dropped because the scoring buffer was full (scoring fell behind)",
+    registry=REGISTRY,
+)
 SOURCE_ERRORS = Counter(
     "ghostwatch_source_errors", "Failed polls or stream drops", ["source"], registry=REGISTRY
 )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from bot.engine import NarrativeEngine
 from bot.engine.generator import by_interval
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView
-from bot.metrics import NARRATIVES, TICK_SECONDS
+from bot.metrics import NARRATIVES, POSTS_DROPPED, TICK_SECONDS
 from bot.posts import Post
 from bot.tokens.matcher import NarrativeRef
 from storage.narratives import retire_untracked, save_views
@@ -24,6 +24,9 @@ NarrativeHook = Callable[[list[NarrativeView], list[AlertEvent]], Awaitable[None
 TickPrelude = Callable[[], Awaitable[None]]
 INTERVAL_SECONDS = 60  # event-time slice per engine tick, as in the engine's own replays
 THREAD_THRESHOLD = 20_000  # posts in one tick above which engine work leaves the event loop
+# Posts waiting for the next tick. Beyond it new posts are dropped and counted: a stalled tick
+# must not let memory grow without limit (a firehose gives a few thousand posts per tick).
+MAX_BUFFERED = 200_000
 # Live sources keep the engine within a minute or two of the wall clock; a larger gap means
 # the engine is reading the past (a replay, a backfill, a checkpoint not yet caught up).
 STREAM_LAG = timedelta(minutes=10)
@@ -78,6 +81,7 @@ class ScoringPipeline:
         persist: bool = True,
         thread_threshold: int = THREAD_THRESHOLD,
         before_tick: TickPrelude | None = None,
+        max_buffered: int = MAX_BUFFERED,
     ) -> None:
         self.engine = engine
         self.on_narratives = on_narratives
@@ -85,6 +89,8 @@ class ScoringPipeline:
         self.before_tick = before_tick
         self.persist = persist
         self.thread_threshold = thread_threshold
+        self.max_buffered = max_buffered
+        self.dropped = 0
         self.views: list[NarrativeView] = []
         self.posts_seen = 0
         self._buffer: list[Post] = []
@@ -95,8 +101,24 @@ class ScoringPipeline:
     def buffered(self) -> int:
         return len(self._buffer)
 
+    @property
+    def room(self) -> int:
+        """How many more posts the buffer takes before it drops."""
+        return max(0, self.max_buffered - len(self._buffer))
+
     def add(self, posts: Sequence[Post]) -> None:
-        """Queue posts for the next tick (called by sources; never blocks)."""
+        """Queue posts for the next tick (called by sources; never blocks).
+
+        When the buffer is full the posts that do not fit are dropped and counted in
+        `ghostwatch_posts_dropped`: the sources keep running and scoring catches up.
+        """
+        room = self.room
+        if len(posts) > room:
+            lost = len(posts) - room
+            self.dropped += lost
+            POSTS_DROPPED.inc(lost)
+            log.warning("scoring buffer full: dropped %d posts", lost)
+            posts = posts[:room]
         self._buffer.extend(posts)
 
     def set_leaders(self, handles: Iterable[str]) -> None:

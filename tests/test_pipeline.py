@@ -246,3 +246,18 @@ def test_stream_clock_follows_the_engine_only_when_it_lags() -> None:
     ahead = replace(old[-1], id="future", created_at=wall + timedelta(hours=1))
     engine.ingest([ahead])
     assert clock() == wall  # posts dated in the future do not move "now" forward
+
+
+def test_a_full_buffer_drops_and_counts_instead_of_growing() -> None:
+    from bot.metrics import REGISTRY
+
+    before = REGISTRY.get_sample_value("ghostwatch_posts_dropped_total") or 0.0
+    posts = StreamGenerator(4).background(0.5, 20)
+    assert len(posts) > 15
+    pipeline = ScoringPipeline(NarrativeEngine(), persist=False, max_buffered=10)
+    pipeline.add(posts[:4])
+    pipeline.add(posts[4:])
+    assert pipeline.buffered == 10 and pipeline.room == 0
+    assert pipeline.dropped == len(posts) - 10
+    assert REGISTRY.get_sample_value("ghostwatch_posts_dropped_total") == before + len(posts) - 10
+    assert pipeline._buffer == posts[:10]  # what was queued first is what gets scored

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from bot.engine import AlertEvent, NarrativeEngine, NarrativeView
 from bot.metrics import PAYLOADS_SKIPPED
 from bot.ops.cursors import CheckpointedCursors
-from bot.pipeline import NarrativeHook, ScoringPipeline, TickResult
+from bot.pipeline import MAX_BUFFERED, NarrativeHook, ScoringPipeline, TickResult
 from bot.posts import Post, PostFormatError
 from storage import aggregates
 
@@ -102,21 +102,31 @@ class AggregateReader:
         self._ingested: set[int] = set()  # rows in the engine but not yet checkpointed
         self.posts_read = 0
 
-    async def poll(self, sink: Callable[[Sequence[Post]], None]) -> int:
-        """Feed every waiting row to `sink` (engine.ingest or pipeline.add); returns posts."""
+    async def poll(
+        self, sink: Callable[[Sequence[Post]], None], max_posts: int | None = None
+    ) -> int:
+        """Feed waiting rows to `sink` (engine.ingest or pipeline.add); returns posts.
+
+        With `max_posts`, reading stops at the first row that reaches it (so it overshoots by
+        at most one row): after an outage the backlog is taken a bounded page at a time, one
+        per tick, instead of all at once.
+        """
         total = 0
-        while True:
+        while max_posts is None or total < max_posts:
             rows = await aggregates.unconsumed(self._ingested, self.batch_rows)
             if not rows:
                 return total
             posts: list[Post] = []
             for row_id, _minute, payload in rows:
+                if max_posts is not None and total + len(posts) >= max_posts:
+                    break  # the rest stays unconsumed for the next call
                 posts.extend(decode_posts(payload))
                 self._ingested.add(row_id)
             posts.sort(key=lambda p: (p.created_at, p.id))
             sink(posts)
             total += len(posts)
             self.posts_read += len(posts)
+        return total
 
     def capture(self) -> Callable[[], Awaitable[None]]:
         """For CheckpointKeeper.captures: rows seen at serialisation become consumed once stored."""
@@ -134,7 +144,9 @@ class AggregateFedPipeline(ScoringPipeline):
     """The scoring pipeline, also fed from ingest processes' rows before every tick.
 
     Polling and ticking run under one lock, so a checkpoint taken in the tick's hook covers
-    exactly the rows polled so far (none can be buffered but not yet in the engine).
+    exactly the rows polled so far (none can be buffered but not yet in the engine). Each tick
+    reads only what fits in the post buffer: a backlog drains over several ticks (back-pressure)
+    instead of being loaded into memory at once.
     """
 
     def __init__(
@@ -143,14 +155,17 @@ class AggregateFedPipeline(ScoringPipeline):
         reader: AggregateReader,
         *,
         on_narratives: NarrativeHook | None = None,
+        max_buffered: int = MAX_BUFFERED,
     ) -> None:
-        super().__init__(engine, on_narratives=on_narratives)
+        super().__init__(engine, on_narratives=on_narratives, max_buffered=max_buffered)
         self.reader = reader
         self._feed_lock = asyncio.Lock()
 
     async def tick(self, now: datetime | None = None) -> TickResult:
         async with self._feed_lock:
-            await self.reader.poll(self.add)
+            if self.room:
+                # Straight into the buffer: the one row that may overshoot `room` is kept.
+                await self.reader.poll(self._buffer.extend, max_posts=self.room)
             return await super().tick(now)
 
 

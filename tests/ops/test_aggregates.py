@@ -125,3 +125,25 @@ async def test_engine_fed_through_aggregates_alerts_like_a_direct_replay(storage
         await reader.poll(engine.ingest)
         alerts += engine.tick()
     assert [a.narrative.key for a in alerts] == [a.narrative.key for a in expected]  # type: ignore[attr-defined]
+
+
+async def test_a_backlog_is_read_in_bounded_pages_one_per_tick(storage: str) -> None:
+    from bot.ops.aggregates import AggregateFedPipeline
+
+    posts = _posts(40, per_minute=20)
+    writer = AggregateWriter("ingest")
+    writer.add(posts)
+    await writer.flush()  # an outage's worth of rows waiting for the scorer
+    rows = await aggregates.backlog()
+    biggest_row = max(len(decode_posts(r.payload)) for r in await PhraseAggregate.all())
+    pipeline = AggregateFedPipeline(NarrativeEngine(), AggregateReader(), max_buffered=200)
+    pipeline.persist = False
+    seen = []
+    while pipeline.posts_seen < len(posts):
+        result = await pipeline.tick()
+        assert 0 < result.posts <= 200 + biggest_row
+        seen.append(result.posts)
+        assert len(seen) < 50, "the backlog must drain"
+    assert len(seen) >= len(posts) // (200 + biggest_row)  # several ticks, not one
+    assert pipeline.dropped == 0 and pipeline.engine.posts_ingested == len(posts)
+    assert rows > 0 and (await pipeline.tick()).posts == 0
