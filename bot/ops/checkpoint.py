@@ -7,6 +7,7 @@ has fired an alert the dispatcher has not yet written down.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -54,7 +55,8 @@ class CheckpointKeeper:
             try:
                 if version != VERSION:
                     raise CheckpointError(f"checkpoint version {version}, expected {VERSION}")
-                engine = NarrativeEngine.restore(data, config, handles)
+                # Decompressing and unpickling a large engine takes seconds: not on the loop.
+                engine = await asyncio.to_thread(NarrativeEngine.restore, data, config, handles)
             except CheckpointError as exc:
                 self.discarded += 1
                 log.warning("discarding engine checkpoint #%d: %s", checkpoint_id, exc)
@@ -70,10 +72,15 @@ class CheckpointKeeper:
         return None
 
     async def save(self, engine: NarrativeEngine) -> int:
-        """Write a checkpoint now; returns its id."""
+        """Write a checkpoint now; returns its id.
+
+        Pickling and compression run in a worker thread so commands keep being answered. The
+        caller guarantees nothing changes the engine meanwhile (it saves under the tick lock or
+        after the last tick), so the captures taken here describe exactly what is serialised.
+        """
         started = time.perf_counter()
-        data = engine.checkpoint()
         after = [capture() for capture in self.captures]
+        data = await asyncio.to_thread(engine.checkpoint)
         checkpoint_id = await checkpoints.save_checkpoint(data, VERSION, engine.now, self.keep)
         self.last_saved = self.clock()
         self.saves += 1

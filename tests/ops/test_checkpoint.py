@@ -112,3 +112,32 @@ async def test_cursors_reach_storage_only_with_a_checkpoint(storage: str) -> Non
     assert await durable.get("rss:https://x.example/feed") == '{"etag": "a"}'
     await cursors.set("hackernews", "200")
     assert await CheckpointedCursors(durable).get("hackernews") == "150"
+
+
+async def test_pickling_and_unpickling_run_off_the_event_loop(
+    storage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    loop_thread = threading.get_ident()
+    threads: list[tuple[str, int]] = []
+    engine = _engine(hours=0.2)
+    dump = engine.checkpoint
+
+    def recording_dump() -> bytes:
+        threads.append(("dump", threading.get_ident()))
+        return dump()
+
+    load = NarrativeEngine.restore.__func__  # type: ignore[attr-defined]
+
+    def recording_load(cls: type[NarrativeEngine], *args: object) -> NarrativeEngine:
+        threads.append(("load", threading.get_ident()))
+        return load(cls, *args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(engine, "checkpoint", recording_dump)
+    monkeypatch.setattr(NarrativeEngine, "restore", classmethod(recording_load))
+    keeper = CheckpointKeeper(interval=60)
+    await keeper.save(engine)
+    assert await keeper.restore() is not None
+    assert [name for name, _ in threads] == ["dump", "load"]
+    assert all(ident != loop_thread for _, ident in threads)
