@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal, Protocol, cast
@@ -48,6 +48,9 @@ Role = Literal["all", "ingest", "scorer"]
 EXIT_OK = 0
 EXIT_LOST_LEADERSHIP = 3
 LEADER_REFRESH_SECONDS = 60.0  # stored leaders are re-read this often even without a change
+
+
+AlertObserver = Callable[[Sequence[AlertEvent]], None]
 
 
 class Frontend(Protocol):
@@ -147,9 +150,20 @@ def _one_line(exc: BaseException) -> str:
 
 
 class App:
-    def __init__(self, settings: Settings, role: Role = "all") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        role: Role = "all",
+        *,
+        console_alerts: bool = False,
+        on_alerts: AlertObserver | None = None,
+    ) -> None:
         self.settings = settings
         self.role = role
+        # `ghostwatch demo`: print alerts to the console even while chat front ends run, and
+        # let the caller see each tick's alerts once they are recorded (for its summary).
+        self.console_alerts = console_alerts
+        self.on_alerts = on_alerts
         self.db_url = settings.resolved_database_url
         self.stop_requested = asyncio.Event()
         self.phase = "starting"
@@ -285,7 +299,7 @@ class App:
         )
         frontends = await self._start_frontends(service)
         senders: dict[str, AlertSender] = {p: f.sender for p, f in frontends.items()}
-        if not senders:
+        if not senders or self.console_alerts:
             await ensure_console_subscription(s.alert_threshold)
             senders["console"] = ConsoleSender()
         dispatcher = AlertDispatcher(senders, service, dm_threshold=s.alert_threshold)
@@ -297,6 +311,8 @@ class App:
                 self.hook_failed = True
                 raise
             self.hook_failed = False
+            if self.on_alerts is not None and alerts:
+                self.on_alerts(alerts)
             # Only now are this tick's alerts recorded, so the engine may be checkpointed.
             await self.keeper.maybe_save(engine)
 
@@ -332,6 +348,8 @@ class App:
             if frontend is not None:
                 started["discord"] = frontend
         if s.telegram_token is None and s.discord_token is None:
+            if self.console_alerts:
+                return started
             log.warning(
                 "no GHOSTWATCH_TELEGRAM_TOKEN or GHOSTWATCH_DISCORD_TOKEN: alerts are written "
                 "to the console (standard output)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,22 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
         help="all (default): everything in one process; ingest: only read sources and write "
         "phrase aggregates; scorer: score, dispatch and serve front ends (one active at a time)",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="see alerts at once: replay a bundled stream through the bot, fast",
+        description="Replay a bundled few hours of posts (a leader-coined narrative in English "
+        "and Japanese, token launches on it, noise) through the same pipeline as `run`, print "
+        "each alert as it fires, then a summary. Needs no network, tokens or configuration; "
+        "with chat tokens set, alerts also go to the chats that enabled them.",
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=900.0,
+        metavar="N",
+        help="replay at N x real time (default 900: 15 minutes of stream per second)",
     )
 
     backtest = sub.add_parser(
@@ -120,8 +137,17 @@ def dispatch(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     from bot.logs import setup_logging
 
+    if args.command == "demo" and "GHOSTWATCH_LOG_LEVEL" not in os.environ:
+        # The demo's output is its alert cards and summary; routine log lines would bury them.
+        settings = settings.model_copy(update={"log_level": "WARNING"})
     setup_logging(settings)
     try:
+        if args.command == "demo":
+            if args.speed <= 0:
+                return _fail("demo: --speed must be a number above 0", EXIT_USAGE)
+            from bot.demo import run_demo
+
+            return run_demo(speed=args.speed)
         if args.command == "db":
             return asyncio.run(_db(settings, args.db_command))
         from bot.app import run_app
