@@ -90,3 +90,23 @@ async def counts_by_state() -> dict[str, int]:
 async def last_update() -> datetime | None:
     newest = await Narrative.all().order_by("-updated_at").first()
     return newest.updated_at if newest else None
+
+
+async def alerted_since(since: datetime, limit: int) -> list[Narrative]:
+    """Narratives that have had a viral (alerting) episode and were updated since `since`."""
+    return (
+        await Narrative.filter(episode__gt=0, updated_at__gte=since)
+        .order_by("-updated_at", "key")
+        .limit(limit)
+    )
+
+
+async def score_history(narrative_ids: list[int], since: datetime) -> dict[int, list[ScorePoint]]:
+    """Score points since `since` per narrative, oldest first."""
+    out: dict[int, list[ScorePoint]] = {i: [] for i in narrative_ids}
+    if not narrative_ids:
+        return out
+    points = await ScorePoint.filter(narrative_id__in=narrative_ids, at__gte=since).order_by("at")
+    for point in points:
+        out[point.narrative_id].append(point)  # type: ignore[attr-defined]
+    return out

@@ -15,7 +15,7 @@ import discord
 from bot.discord.translator import text
 from bot.i18n import t
 from bot.render import text as plain_text
-from bot.render.text import clean, duration, handle
+from bot.render.text import clean, cooled_text, duration, handle
 from bot.service.types import (
     AlertCard,
     GhostsResult,
@@ -206,6 +206,18 @@ def summary_line(item: NarrativeSummary, lang: str) -> str:
 def ghosts_embed(result: GhostsResult, lang: str) -> discord.Embed:
     hours = max(1, round(result.window_minutes / 60))
     builder = EmbedBuilder(t("ghosts.title", lang, hours=hours), colour=STATE_COLOURS["emerging"])
+    if not result.narratives and result.recent:
+        builder.describe(
+            [
+                esc(t("ghosts.quiet", lang)),
+                esc(t("ghosts.recent", lang, hours=result.recent_hours)),
+            ]
+        )
+        for cooled in result.recent:
+            label = esc(clean(cooled.label, LABEL_MAX, defuse=False))
+            builder.field(label, esc(cooled_text(cooled, result, lang)))
+        builder.embed.timestamp = result.generated_at
+        return builder.done()
     if not result.narratives:
         builder.describe([t("ghosts.empty", lang)])
         return builder.done()

@@ -16,6 +16,7 @@ from bot.render.text import (
     LABEL_CHARS,
     POST_CHARS,
     clean,
+    cooled_text,
     defuse_mentions,
     duration,
     error_text,
@@ -135,7 +136,14 @@ def _summary_lines(item: NarrativeSummary, lang: str, rank: int | None = None) -
 def ghosts(result: GhostsResult, lang: str) -> str:
     hours = max(1, round(result.window_minutes / 60))
     lines = [f"<b>{esc(t('ghosts.title', lang, hours=hours))}</b>"]
-    if not result.narratives:
+    if not result.narratives and result.recent:
+        lines.append(esc(t("ghosts.quiet", lang)))
+        lines.append(esc(t("ghosts.recent", lang, hours=result.recent_hours)))
+        lines += [
+            f"• <b>{esc(clean(item.label))}</b> — {esc(cooled_text(item, result, lang))}"
+            for item in result.recent
+        ]
+    elif not result.narratives:
         lines.append(esc(t("ghosts.empty", lang)))
     for i, item in enumerate(result.narratives, 1):
         lines += _summary_lines(item, lang, i)

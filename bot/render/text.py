@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from bot.i18n import t
 from bot.service.errors import BadArgument, ServiceError
 from bot.service.inputs import BIDI_CONTROLS
-from bot.service.types import AlertCard, Reason, TokenSummary
+from bot.service.types import AlertCard, CooledNarrative, GhostsResult, Reason, TokenSummary
 
 WORD_JOINER = "\u2060"
 ELLIPSIS = "…"
@@ -70,6 +70,12 @@ def duration(seconds: int | float, lang: str) -> str:
         hours = secs / 3600
         return t("time.hours", lang, n=f"{hours:.0f}" if hours >= 10 else f"{hours:.1f}")
     return t("time.days", lang, n=secs // 86400)
+
+
+def cooled_text(item: CooledNarrative, result: GhostsResult, lang: str) -> str:
+    """ "peak 83/100 · cooled 40 min ago" for a narrative that alerted and went quiet."""
+    ago = duration((result.generated_at - item.cooled_at).total_seconds(), lang)
+    return t("ghosts.cooled", lang, score=item.peak_score, ago=ago)
 
 
 def reason_text(reason: Reason, lang: str) -> str:

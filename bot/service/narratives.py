@@ -35,6 +35,7 @@ from bot.service.types import (
     AlertCard,
     Caller,
     Choice,
+    CooledNarrative,
     GhostsResult,
     LeaderChange,
     LeaderList,
@@ -65,6 +66,7 @@ QUERY_CHARS = 200
 QUIET_LIMIT = 50
 TREND_POINTS = 6
 CHART_HOURS = 48
+RECENT_WINDOW = timedelta(hours=24)  # a quiet /ghosts lists what alerted within this
 
 
 def _utcnow() -> datetime:
@@ -102,11 +104,51 @@ class NarrativeService:
         now = self.clock()
         rows = await nq.ranked(LISTED_STATES, now - window, max(1, min(limit, 25)))
         summaries = await self._summaries(rows)
+        recent = () if summaries else await self.recently_alerted(now=now)
         return GhostsResult(
             window_minutes=int(window.total_seconds() // 60),
             narratives=tuple(summaries),
             generated_at=now,
+            recent=recent,
+            recent_hours=int(RECENT_WINDOW.total_seconds() // 3600),
         )
+
+    async def recently_alerted(
+        self, window: timedelta | None = None, limit: int = 10, *, now: datetime | None = None
+    ) -> tuple[CooledNarrative, ...]:
+        """Narratives that alerted and were still updated within `window` (24 h), newest first.
+
+        `ghosts` lists them when nothing is live, so a quiet answer still shows what fired.
+
+        Peak: the highest stored score in the window. Cooled: the last score point at or above
+        the alert threshold, so "cooled 40 min ago" means its score fell below the line then.
+        """
+        now = now or self.clock()
+        since = now - (window or RECENT_WINDOW)
+        rows = await nq.alerted_since(since, max(1, min(limit, 25)))
+        history = await nq.score_history([row.id for row in rows], since)
+        out = []
+        for row in rows:
+            points = history.get(row.id, [])
+            if points:
+                peak = max(points, key=lambda point: (point.score, point.at))
+                above = [p for p in points if p.score >= self.default_threshold]
+                cooled_at = above[-1].at if above else points[-1].at
+                peak_score, peak_at = float(peak.score), peak.at
+            else:
+                peak_score, peak_at, cooled_at = float(row.score), row.updated_at, row.updated_at
+            out.append(
+                CooledNarrative(
+                    label=row.label,
+                    peak_score=peak_score,
+                    peak_at=peak_at,
+                    cooled_at=min(cooled_at, now),
+                    state=row.state,
+                    ref=str(row.id),
+                )
+            )
+        out.sort(key=lambda item: item.cooled_at, reverse=True)
+        return tuple(out[:limit])
 
     async def narrative(self, query: str) -> NarrativeDetail:
         """One narrative in depth, found by phrase, label or a fragment of its key."""

@@ -103,10 +103,25 @@ class NarrativeSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class CooledNarrative:
+    """A narrative that alerted recently and is no longer live (for a quiet /ghosts)."""
+
+    label: str
+    peak_score: float
+    peak_at: datetime
+    cooled_at: datetime  # the last moment its score was at the alert line (or its last update)
+    state: str  # bot.engine.Lifecycle value
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class GhostsResult:
     window_minutes: int
     narratives: tuple[NarrativeSummary, ...]
     generated_at: datetime
+    # Filled only when nothing is live: what alerted in the last `recent_hours`, newest first.
+    recent: tuple[CooledNarrative, ...] = ()
+    recent_hours: int = 24
 
 
 @dataclass(frozen=True, slots=True)

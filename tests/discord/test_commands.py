@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bot.discord.bot import DiscordFrontend
+from bot.service.narratives import NarrativeService
 from storage.models import Narrative, Subscription
 from tests.discord.conftest import World, channel_option, persist, subcommand
 
@@ -279,3 +281,19 @@ async def test_watch_works_in_direct_messages_but_alerts_need_a_server(
     assert "$GHOST" in callback.json["data"]["embeds"][0]["description"]
     callback = await world.fake.slash_in_dm(user, "alerts", subcommand("status"))
     assert callback.json["data"]["content"] == "Use this command in a server."
+
+
+async def test_ghosts_after_the_stream_went_quiet_lists_the_recent_alerts(
+    frontend: DiscordFrontend, world: World, ghost_ticks, service: NarrativeService
+) -> None:
+    await persist(ghost_ticks)
+    row = await Narrative.get(state="viral")
+    end = ghost_ticks[-1].at + timedelta(hours=7)
+    service.clock = lambda: end  # seven quiet hours later
+    callback = await world.fake.slash(world.guild, world.general, world.member, "ghosts")
+    (embed,) = callback.json["data"]["embeds"]
+    assert "Nothing is live right now." in embed["description"]
+    assert "Alerted in the last 24 h:" in embed["description"]
+    [field] = embed["fields"]
+    assert field["name"] == row.label
+    assert re.fullmatch(r"peak \d+/100 · cooled 7\.\d h ago", field["value"]), field["value"]

@@ -23,7 +23,7 @@ from bot.service.rows import trend
 from bot.service.types import Caller, SourceHealth
 from bot.sources.health import HealthRegistry
 from storage import leaders as leader_store
-from storage.models import Alert, Narrative, TokenLaunch, TokenMatch
+from storage.models import Alert, Narrative, ScorePoint, TokenLaunch, TokenMatch
 from tests.alerts.stream import MEME_START, SEED_URL, replay_until_alert, warmed_engine
 
 WARM = MEME_START + 10
@@ -265,3 +265,31 @@ def test_trend() -> None:
     assert trend("viral", [75.0], [2, 5, 9]) == "rising"  # few scores: mention counts decide
     assert trend("viral", [75.0], [9, 9, 9]) == "peaking"
     assert trend("viral", [75.0], [9, 5, 3]) == "cooling"
+
+
+async def test_quiet_ghosts_lists_what_alerted_in_the_last_day(ghost: Ghost) -> None:
+    service, clock, row = ghost
+    live = await service.ghosts(timedelta(hours=6), 10)
+    assert live.narratives and live.recent == ()  # while something is live, only that
+    peak = max(p.score for p in await ScorePoint.filter(narrative_id=row.id))
+    last_above = await ScorePoint.filter(narrative_id=row.id, score__gte=60).order_by("-at").first()
+    assert last_above is not None
+
+    clock.now += timedelta(hours=7)
+    quiet = await service.ghosts(timedelta(hours=6), 10)
+    assert quiet.narratives == () and quiet.recent_hours == 24
+    [item] = quiet.recent
+    assert (item.label, item.ref) == ("summoning ghosts", str(row.id))
+    assert item.peak_score == pytest.approx(peak) and item.peak_score >= 60
+    assert item.cooled_at == last_above.at
+    assert timedelta(hours=7) <= clock.now - item.cooled_at < timedelta(hours=8)
+
+    clock.now += timedelta(hours=18)  # the alert is now more than a day old
+    assert (await service.ghosts(timedelta(hours=6), 10)).recent == ()
+
+
+async def test_narratives_that_never_alerted_are_not_listed_as_recent(ghost: Ghost) -> None:
+    service, clock, row = ghost
+    await Narrative.filter(id=row.id).update(episode=0)
+    clock.now += timedelta(hours=7)
+    assert (await service.ghosts(timedelta(hours=6), 10)).recent == ()

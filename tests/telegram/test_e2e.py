@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from pydantic import SecretStr
 
@@ -342,3 +344,15 @@ async def test_sender_stays_under_telegrams_global_rate(tg: Bot) -> None:
     assert (await dispatcher.dispatch(result.views, result.alerts)).sent == 12
     sends = sorted(c.at for c in tg.server.sent("sendMessage"))
     assert sends[-1] - sends[0] >= 11 / 20.0 * 0.9  # 12 sends at most 20/s apart
+
+
+async def test_ghosts_after_the_stream_went_quiet_lists_the_recent_alerts(tg: Bot) -> None:
+    pipeline = ScoringPipeline(warmed_engine(WARM))
+    await fire(tg, pipeline)
+    tg.clock.now += timedelta(hours=7)  # nothing new since: the narrative is no longer live
+    text = (await say(tg, 5, "/ghosts", 5)).params["text"]
+    assert "Nothing is live right now." in text
+    assert "Alerted in the last 24 h:" in text
+    assert re.search(r"<b>summoning ghosts</b> — peak \d+/100 · cooled 7\.\d h ago", text), text
+    ja = (await say(tg, 5, "/ghosts", 5, language_code="ja")).params["text"]
+    assert "いま広がっているものはありません。" in ja and "summoning ghosts" in ja
