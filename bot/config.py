@@ -29,6 +29,55 @@ class ConfigError(Exception):
     """Invalid configuration; the message is one line naming the variable, never a secret."""
 
 
+# Query parameters of a database URL whose values are secrets (?password=, ?sslpassword=, ...).
+_SECRET_PARAM = re.compile(r"(?i)pass|pwd|secret|token|key")
+
+
+def _split_database_url(url: str) -> tuple[str, str, str, str, str]:
+    """scheme, user, password, rest (host/path) and query of a database URL.
+
+    Parsed by hand: a password may hold a raw "/" or "@", which urlsplit would read as a path.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "", "", "", url, ""
+    rest, _, query = rest.partition("?")
+    userinfo, at, hostpath = rest.rpartition("@")
+    if not at:
+        return scheme, "", "", rest, query
+    user, _, password = userinfo.partition(":")
+    return scheme, user, password, hostpath, query
+
+
+def database_url_secrets(url: str) -> list[str]:
+    """The password and secret query values of a database URL, to mask wherever they appear."""
+    _, _, password, _, query = _split_database_url(url)
+    found = [password] if password else []
+    for pair in query.split("&"):
+        key, sep, value = pair.partition("=")
+        if sep and value and _SECRET_PARAM.search(key):
+            found.append(value)
+    return found
+
+
+def redact_database_url(url: str) -> str:
+    """The database URL for messages: the password and secret query values become ***."""
+    scheme, user, password, hostpath, query = _split_database_url(url)
+    if not scheme:
+        return url
+    shown = f"{scheme}://"
+    if user or password:
+        shown += f"{user}:***@" if password else f"{user}@"
+    shown += hostpath
+    if query:
+        pairs = []
+        for pair in query.split("&"):
+            key, sep, _ = pair.partition("=")
+            pairs.append(f"{key}=***" if sep and _SECRET_PARAM.search(key) else pair)
+        shown += "?" + "&".join(pairs)
+    return shown
+
+
 def _check_url(value: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.netloc:
@@ -67,7 +116,7 @@ class Settings(BaseSettings):
 
     # storage
     data_dir: Path = Path("data")
-    database_url: str = ""  # empty: SQLite file in data_dir
+    database_url: str = Field(default="", repr=False)  # empty: SQLite file in data_dir
     auto_migrate: bool = True
 
     # front ends

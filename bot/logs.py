@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.config import Settings
+from bot.config import Settings, database_url_secrets
 
 # Telegram bot tokens (123456:ABC...), Discord tokens (three dot-separated base64 parts),
 # bearer tokens and URL passwords must never reach a log line.
@@ -79,6 +79,9 @@ def secrets_of(settings: Settings) -> list[str]:
         secret = getattr(settings, field, None)
         if secret is not None:
             values.append(secret.get_secret_value())
+    values += database_url_secrets(settings.resolved_database_url)
+    # a source shown under a shortened name (a feed URL) may hide a token in the rest of it
+    values += [spec.target or "" for spec in settings.source_specs if spec.display != spec.name]
     return values
 
 

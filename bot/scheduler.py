@@ -19,7 +19,7 @@ from bot.pipeline import ScoringPipeline
 from bot.posts import Post
 from bot.sources.base import CursorStore, MemoryCursorStore, PollingSource, StreamSource
 from bot.sources.factory import Sources, build_sources
-from bot.sources.health import HealthRegistry
+from bot.sources.health import HealthRegistry, safe_traceback
 from bot.sources.http import BreakerOpenError, HttpClient, PayloadError, UpstreamError
 from bot.tokens.matcher import match_tokens
 from bot.tokens.types import TokenLaunch
@@ -96,11 +96,18 @@ class ScanScheduler:
         except BreakerOpenError:
             return 0
         except (UpstreamError, PayloadError) as exc:
-            log.warning("source %s: %s", source.name, exc)  # already counted by the HTTP layer
+            # already counted by the HTTP layer, which builds these messages from safe parts
+            log.warning("source %s: %s", source.name, exc)
             return 0
         except Exception as exc:
             self.http.failed(source.name, exc)
-            log.exception("source %s failed", source.name)
+            # the message is cleaned and the traceback has no messages: both may quote a URL
+            log.error(
+                "source %s failed: %s\n%s",
+                source.name,
+                self.health.get(source.name).last_error,
+                safe_traceback(exc),
+            )
             return 0
         self.health.success(source.name, len(items))
         if id(source) in self._token_ids:

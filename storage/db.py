@@ -16,6 +16,8 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.loader import MigrationLoader
 from tortoise.migrations.recorder import MigrationRecorder
 
+from bot.config import database_url_secrets, redact_database_url
+
 log = logging.getLogger(__name__)
 
 APP = "ghostwatch"
@@ -47,12 +49,8 @@ TORTOISE_ORM = tortoise_config(os.environ.get("GHOSTWATCH_DATABASE_URL") or "sql
 
 
 def redact_url(db_url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(db_url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return db_url
+    """The URL without its password or secret query values, for messages."""
+    return redact_database_url(db_url)
 
 
 def _prepare_sqlite(db_url: str) -> None:
@@ -95,7 +93,10 @@ async def connect(db_url: str) -> None:
     except Exception as exc:  # asyncpg and aiosqlite raise their own hierarchies
         await close()
         where = redact_url(db_url)
-        raise StorageError(f"cannot open database {where}: {_first_line(exc)}") from None
+        reason = _first_line(exc)
+        for secret in database_url_secrets(db_url):
+            reason = reason.replace(secret, "***")  # drivers may quote what they were given
+        raise StorageError(f"cannot open database {where}: {reason}") from None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -82,3 +82,16 @@ def test_secrets_are_hidden_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch
     assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
     assert settings.telegram_token is not None
     assert settings.telegram_token.get_secret_value() == TOKEN
+
+
+def test_a_bad_database_url_error_never_shows_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GHOSTWATCH_DATABASE_URL", "mysql://gw:hunter2@db/gw?password=hunter3")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "GHOSTWATCH_DATABASE_URL" in str(info.value)
+    assert "hunter2" not in str(info.value) and "hunter3" not in str(info.value)
+    # nor does the settings object when printed
+    monkeypatch.setenv("GHOSTWATCH_DATABASE_URL", "postgres://gw:hunter2@db/gw?password=hunter3")
+    assert "hunter" not in repr(load_settings())

@@ -72,12 +72,25 @@ class SeenSet:
 
 
 class Source(abc.ABC, Generic[T]):
-    """One configured connector; `name` is unique and used for health, metrics and cursors."""
+    """One configured connector.
+
+    `name` is its display name, unique and safe to show: health, metrics, logs and breakers use
+    it. `cursor_key` is the full configured entry (it may hold a secret URL) and only keys the
+    resume position in the cursor store.
+    """
 
     kind: str = ""
 
-    def __init__(self, name: str, *, http: HttpClient, cursors: CursorStore) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        http: HttpClient,
+        cursors: CursorStore,
+        cursor_key: str | None = None,
+    ) -> None:
         self.name = name
+        self.cursor_key = cursor_key or name
         self.http = http
         self.cursors = cursors
 

@@ -74,8 +74,8 @@ def build_sources(
             _build_one(settings, spec, out, http, cursors, phrases, leaders)
         except ValueError as exc:
             # e.g. a mastodon target that is not HOST or HOST/tags/NAME: skip it, keep the rest
-            out.skipped.append(f"{spec.name}: {exc}")
-            log.error("source %s skipped: %s", spec.name, exc)
+            out.skipped.append(f"{spec.display}: {exc}")
+            log.error("source %s skipped: %s", spec.display, exc)
     return out
 
 
@@ -89,8 +89,9 @@ def _build_one(
     leaders: Callable[[], Iterable[str]],
 ) -> None:
     poll = settings.poll_interval
-    name, kind, target = spec.name, spec.kind, spec.target or ""
-    common: dict[str, Any] = {"http": http, "cursors": cursors}
+    # the display name is what health, metrics and logs see; the full entry only keys cursors
+    name, kind, target = spec.display, spec.kind, spec.target or ""
+    common: dict[str, Any] = {"http": http, "cursors": cursors, "cursor_key": spec.name}
     if kind == "bluesky":
         dids = parse_leader_dids(settings.bluesky_leader_dids)
         # "bluesky:leaders" subscribes to the configured leader DIDs only

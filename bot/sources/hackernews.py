@@ -54,12 +54,13 @@ class HackerNewsSource(PollingSource[Post]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         base_url: str,
         query: str = "",
         tags: str = "story",
         interval: float = 60.0,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.base_url = base_url.rstrip("/")
         self.query = query
         self.tags = tags
@@ -69,7 +70,7 @@ class HackerNewsSource(PollingSource[Post]):
 
     async def poll(self) -> list[Post]:
         if self.since is None:
-            stored = await self.cursors.get(self.name)
+            stored = await self.cursors.get(self.cursor_key)
             self.since = int(stored) if stored and stored.isdigit() else None
             if self.since is None:
                 self.since = int(datetime.now(UTC).timestamp()) - FIRST_LOOKBACK_SECONDS
@@ -105,5 +106,5 @@ class HackerNewsSource(PollingSource[Post]):
                 break
         if newest != self.since:
             self.since = newest
-            await self.cursors.set(self.name, str(newest))
+            await self.cursors.set(self.cursor_key, str(newest))
         return posts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,12 +13,35 @@ from typing import Any
 from bot.metrics import BREAKER_OPEN, PAYLOADS_SKIPPED, SOURCE_ERRORS
 
 MAX_ERROR_CHARS = 200
-_URL_QUERY = re.compile(r"(https?|wss?)://([^\s?#'\"]+)\?[^\s'\"]*")
+# scheme://anything up to a space or quote; _url_host() decides what of it may be shown
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15})://([^\s'\"<>]*)")
+_HOST = re.compile(r"(?:[A-Za-z0-9_.-]*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 _BEARER = re.compile(r"(?i)(bearer|token|authorization)[\s:=]+\S+")
 
 
+def _url_host(match: re.Match[str]) -> str:
+    scheme, body = match.group(1), match.group(2)
+    authority = re.split(r"[/?#\\]", body, maxsplit=1)[0]
+    host = authority.rpartition("@")[2]
+    if not _HOST.fullmatch(host):
+        host = "…"  # not a plain host[:port]: perhaps a password with a raw "/" in it
+    rest = body[len(authority) :]
+    return f"{scheme}://{host}" + ("/…" if rest not in ("", "/") else "")
+
+
+def redact_urls(text: str) -> str:
+    """Every URL in the text cut to scheme and host: paths, queries and user:password@ can
+    carry tokens (a feed's ?token=, a secret path, basic auth) and error texts quote them."""
+    return _URL.sub(_url_host, text)
+
+
+def safe_traceback(error: BaseException) -> str:
+    """Where an error was raised (file, line, code), without any exception message."""
+    return "".join(traceback.format_tb(error.__traceback__)).rstrip()
+
+
 def safe_error(error: BaseException | str, secrets: tuple[str, ...] = ()) -> str:
-    """One line describing an error without query strings, bearer values or known secrets."""
+    """One line describing an error without URL paths or queries, bearer values or secrets."""
     if isinstance(error, BaseException):
         text = str(error).strip() or type(error).__name__
         if not text.startswith(type(error).__name__):
@@ -25,11 +49,11 @@ def safe_error(error: BaseException | str, secrets: tuple[str, ...] = ()) -> str
     else:
         text = error
     text = text.splitlines()[0] if text else ""
-    text = _URL_QUERY.sub(r"\1://\2?…", text)  # query strings can carry tokens or since_ids
-    text = _BEARER.sub(r"\1 ***", text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
+    text = redact_urls(text)
+    text = _BEARER.sub(r"\1 ***", text)
     return text[:MAX_ERROR_CHARS]
 
 

@@ -192,6 +192,11 @@ def quota_exhausted(headers: Mapping[str, str]) -> bool:
     return False
 
 
+def _host(url: str) -> str:
+    """host[:port] of a URL, never its user, password, path or query."""
+    return urlsplit(url).netloc.rpartition("@")[2]
+
+
 class HttpClient:
     """Shared HTTP layer; one per process. Every request names its source (for breakers)."""
 
@@ -294,7 +299,8 @@ class HttpClient:
         breaker = self.breaker(source)
         if not breaker.allow():
             raise BreakerOpenError(f"{source}: circuit breaker open", None)
-        key = rate_key or urlsplit(url).netloc
+        # the host only: a netloc can hold user:password@, and this key is a metric label
+        key = rate_key or _host(url)
         limiter = self.limiter(key)
         attempt = 0
         limited = 0
@@ -319,7 +325,8 @@ class HttpClient:
                         if wait:
                             limiter.pause(min(wait, MAX_RETRY_AFTER))
                     return response
-                where = f"{urlsplit(url).netloc}{urlsplit(url).path}"
+                # the host only: a feed's path or user:password@ can be its secret
+                where = _host(url)
                 if status == 429:
                     asked = retry_after_seconds(response.headers)
                     wait = self.backoff(limited) if asked is None else asked

@@ -114,11 +114,12 @@ class JetstreamSource(StreamSource[Post]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         url: str,
         leader_dids: Mapping[str, str] | None = None,
         wanted_dids: Iterable[str] = (),
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.url = url
         self.authors = dict(leader_dids or {})
         self.wanted_dids = list(wanted_dids)
@@ -142,7 +143,7 @@ class JetstreamSource(StreamSource[Post]):
         if self._loaded:
             return
         self._loaded = True
-        state = await load_json_cursor(self.cursors, self.name)
+        state = await load_json_cursor(self.cursors, self.cursor_key)
         time_us = state.get("time_us")
         if isinstance(time_us, int) and time_us > 0:
             self.max_time_us = time_us
@@ -162,7 +163,7 @@ class JetstreamSource(StreamSource[Post]):
             keep = sorted(self.recent.items(), key=lambda kv: kv[1])[-RECENT_KEYS:]
             self.recent = dict(keep)
         state = {"time_us": self.max_time_us, "recent": self.recent}
-        await self.cursors.set(self.name, json.dumps(state, separators=(",", ":")))
+        await self.cursors.set(self.cursor_key, json.dumps(state, separators=(",", ":")))
         self._saved_at = time.monotonic()
 
     def handle_frame(self, data: str | bytes) -> Post | None:

@@ -27,7 +27,7 @@ def timeline_url(target: str) -> str:
         return f"{base}/api/v1/timelines/tag/{path[5:]}"
     if path in ("", "public", "local"):
         return f"{base}/api/v1/timelines/public"
-    raise ValueError(f"mastodon target must be HOST or HOST/tags/NAME, got {target[:80]!r}")
+    raise ValueError("mastodon target must be HOST or HOST/tags/NAME")
 
 
 def link_param(header: str | None, rel: str, param: str) -> str | None:
@@ -80,11 +80,12 @@ class MastodonSource(PollingSource[Post]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         target: str,
         token: str | None = None,
         interval: float = 60.0,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.url = timeline_url(target)
         self.token = token
         self.interval = interval
@@ -94,7 +95,7 @@ class MastodonSource(PollingSource[Post]):
     async def poll(self) -> list[Post]:
         if not self._loaded:
             self._loaded = True
-            self.min_id = await self.cursors.get(self.name)
+            self.min_id = await self.cursors.get(self.cursor_key)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         posts: list[Post] = []
         for _ in range(MAX_PAGES):
@@ -132,5 +133,5 @@ class MastodonSource(PollingSource[Post]):
             if len(data) < PAGE_LIMIT:
                 break
         if self.min_id:
-            await self.cursors.set(self.name, self.min_id)
+            await self.cursors.set(self.cursor_key, self.min_id)
         return posts

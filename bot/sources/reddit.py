@@ -64,6 +64,7 @@ class RedditSource(PollingSource[Post]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         base_url: str,
         subreddit: str,
         user_agent: str,
@@ -71,7 +72,7 @@ class RedditSource(PollingSource[Post]):
         client_secret: str | None = None,
         interval: float = 120.0,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.base_url = base_url.rstrip("/")
         self.subreddit = subreddit.strip().removeprefix("r/").strip("/")
         self.user_agent = user_agent

@@ -29,11 +29,12 @@ class ReplaySource(StreamSource[Post]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         path: Path,
         speed: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.path = path
         self.speed = speed
         self.sleep = sleep
@@ -87,7 +88,7 @@ class ReplaySource(StreamSource[Post]):
         log.info("replay %s finished after %d posts", self.path.name, self.emitted)
 
     async def _load_cursor(self) -> None:
-        state = await load_json_cursor(self.cursors, self.name)
+        state = await load_json_cursor(self.cursors, self.cursor_key)
         offset, size = state.get("offset"), state.get("size")
         current = self.path.stat().st_size
         # A file that shrank is a different replay: start it from the top.
@@ -105,7 +106,7 @@ class ReplaySource(StreamSource[Post]):
             self.health.success(self.name, len(batch))
         size = self.path.stat().st_size
         cursor = {"offset": offset, "size": size}
-        await self.cursors.set(self.name, json.dumps(cursor, separators=(",", ":")))
+        await self.cursors.set(self.cursor_key, json.dumps(cursor, separators=(",", ":")))
 
 
 def _read_lines(handle: object, count: int) -> list[bytes]:

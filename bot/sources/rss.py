@@ -8,6 +8,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -30,9 +31,11 @@ def _when(entry: Any) -> datetime | None:
 def parse_feed(body: bytes, feed_url: str, now: datetime) -> tuple[list[Post], int]:
     """Posts from a feed document, and how many entries were unusable."""
     parsed = feedparser.parse(body)
-    if parsed.get("bozo") and not parsed.entries:
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
+        # broken XML, or a page that is no feed at all (an HTML login or error page)
         raise PostFormatError("not a feed")
-    author_default = parsed.feed.get("title") or feed_url
+    # a feed without a title is credited to its host: the full URL may carry a token
+    author_default = parsed.feed.get("title") or urlsplit(feed_url).hostname or "rss"
     posts, bad = [], 0
     for entry in parsed.entries:
         title = html_to_text(entry.get("title") or "")
@@ -66,10 +69,11 @@ class RssSource(PollingSource[Post]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         feed_url: str,
         interval: float = 300.0,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.feed_url = feed_url
         self.interval = interval
         self.etag: str | None = None
@@ -82,7 +86,7 @@ class RssSource(PollingSource[Post]):
         if self._loaded:
             return
         self._loaded = True
-        state = await load_json_cursor(self.cursors, self.name)
+        state = await load_json_cursor(self.cursors, self.cursor_key)
         self.etag = state.get("etag") if isinstance(state.get("etag"), str) else None
         self.modified = state.get("modified") if isinstance(state.get("modified"), str) else None
         since = state.get("since")
@@ -128,5 +132,5 @@ class RssSource(PollingSource[Post]):
             "modified": self.modified,
             "since": newest.isoformat() if newest else None,
         }
-        await self.cursors.set(self.name, json.dumps(state))
+        await self.cursors.set(self.cursor_key, json.dumps(state))
         return posts

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlsplit
 
 # kind -> whether a target after "kind:" is required (True), optional (None) or forbidden (False)
@@ -33,15 +34,46 @@ class SourceSpec:
     kind: str
     target: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    # What users, logs and metrics see; parse_sources() adds a hash when two would look alike.
+    display: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.display:
+            object.__setattr__(self, "display", display_name(self.kind, self.target))
 
     @property
     def name(self) -> str:
-        """Stable, unique name used for health, metrics and cursors."""
+        """The full configured entry: the cursor key, never shown (it may hold a secret URL)."""
         return f"{self.kind}:{self.target}" if self.target else self.kind
 
     @property
     def is_token_source(self) -> bool:
         return self.kind in TOKEN_SOURCES
+
+
+def _host(parts_netloc: str) -> str:
+    """host[:port] of a netloc, without any user:password@ part."""
+    return parts_netloc.rpartition("@")[2]
+
+
+def display_name(kind: str, target: str | None) -> str:
+    """A name safe to show: a URL target is cut to scheme and host (no user, path or query)."""
+    if not target:
+        return kind
+    if kind == "rss":
+        parts = urlsplit(target)
+        return f"{kind}:{parts.scheme}://{_host(parts.netloc)}"
+    if kind == "mastodon":
+        # HOST, HOST/tags/NAME or a full URL: keep the host and tag, drop scheme and user
+        rest = target.split("://", 1)[1] if "://" in target else target
+        host, _, path = rest.partition("/")
+        return f"{kind}:{_host(host)}" + (f"/{path.strip('/')}" if path.strip("/") else "")
+    return f"{kind}:{target}"
+
+
+def short_hash(text: str) -> str:
+    """Six hex digits: enough to tell configured sources apart, too few to recover a secret."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
 
 
 def parse_source(entry: str) -> SourceSpec:
@@ -65,7 +97,8 @@ def parse_source(entry: str) -> SourceSpec:
     if kind == "rss" and target:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise SourceSpecError(f"rss target must be an http(s) URL, got {target[:80]!r}")
+            # the value is not echoed: a feed URL can carry a token
+            raise SourceSpecError("rss target must be an http(s) URL")
     if kind == "replay" and "speed" in options:
         try:
             speed = float(options["speed"])
@@ -85,10 +118,16 @@ def parse_sources(value: str) -> list[SourceSpec]:
             continue
         spec = parse_source(entry)
         if spec.name in seen:
-            raise SourceSpecError(f"source {spec.name!r} is listed twice")
+            raise SourceSpecError(f"source {spec.display!r} is listed twice")
         seen.add(spec.name)
         specs.append(spec)
-    return specs
+    displays = [spec.display for spec in specs]
+    return [
+        replace(spec, display=f"{spec.display}#{short_hash(spec.name)}")
+        if displays.count(spec.display) > 1
+        else spec
+        for spec in specs
+    ]
 
 
 def parse_leader_dids(entries: list[str]) -> dict[str, str]:

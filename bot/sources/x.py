@@ -79,6 +79,7 @@ class XSource(PollingSource[Post]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         base_url: str,
         bearer_token: str,
         leaders: Callable[[], Iterable[str]],
@@ -86,7 +87,7 @@ class XSource(PollingSource[Post]):
         query: str | None = None,
         interval: float = 300.0,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.base_url = base_url.rstrip("/")
         self.token = bearer_token
         self.leaders = leaders
@@ -101,7 +102,7 @@ class XSource(PollingSource[Post]):
     async def poll(self) -> list[Post]:
         if not self._loaded:
             self._loaded = True
-            state = await load_json_cursor(self.cursors, self.name)
+            state = await load_json_cursor(self.cursors, self.cursor_key)
             self.since_ids = {k: v for k, v in state.items() if isinstance(v, str)}
         queries = (
             {"query": self.query} if self.query else build_queries(self.leaders(), self.phrases())
@@ -109,7 +110,7 @@ class XSource(PollingSource[Post]):
         posts: list[Post] = []
         for label, query in queries.items():
             posts.extend(await self._search(label, query))
-        await self.cursors.set(self.name, json.dumps(self.since_ids))
+        await self.cursors.set(self.cursor_key, json.dumps(self.since_ids))
         return posts
 
     async def _search(self, label: str, query: str) -> list[Post]:

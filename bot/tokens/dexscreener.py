@@ -55,11 +55,12 @@ class DexScreenerSource(PollingSource[TokenLaunch]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         base_url: str,
         phrases: Callable[[], Iterable[str]] = list,
         interval: float = 60.0,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.base_url = base_url.rstrip("/")
         self.phrases = phrases
         self.interval = interval

@@ -81,11 +81,12 @@ class GeckoTerminalSource(PollingSource[TokenLaunch]):
         *,
         http: HttpClient,
         cursors: CursorStore,
+        cursor_key: str | None = None,
         base_url: str,
         network: str = "solana",
         interval: float = 60.0,
     ) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.base_url = base_url.rstrip("/")
         self.network = network
         self.interval = interval

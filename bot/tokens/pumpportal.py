@@ -60,8 +60,16 @@ def parse_create(event: Any, now: datetime) -> TokenLaunch | None:
 class PumpPortalSource(StreamSource[TokenLaunch]):
     kind = "pumpportal"
 
-    def __init__(self, name: str, *, http: HttpClient, cursors: CursorStore, url: str) -> None:
-        super().__init__(name, http=http, cursors=cursors)
+    def __init__(
+        self,
+        name: str,
+        *,
+        http: HttpClient,
+        cursors: CursorStore,
+        url: str,
+        cursor_key: str | None = None,
+    ) -> None:
+        super().__init__(name, http=http, cursors=cursors, cursor_key=cursor_key)
         self.url = url
         self.seen = SeenSet(50_000)
         self.subscribed = False

@@ -26,7 +26,7 @@ def test_every_kind_builds_and_bad_targets_are_skipped() -> None:
     assert names == [
         "bluesky",
         "hackernews:ghosts",
-        "rss:https://example.com/feed?x=1",
+        "rss:https://example.com",
         "reddit:singularity",
         "mastodon:mastodon.social/tags/llm",
         "x",
@@ -37,6 +37,8 @@ def test_every_kind_builds_and_bad_targets_are_skipped() -> None:
     ]
     assert len(built.skipped) == 1 and built.skipped[0].startswith("mastodon:bad.example/@x: ")
     by_name = {s.name: s for s in built.all()}
+    # the full entry only keys the cursor, so a restart resumes where the feed left off
+    assert by_name["rss:https://example.com"].cursor_key == "rss:https://example.com/feed?x=1"
     assert by_name["hackernews:ghosts"].interval == 90.0  # type: ignore[attr-defined]
     bluesky = by_name["bluesky"]
     assert isinstance(bluesky, JetstreamSource) and bluesky.authors == {"did:plc:abc": "karpathy"}

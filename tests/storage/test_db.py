@@ -72,3 +72,31 @@ async def test_unreachable_postgres_is_one_clear_error() -> None:
     with pytest.raises(db.StorageError, match="cannot open database") as info:
         await db.open_storage("postgres://ghost:hunter2@127.0.0.1:1/nowhere")
     assert "hunter2" not in str(info.value)
+
+
+async def test_a_password_in_the_query_string_is_not_shown_either(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = "postgres://ghost@127.0.0.1:1/nowhere?password=hunter3&sslpassword=sekrit9"
+    with pytest.raises(db.StorageError, match="cannot open database") as info:
+        await db.open_storage(url)
+    message = str(info.value)
+    assert "127.0.0.1:1/nowhere" in message
+    assert "hunter3" not in message and "sekrit9" not in message
+    assert not any("hunter3" in r.getMessage() for r in caplog.records)
+
+
+def test_redact_url_masks_passwords_wherever_they_are() -> None:
+    cases = {
+        "postgres://u:hunter2@h:5432/db?password=hunter3&ssl=true": (
+            "postgres://u:***@h:5432/db?password=***&ssl=true"
+        ),
+        "postgres://u@h/db?sslpassword=x&application_name=gw": (
+            "postgres://u@h/db?sslpassword=***&application_name=gw"
+        ),
+        # a raw "/" or "@" in the password is still all password
+        "postgres://u:p/w@rd@h/db": "postgres://u:***@h/db",
+        "sqlite://data/ghostwatch.sqlite3": "sqlite://data/ghostwatch.sqlite3",
+    }
+    for url, shown in cases.items():
+        assert db.redact_url(url) == shown
