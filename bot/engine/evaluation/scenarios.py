@@ -113,6 +113,7 @@ class _Builder:
 def _ghosts(b: _Builder, start: float) -> None:
     """Leader-coined English story with a Japanese form in the same time frame."""
     peak = b.uniform(3, 10)
+    ramp = int(b.uniform(45, 120))
     plan = Plan(
         id="ghosts",
         kind="leader, EN+JA, hashtag, inflected",
@@ -128,6 +129,7 @@ def _ghosts(b: _Builder, start: float) -> None:
         names=("summoning ghosts", "Summoning Ghosts", "#SummoningGhosts", "幽霊を召喚"),
         core="summoning ghosts",
         peak=peak,
+        ramp=ramp,
         leader="karpathy",
         leader_text="we're summoning ghosts, not building animals",
     )
@@ -137,7 +139,7 @@ def _ghosts(b: _Builder, start: float) -> None:
         [1.0],
         start_minute=ja_start,
         peak=peak * 0.4,
-        ramp=60,
+        ramp=ramp,
         hold=45,
         decay=60,
         pool="ghosts_ja_",
@@ -148,7 +150,7 @@ def _ghosts(b: _Builder, start: float) -> None:
         [1.0, 1.0],
         start_minute=ja_start,
         peak=peak * 0.1,
-        ramp=60,
+        ramp=ramp,
         hold=45,
         decay=60,
         pool="ghosts_both_",
@@ -167,6 +169,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("vibe coding", "Vibe Coding", "#VibeCoding"),
             "vibe coding",
             u(4, 12),
+            ramp=int(u(45, 120)),
         ),
         Plan(
             "goblin",
@@ -176,6 +179,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("$GOBLIN", "goblin coin", "goblincoin"),
             "goblin coin",
             u(5, 15),
+            ramp=int(u(45, 120)),
         ),
         Plan(
             "context",
@@ -185,6 +189,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("context engineering", "Context Engineering", "#ContextEngineering"),
             "context engineering",
             u(3, 8),
+            ramp=int(u(45, 120)),
             leader="tobi",
             leader_text="context engineering > prompting. fill the window with the right stuff",
         ),
@@ -201,6 +206,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ),
             "gentle singularity",
             u(3, 8),
+            ramp=int(u(45, 120)),
             leader="sama",
             leader_text="we are past the event horizon. a gentle singularity, slowly then fast",
         ),
@@ -250,6 +256,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("バイブコーディング", "#バイブコーディング"),
             "バイブコーディング",
             u(2, 6),
+            ramp=int(u(45, 120)),
             japanese=True,
         ),
     ]
