@@ -63,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument("--leaders", metavar="FILE", help="one leader handle per line")
     backtest.add_argument("--threshold", type=float, metavar="N", help="alert threshold 0-100")
     backtest.add_argument("--out", metavar="ALERTS.jsonl", help="write alerts here, not stdout")
+    backtest.add_argument(
+        "--report",
+        metavar="REPORT.html",
+        help="also write a self-contained HTML report: timelines, alerts, totals",
+    )
+    backtest.add_argument(
+        "--launches",
+        metavar="LAUNCHES.jsonl",
+        help="token launches to mark in the report (chain, address, name, symbol, launched_at)",
+    )
 
     bench = sub.add_parser(
         "bench",
@@ -108,6 +118,47 @@ async def _db(settings: Settings, action: str) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    from bot.engine.backtest import run_backtest
+
+    if not args.report:
+        if args.launches:
+            return _fail("backtest: --launches is only used with --report", EXIT_USAGE)
+        return run_backtest(
+            args.posts,
+            leaders_file=args.leaders,
+            threshold=args.threshold,
+            out=args.out,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+        )
+    from bot.report import LaunchFileError, ReportCollector, read_launches
+
+    try:
+        launches = read_launches(args.launches) if args.launches else []
+    except (OSError, UnicodeDecodeError, LaunchFileError) as exc:
+        return _fail(f"backtest: cannot read launches file {args.launches}: {exc}", EXIT_USAGE)
+    collector = ReportCollector()
+    code = run_backtest(
+        args.posts,
+        leaders_file=args.leaders,
+        threshold=args.threshold,
+        out=args.out,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        observe=collector,
+    )
+    if code != 0:
+        return code
+    collector.finish()
+    try:
+        collector.write(args.report, os.path.basename(args.posts), launches)
+    except OSError as exc:
+        return _fail(f"backtest: cannot write {args.report}: {exc}", EXIT_USAGE)
+    print(f"backtest: report written to {args.report}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     sys.exit(dispatch(args))
@@ -117,16 +168,7 @@ def dispatch(args: argparse.Namespace) -> int:
     from storage.db import StorageError
 
     if args.command == "backtest":
-        from bot.engine.backtest import run_backtest
-
-        return run_backtest(
-            args.posts,
-            leaders_file=args.leaders,
-            threshold=args.threshold,
-            out=args.out,
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-        )
+        return _backtest(args)
     if args.command == "bench":
         from bot.engine.bench import run_bench
 

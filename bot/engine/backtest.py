@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
+from bot.engine.types import AlertEvent
 from bot.posts import Post, PostFormatError
 
 BATCH_MAX = 5000  # posts per ingest at most
@@ -36,6 +38,7 @@ def run_backtest(
     out: str | None,
     stdout: TextIO,
     stderr: TextIO,
+    observe: Callable[[NarrativeEngine, list[AlertEvent]], None] | None = None,
 ) -> int:
     """Replay ``path``; one JSON alert per line to ``out`` or stdout. Exit 2 if unreadable."""
     try:
@@ -78,9 +81,12 @@ def run_backtest(
         if batch:
             engine.ingest(batch)
             batch.clear()
-        for alert in engine.tick():
+        fired = engine.tick()
+        for alert in fired:
             alerts += 1
             sink.write(json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
+        if observe is not None:  # e.g. the --report collector (bot/report.py)
+            observe(engine, fired)
 
     try:
         for raw in src:
