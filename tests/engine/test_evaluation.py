@@ -163,11 +163,13 @@ def test_known_bursts_table_is_parsed() -> None:
         "| term | before | burst |\n|---|---|---|\n"
         '| "prism" | ~0 | 23 on 06-07, 42 on 06-10 (the leak) |\n'
         '| "snowden", "edward snowden" | 0 | 45 on 06-09 |\n'
-        'Steady chatter to stay quiet on: "nsa" is ~40 a day, "boston", "e3".\n'
+        '\nSteady chatter to stay quiet on: "nsa" is ~40 a day, "boston",\n'
+        '"xbox one", "e3" in the run-up. There is no "other" truth.\n'
+        '\n"not quiet" is after a blank line.\n'
     )
     bursts, quiet = parse_bursts(readme)
     assert [(b.terms, b.days[0]) for b in bursts] == [
         (("prism",), (23, 6, 7)),
         (("snowden", "edward snowden"), (45, 6, 9)),
     ]
-    assert quiet == ["nsa", "boston", "e3"]
+    assert quiet == ["nsa", "boston", "xbox one", "e3"]

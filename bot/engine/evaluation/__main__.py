@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.real:
         from bot.engine.evaluation.real import run_real
 
-        return run_real(args.real, args.bursts, sys.stdout, sys.stderr)
+        return run_real(args.real, args.bursts, sys.stdout, sys.stderr, not args.no_peers)
     return evaluate(args.seeds, args.first_seed, not args.no_peers, args.details, args.json)
 
 
