@@ -55,7 +55,7 @@ class _Builder:
         self.parts.append(self.pl.japanese_chatter(hours, per_minute * 0.1, start_minute))
 
     def plant(self, plan: Plan, start: float, extra: Sequence[Post] = ()) -> None:
-        """Adopters from ``start``; a leader's coining post 15-40 min before them."""
+        """Adopters from ``start``; a leader's coining post 15-60 min before them."""
         posts = self.pl.story(
             plan.variants,
             plan.weights,
@@ -69,7 +69,7 @@ class _Builder:
         )
         posts += extra
         if plan.leader:
-            lead = self.uniform(15, 40)
+            lead = self.uniform(15, 60)
             posts.append(self.pl.post(start - lead, plan.leader, plan.leader_text, "x"))
         posts.sort(key=lambda p: p.created_at)
         self.parts.append(posts)
@@ -113,7 +113,7 @@ class _Builder:
 def _ghosts(b: _Builder, start: float) -> None:
     """Leader-coined English story with a Japanese form in the same time frame."""
     peak = b.uniform(3, 10)
-    ramp = int(b.uniform(45, 120))
+    ramp = int(b.uniform(45, 180))
     plan = Plan(
         id="ghosts",
         kind="leader, EN+JA, hashtag, inflected",
@@ -169,7 +169,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("vibe coding", "Vibe Coding", "#VibeCoding"),
             "vibe coding",
             u(4, 12),
-            ramp=int(u(45, 120)),
+            ramp=int(u(45, 180)),
         ),
         Plan(
             "goblin",
@@ -179,7 +179,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("$GOBLIN", "goblin coin", "goblincoin"),
             "goblin coin",
             u(5, 15),
-            ramp=int(u(45, 120)),
+            ramp=int(u(45, 180)),
         ),
         Plan(
             "context",
@@ -189,7 +189,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("context engineering", "Context Engineering", "#ContextEngineering"),
             "context engineering",
             u(3, 8),
-            ramp=int(u(45, 120)),
+            ramp=int(u(45, 180)),
             leader="tobi",
             leader_text="context engineering > prompting. fill the window with the right stuff",
         ),
@@ -206,7 +206,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ),
             "gentle singularity",
             u(3, 8),
-            ramp=int(u(45, 120)),
+            ramp=int(u(45, 180)),
             leader="sama",
             leader_text="we are past the event horizon. a gentle singularity, slowly then fast",
         ),
@@ -256,7 +256,7 @@ def _main_plans(b: _Builder) -> list[Plan]:
             ("バイブコーディング", "#バイブコーディング"),
             "バイブコーディング",
             u(2, 6),
-            ramp=int(u(45, 120)),
+            ramp=int(u(45, 180)),
             japanese=True,
         ),
     ]

@@ -62,6 +62,8 @@ _JA_WORDS = (
     "よ",
     "、",
 )
+_JA_BEFORE = ("は", "が", "、", "で", "も", "の")
+_JA_AFTER = ("が", "を", "は", "、", "です", "って")
 _JA_CDF = np.cumsum(1.0 / np.arange(1, len(_JA_WORDS) + 1) ** 0.8)
 _JA_CDF /= _JA_CDF[-1]
 
@@ -109,7 +111,11 @@ class Planter:
         idx = np.searchsorted(_JA_CDF, self.rng.random(words))
         toks = [_JA_WORDS[int(i)] for i in idx]
         if phrase:
-            toks.insert(int(self.rng.integers(0, words + 1)), phrase)
+            # A particle or comma on each side, as Japanese writes a noun phrase; without one a
+            # neighbouring Han or katakana word would fuse with it into one script run.
+            before = _JA_BEFORE[int(self.rng.integers(0, len(_JA_BEFORE)))]
+            after = _JA_AFTER[int(self.rng.integers(0, len(_JA_AFTER)))]
+            toks.insert(int(self.rng.integers(0, words + 1)), f"{before}{phrase}{after}")
         return "".join(toks)
 
     # -- chatter ------------------------------------------------------------------------------
