@@ -26,7 +26,7 @@ from bot.alerts.dispatcher import AlertDispatcher
 from bot.alerts.sender import AlertSender
 from bot.config import ConfigError, Settings
 from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, NarrativeView
-from bot.leaders import configured_leaders, leader_aliases
+from bot.leaders import configured_leaders, engine_handles, ordered_ids, x_handles
 from bot.ops.aggregates import AggregateFedPipeline, AggregateReader, IngestIntake
 from bot.ops.checkpoint import CheckpointKeeper
 from bot.ops.cursors import CheckpointedCursors
@@ -38,6 +38,7 @@ from bot.posts import Post
 from bot.scheduler import ScanScheduler
 from bot.service.narratives import NarrativeService
 from bot.sources.factory import Sources
+from bot.sources.spec import parse_leader_dids
 from storage import db
 from storage import leaders as leader_store
 from storage.cursors import DbCursorStore
@@ -60,12 +61,13 @@ class Frontend(Protocol):
 
 
 class LeaderSync:
-    """Keeps the engine's leader set (and the X source's searches) equal to the stored leaders.
+    """Keeps the engine's leader set (and the X source's searches) equal to the global leaders.
 
-    The service calls `changed()` when a chat adds or removes a leader; the next scoring tick
-    applies it. The stored list is also re-read every `every` seconds, for changes made by
-    other processes (an ingest process seeding its own GHOSTWATCH_LEADERS, for example).
-    Configured leaders always stay tracked.
+    The global set is the operator's (bot/leaders.py): the configured identities, in priority
+    order (shipped, then GHOSTWATCH_LEADERS / _FILE, then Bluesky DID handles), then those an
+    operator added, as stored. A chat's own follow list is not part of it. The service calls
+    `changed()` after an operator's change; the next scoring tick applies it. The stored rows
+    are also re-read every `every` seconds, for changes made by other processes.
     """
 
     def __init__(
@@ -76,7 +78,7 @@ class LeaderSync:
         every: float = LEADER_REFRESH_SECONDS,
     ) -> None:
         self.configured = tuple(configured)
-        self.handles = self._merge(stored)
+        self.ids = self._merge(stored)
         self.every = every
         # The first tick applies the list once: it also forgets leader posts that a restored
         # checkpoint remembers from leaders removed while the bot was down.
@@ -85,7 +87,16 @@ class LeaderSync:
         self._read_at = time.monotonic()
 
     def _merge(self, stored: Sequence[str]) -> list[str]:
-        return sorted({*self.configured, *stored})
+        return list(dict.fromkeys([*self.configured, *stored]))
+
+    @property
+    def handles(self) -> list[str]:
+        """What the engine is given (bot.leaders.engine_handles)."""
+        return engine_handles(self.ids)
+
+    def x_handles(self) -> list[str]:
+        """X handles to search, configured ones first (bot/sources/x.py fills its budget so)."""
+        return x_handles(self.ids)
 
     def changed(self) -> None:
         self._stale = True
@@ -96,22 +107,22 @@ class LeaderSync:
             return
         self._stale = False
         try:
-            stored = await leader_store.all_handles()
+            stored = await leader_store.global_ids()
         except BaseException:
             self._stale = True  # retried at the next tick
             raise
         self._read_at = time.monotonic()
-        handles = self._merge(stored)
-        if handles == self.handles and self.applied:
+        ids = self._merge(stored)
+        if ids == self.ids and self.applied:
             return
-        added = sorted(set(handles) - set(self.handles))
-        removed = sorted(set(self.handles) - set(handles))
-        pipeline.set_leaders(handles)
-        self.handles, self.applied = handles, True
+        added = sorted(set(ids) - set(self.ids))
+        removed = sorted(set(self.ids) - set(ids))
+        pipeline.set_leaders(engine_handles(ids))
+        self.ids, self.applied = ids, True
         if added or removed:
             log.info(
                 "leaders updated: %d tracked (added %s; removed %s)",
-                len(handles),
+                len(ids),
                 ", ".join(added) or "none",
                 ", ".join(removed) or "none",
             )
@@ -275,8 +286,7 @@ class App:
 
     async def _start_scoring(self) -> Scoring:
         s = self.settings
-        configured = leader_aliases(configured_leaders(s.leaders, s.leaders_file))
-        leaders = LeaderSync(configured, await leader_store.all_handles())
+        leaders = LeaderSync(configured_ids(s), await leader_store.global_ids())
         config = engine_config(s)
         engine = await self.keeper.restore(config, leaders.handles) or NarrativeEngine(
             config, leaders.handles
@@ -296,6 +306,7 @@ class App:
             clock=stream_clock(engine),
             default_threshold=s.alert_threshold,
             on_leaders_changed=leaders.changed,
+            operators=s.operator_ids,
         )
         frontends = await self._start_frontends(service)
         senders: dict[str, AlertSender] = {p: f.sender for p, f in frontends.items()}
@@ -320,7 +331,7 @@ class App:
         pipeline.before_tick = partial(leaders.refresh, pipeline)
         sources = Sources() if self.role == "scorer" else None
         scheduler = ScanScheduler(
-            s, pipeline, cursors=cursors, sources=sources, leaders=lambda: leaders.handles
+            s, pipeline, cursors=cursors, sources=sources, leaders=leaders.x_handles
         )
         self.scheduler = scheduler
         self._report_sources(scheduler.sources)
@@ -422,6 +433,13 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await future
         return task in done and not self.stop_requested.is_set()
+
+
+def configured_ids(settings: Settings) -> list[str]:
+    """The configured leaders' identities, shipped first, then configuration (bot/leaders.py)."""
+    dids = parse_leader_dids(settings.bluesky_leader_dids)
+    bluesky = [f"bluesky:{handle}" for handle in dids.values()]
+    return ordered_ids(configured_leaders(settings.leaders, settings.leaders_file), bluesky)
 
 
 def replace_score_interval(settings: Settings, seconds: float) -> Settings:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.leaders import LeaderFormatError, entry_ids
 from bot.sources.spec import (
     DEFAULT_SOURCES,
     SourceSpec,
@@ -133,6 +134,8 @@ class Settings(BaseSettings):
     sources: str = DEFAULT_SOURCES
     leaders: Annotated[list[str], NoDecode] = []
     leaders_file: Path | None = None
+    # "telegram:USER_ID" / "discord:USER_ID": who may change the global leader set from a chat
+    operators: Annotated[list[str], NoDecode] = []
     x_bearer_token: SecretStr | None = None
     reddit_client_id: str | None = None
     reddit_client_secret: SecretStr | None = None
@@ -218,6 +221,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "leaders",
+        "operators",
         "discord_read_channels",
         "telegram_read_chats",
         "bluesky_leader_dids",
@@ -226,6 +230,32 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("leaders")
+    @classmethod
+    def _leader_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                entry_ids(entry)
+            except LeaderFormatError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("operators")
+    @classmethod
+    def _operators(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"(telegram:\d{1,16}|discord:\d{15,21})", entry.strip()):
+                raise ValueError(
+                    "expected comma-separated telegram:USER_ID or discord:USER_ID entries; "
+                    f"got {entry[:40]!r}"
+                )
+        return [entry.strip() for entry in value]
+
+    @property
+    def operator_ids(self) -> frozenset[str]:
+        """`platform:user id` of each operator (bot.service.types.Caller.operator_key)."""
+        return frozenset(self.operators)
 
     @field_validator("discord_read_channels")
     @classmethod

@@ -37,7 +37,10 @@ EN: dict[str, str] = {
         "/alerts on | off | status | threshold <0-100> | language <en|ja> | "
         "quiet <@leader|phrase> | unquiet <@leader|phrase>"
     ),
-    "usage.leaders": "/leaders [add @handle | remove @handle]",
+    "usage.leaders": (
+        "/leaders [add @handle | remove @handle]  (or network:handle, like reddit:spez)"
+    ),
+    "usage.operator": "/leaders global add|remove <@handle | network:handle>  (operators only)",
     "usage.status": "/status",
     "usage.help": "/help",
     "usage.start": "/start",
@@ -53,6 +56,7 @@ EN: dict[str, str] = {
     "error.bad_argument": "Usage: {usage}",
     "error.unknown_command": "Unknown command. Try /help.",
     "error.not_admin": "Only chat administrators can change this.",
+    "error.no_right": "Only administrators with the “Change group info” right can change this.",
     "error.unknown_narrative": "No tracked narrative matches “{query}”. Try /ghosts.",
     "error.watch_limit": "Your watch list is full ({limit} items). Remove one with /unwatch.",
     "error.watch_too_long": "That is too long: at most {limit} characters.",
@@ -60,6 +64,15 @@ EN: dict[str, str] = {
     "error.unknown_leader": "@{handle} is not a leader added in this chat.",
     "error.leader_limit": "This chat already has {limit} leaders of its own.",
     "error.dm_only": "Use this in a private chat with the bot.",
+    "error.not_operator": "Only the bot's operators can change the leaders tracked for everyone.",
+    "error.follows_private": "Follow lists belong to groups and servers: add leaders there.",
+    "error.leader_configured": (
+        "@{handle} comes from the bot's configuration; remove it there (GHOSTWATCH_LEADERS)."
+    ),
+    "error.anonymous_admin": (
+        "Telegram does not tell bots which anonymous admin sent this, so its rights cannot be "
+        "checked. Turn off “Remain anonymous” to change settings."
+    ),
     "bad.threshold": "The threshold must be a number from 0 to 100.",
     "bad.hours": "Hours must be a whole number from 1 to 48.",
     "bad.empty": "Please say what to use.",
@@ -147,9 +160,12 @@ EN: dict[str, str] = {
     "language.ja": "Japanese",
     # leaders
     "leaders.global": "Tracked leaders",
-    "leaders.chat": "Added in this chat",
+    "leaders.chat": "Followed in this chat (marked in this chat's /ghosts and /narrative only)",
     "leaders.none_chat": "No leaders added in this chat yet.",
     "leaders.added": "Added @{handle} for this chat.",
+    "leaders.global_added": "Added @{handle} to the leaders tracked for every chat.",
+    "leaders.global_removed": "Removed @{handle} from the leaders tracked for every chat.",
+    "label.followed": "followed here: {handles}",
     "leaders.exists": "@{handle} is already tracked.",
     "leaders.removed": "Removed @{handle} from this chat.",
     # status
@@ -202,7 +218,12 @@ JA: dict[str, str] = {
         "/alerts on | off | status | threshold <0-100> | language <en|ja> | "
         "quiet <@リーダー|フレーズ> | unquiet <@リーダー|フレーズ>"
     ),
-    "usage.leaders": "/leaders [add @ハンドル | remove @ハンドル]",
+    "usage.leaders": (
+        "/leaders [add @ハンドル | remove @ハンドル]（ネットワーク:ハンドル も可。例: reddit:spez）"
+    ),
+    "usage.operator": (
+        "/leaders global add|remove <@ハンドル | ネットワーク:ハンドル>（運用者のみ）"
+    ),
     "usage.status": "/status",
     "usage.help": "/help",
     "usage.start": "/start",
@@ -216,6 +237,7 @@ JA: dict[str, str] = {
     "error.bad_argument": "使い方: {usage}",
     "error.unknown_command": "知らないコマンドです。/help をどうぞ。",
     "error.not_admin": "これを変更できるのはチャットの管理者だけです。",
+    "error.no_right": "これを変更できるのは「グループ情報の変更」権限を持つ管理者だけです。",
     "error.unknown_narrative": "「{query}」に一致するナラティブはありません。/ghosts をどうぞ。",
     "error.watch_limit": (
         "ウォッチリストがいっぱいです（{limit} 件）。/unwatch で削除してください。"
@@ -225,6 +247,18 @@ JA: dict[str, str] = {
     "error.unknown_leader": "@{handle} はこのチャットで追加されたリーダーではありません。",
     "error.leader_limit": "このチャットで追加できるリーダーは {limit} 人までです。",
     "error.dm_only": "ボットとの個別チャットで使ってください。",
+    "error.not_operator": "全体で追跡するリーダーを変更できるのはボットの運用者だけです。",
+    "error.follows_private": (
+        "フォローリストはグループとサーバーのものです。そちらで追加してください。"
+    ),
+    "error.leader_configured": (
+        "@{handle} はボットの設定で指定されています。"
+        "設定（GHOSTWATCH_LEADERS）から削除してください。"
+    ),
+    "error.anonymous_admin": (
+        "匿名の管理者が誰かをボットは確認できないため、権限を確認できません。"
+        "設定を変えるには「匿名のままにする」をオフにしてください。"
+    ),
     "bad.threshold": "しきい値は 0 から 100 の数値で指定してください。",
     "bad.hours": "時間は 1 から 48 の整数で指定してください。",
     "bad.empty": "対象を指定してください。",
@@ -305,7 +339,10 @@ JA: dict[str, str] = {
     "language.en": "英語",
     "language.ja": "日本語",
     "leaders.global": "追跡中のリーダー",
-    "leaders.chat": "このチャットで追加",
+    "leaders.chat": "このチャットでフォロー（このチャットの /ghosts と /narrative にだけ表示）",
+    "leaders.global_added": "@{handle} を全チャット共通の追跡リーダーに追加しました。",
+    "leaders.global_removed": "@{handle} を全チャット共通の追跡リーダーから削除しました。",
+    "label.followed": "このチャットでフォロー中: {handles}",
     "leaders.none_chat": "このチャットで追加されたリーダーはまだいません。",
     "leaders.added": "このチャットに @{handle} を追加しました。",
     "leaders.exists": "@{handle} はすでに追跡中です。",

@@ -1,10 +1,39 @@
-"""The shipped list of thought leaders, plus the ones operators add through configuration."""
+"""Who counts as a thought leader, and how a leader is named on each network.
+
+Design (issue 14, item 2): the *global* leader set is the operator's alone. It is what the
+engine tracks, what every chat's alerts call "seeded by", and what the X source searches for:
+
+- the shipped list below (`DEFAULT_LEADERS`);
+- configuration: `GHOSTWATCH_LEADERS`, `GHOSTWATCH_LEADERS_FILE`, and the handles named in
+  `GHOSTWATCH_BLUESKY_LEADER_DIDS`;
+- `/leaders global add|remove` (Telegram) and `/operator leader-add|leader-remove` (Discord),
+  accepted only from the user ids in `GHOSTWATCH_OPERATORS`.
+
+A chat's own `/leaders add` is a chat-local *follow list*: it never reaches the engine, the X
+searches or any other chat. It only marks, in that chat's own `/ghosts` and `/narrative`, the
+narratives whose stored posts (seed and top posts) were written by a followed account.
+
+Leaders are identified per network: the identity "network:handle" names one account, where
+network is the part of `Post.source` before ":" ("x", "bluesky", "mastodon", "reddit",
+"hackernews", "rss", ...) and handle is the author, lowercase, without "@". An X handle is
+therefore not a Reddit name of the same spelling. A bare handle (in configuration, a leaders
+file or a chat's follow list) means the same handle on X and on Bluesky, where the shipped
+leaders post.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+# Networks a bare handle stands for: where the shipped leaders post under their handle.
+BARE_NETWORKS: tuple[str, ...] = ("x", "bluesky")
+# What may follow "network:" in an explicit identity (Mastodon accounts are user@host).
+_NETWORK = re.compile(r"[a-z][a-z0-9_-]{0,19}")
+_ACCOUNT = re.compile(r"[a-z0-9_][a-z0-9_.@-]{0,78}")  # stored "network:handle" <= 100
+_BARE = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,99}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +78,94 @@ def normalize_handle(handle: str) -> str:
     return handle.strip().lstrip("@").strip().lower()
 
 
+class LeaderFormatError(ValueError):
+    """A leader entry that is neither a handle nor "network:handle"."""
+
+
+def leader_id(network: str, handle: str) -> str:
+    """The identity of one account: "network:handle", lowercase, without "@"."""
+    return f"{network.strip().lower()}:{normalize_handle(handle)}"
+
+
+def post_identity(source: str, author: str) -> str:
+    """The identity a post is matched by: its source's network and its author."""
+    return f"{source.split(':', 1)[0].lower()}:{author.lower()}"
+
+
+def entry_ids(entry: str) -> tuple[str, ...]:
+    """The identities one configured or typed entry names, in a stable order.
+
+    "network:handle" names that one account; a bare "handle" (or "@handle") names the handle
+    on each of `BARE_NETWORKS`. Raises LeaderFormatError for anything else.
+    """
+    text = entry.strip().lstrip("@").lower()
+    network, sep, account = text.partition(":")
+    if sep:
+        account = normalize_handle(account)
+        if not _NETWORK.fullmatch(network) or not _ACCOUNT.fullmatch(account):
+            raise LeaderFormatError(f"expected handle or network:handle, got {entry[:60]!r}")
+        return (f"{network}:{account}",)
+    handle = normalize_handle(text)
+    if not _BARE.fullmatch(handle):
+        raise LeaderFormatError(f"expected handle or network:handle, got {entry[:60]!r}")
+    return tuple(f"{net}:{handle}" for net in BARE_NETWORKS)
+
+
+def canonical_entry(entry: str) -> str:
+    """How an entry is stored and shown: "handle" for bare ones, else "network:handle"."""
+    ids = entry_ids(entry)
+    return ids[0] if len(ids) == 1 else ids[0].split(":", 1)[1]
+
+
+def info_ids(info: LeaderInfo) -> tuple[str, ...]:
+    """A leader's identities: its X and Bluesky accounts, or what its handle names."""
+    ids = []
+    if info.x_handle:
+        ids.append(leader_id("x", info.x_handle))
+    if info.bluesky_handle:
+        ids.append(leader_id("bluesky", info.bluesky_handle))
+    if not ids:
+        try:
+            ids.extend(entry_ids(info.handle))
+        except LeaderFormatError:
+            return ()
+    return tuple(ids)
+
+
+def ordered_ids(leaders: Iterable[LeaderInfo] = (), extra: Iterable[str] = ()) -> list[str]:
+    """The identities of `leaders`, then of the `extra` entries, first mention first."""
+    seen: dict[str, None] = {}
+    for info in leaders:
+        seen.update(dict.fromkeys(info_ids(info)))
+    for entry in extra:
+        try:
+            seen.update(dict.fromkeys(entry_ids(entry)))
+        except LeaderFormatError:
+            continue
+    return list(seen)
+
+
+def leader_ids(leaders: Iterable[LeaderInfo] = (), extra: Iterable[str] = ()) -> frozenset[str]:
+    """The set of "network:handle" identities the engine matches posts against."""
+    return frozenset(ordered_ids(leaders, extra))
+
+
+def x_handles(ids: Iterable[str]) -> list[str]:
+    """The X handles among `ids`, in their order (the X search serves the first ones first)."""
+    return [i.split(":", 1)[1] for i in dict.fromkeys(ids) if i.startswith("x:")]
+
+
+def engine_handles(ids: Iterable[str]) -> list[str]:
+    """What today's engine is given: it still compares bare author names.
+
+    The engine is moving to exact "network:handle" matching (`post_identity`); once it does,
+    this returns `sorted(ids)` and nothing else changes.
+    """
+    return sorted({i.split(":", 1)[1] for i in ids})
+
+
 def read_leaders_file(path: Path) -> list[str]:
-    """One handle per line; blank lines and `#` comments ignored."""
+    """One handle or "network:handle" per line; blank lines and `#` comments ignored."""
     handles = []
     for line in path.read_text(encoding="utf-8").splitlines():
         handle = normalize_handle(line.split("#", 1)[0])
@@ -60,13 +175,21 @@ def read_leaders_file(path: Path) -> list[str]:
 
 
 def configured_leaders(extra: Iterable[str] = (), path: Path | None = None) -> list[LeaderInfo]:
-    """Shipped defaults plus GHOSTWATCH_LEADERS and GHOSTWATCH_LEADERS_FILE, without repeats."""
+    """Shipped defaults plus GHOSTWATCH_LEADERS and GHOSTWATCH_LEADERS_FILE, without repeats.
+
+    An entry that is neither a handle nor "network:handle" is left out (configuration
+    validation reports it at start-up).
+    """
     result = list(DEFAULT_LEADERS)
     seen = {leader.handle for leader in result}
     added = [normalize_handle(h) for h in extra]
     if path is not None:
         added.extend(read_leaders_file(path))
-    for handle in added:
+    for entry in added:
+        try:
+            handle = canonical_entry(entry) if entry else ""
+        except LeaderFormatError:
+            continue
         if handle and handle not in seen:
             seen.add(handle)
             result.append(LeaderInfo(handle))

@@ -56,6 +56,11 @@ ALERTS_FAILED = Counter(
 TOKENS_SEEN = Counter(
     "ghostwatch_token_launches", "Token launches read", ["source"], registry=REGISTRY
 )
+X_LEADERS_UNSEARCHED = Gauge(
+    "ghostwatch_x_leaders_unsearched",
+    "Leader handles left out of the last X leader search (its 512-character query was full)",
+    registry=REGISTRY,
+)
 X_POSTS_READ = Counter(
     "ghostwatch_x_posts_read", "Posts read from the paid X API (cost tracking)", registry=REGISTRY
 )

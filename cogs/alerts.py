@@ -1,4 +1,7 @@
-"""/alerts channel|threshold|off|status: a server's alert channel (Manage Server only).
+"""/alerts channel|threshold|off|status|quiet|unquiet: a server's alerts (Manage Server only).
+
+`quiet` and `unquiet` mute a @leader or a phrase in the server's alert channel, as Telegram's
+`/alerts quiet|unquiet` do for a chat.
 
 Also tells a server admin, on their next command, when alerts stopped because the bot lost
 the permission to post in the alert channel (the dispatcher disabled it after a 403).
@@ -13,7 +16,8 @@ from discord.ext import commands
 from bot.discord.replies import caller_of, is_admin, reply, service_of
 from bot.discord.translator import lang_of, ls, text
 from bot.i18n import t
-from bot.render.discord import clip, disabled_reason, esc, subscription_embed
+from bot.render.discord import clip, disabled_reason, esc, plain, subscription_embed
+from bot.render.text import clean
 from bot.service import servers
 
 
@@ -65,6 +69,31 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
             return
         await service_of(interaction).set_alerts(target, False)
         await reply(interaction, t("alerts.off", lang), ephemeral=True)
+
+    @app_commands.command(name=ls("name.quiet"), description=ls("desc.alerts_quiet"))
+    @app_commands.rename(item=ls("name.item"))
+    @app_commands.describe(item=ls("desc.quiet_item"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def quiet(self, interaction: discord.Interaction, item: str) -> None:
+        await self._quiet(interaction, item, mute=True)
+
+    @app_commands.command(name=ls("name.unquiet"), description=ls("desc.alerts_unquiet"))
+    @app_commands.rename(item=ls("name.item"))
+    @app_commands.describe(item=ls("desc.quiet_item"))
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def unquiet(self, interaction: discord.Interaction, item: str) -> None:
+        await self._quiet(interaction, item, mute=False)
+
+    async def _quiet(self, interaction: discord.Interaction, item: str, *, mute: bool) -> None:
+        lang = lang_of(interaction)
+        target = await servers.in_alert_channel(caller_of(interaction))
+        if target is None:
+            await reply(interaction, text("reply.alerts_channel_none", lang), ephemeral=True)
+            return
+        await service_of(interaction).quiet(target, item, mute=mute)
+        key = "alerts.quiet_added" if mute else "alerts.quiet_removed"
+        shown = clean(" ".join(item.split()), 100, defuse=False)
+        await reply(interaction, plain(t(key, lang, value=shown)), ephemeral=True)
 
     @app_commands.command(name=ls("name.status"), description=ls("desc.alerts_status"))
     @app_commands.checks.has_permissions(manage_guild=True)

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.replies import reply, service_of
+from bot.discord.replies import reply, server_caller, service_of
 from bot.discord.translator import lang_of, ls
 from bot.render.discord import ghosts_embed
 from cogs.views import ghosts_view
@@ -27,7 +27,8 @@ class Ghosts(commands.Cog):
         hours: app_commands.Range[int, 1, 48] = DEFAULT_HOURS,
     ) -> None:
         lang = lang_of(interaction)
-        result = await service_of(interaction).ghosts(timedelta(hours=hours), LIMIT)
+        service = service_of(interaction)
+        result = await service.ghosts(timedelta(hours=hours), LIMIT, server_caller(interaction))
         await reply(interaction, embed=ghosts_embed(result, lang), view=ghosts_view(result, lang))
 
 

@@ -1,24 +1,20 @@
-"""/leaders list|add|remove: tracked thought leaders; a server adds its own (Manage Server)."""
+"""/leaders list|add|remove, and /operator leader-add|leader-remove.
+
+A server's `/leaders add` (Manage Server) follows an account in that server's own /ghosts and
+/narrative only; it never changes what the engine tracks or what other chats are told
+(bot/leaders.py). The global set changes only through /operator, for GHOSTWATCH_OPERATORS.
+"""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.replies import caller_of, reply, service_of
+from bot.discord.replies import caller_of, reply, server_caller, service_of
 from bot.discord.translator import lang_of, ls
 from bot.i18n import t
 from bot.render.discord import leaders_embed, plain
-from bot.service.types import Caller
-
-
-def server_caller(interaction: discord.Interaction) -> Caller:
-    """Leaders added on Discord belong to the whole server, not to one channel."""
-    caller = caller_of(interaction)
-    return replace(caller, chat_id=caller.guild_id or caller.chat_id)
 
 
 @app_commands.guild_only()
@@ -51,5 +47,31 @@ class Leaders(
         await reply(interaction, plain(t("leaders.removed", lang, handle=change.handle)))
 
 
+class Operator(
+    commands.GroupCog, group_name=ls("name.operator"), group_description=ls("cmd.operator")
+):
+    """Works anywhere (a DM too): the service checks the user id against GHOSTWATCH_OPERATORS."""
+
+    @app_commands.command(name=ls("name.leader_add"), description=ls("desc.operator_add"))
+    @app_commands.rename(handle=ls("name.handle"))
+    @app_commands.describe(handle=ls("desc.handle"))
+    async def leader_add(self, interaction: discord.Interaction, handle: str) -> None:
+        lang = lang_of(interaction)
+        change = await service_of(interaction).add_global_leader(caller_of(interaction), handle)
+        key = "leaders.global_added" if change.changed else "leaders.exists"
+        await reply(interaction, plain(t(key, lang, handle=change.handle)), ephemeral=True)
+
+    @app_commands.command(name=ls("name.leader_remove"), description=ls("desc.operator_remove"))
+    @app_commands.rename(handle=ls("name.handle"))
+    @app_commands.describe(handle=ls("desc.handle"))
+    async def leader_remove(self, interaction: discord.Interaction, handle: str) -> None:
+        lang = lang_of(interaction)
+        service = service_of(interaction)
+        change = await service.remove_global_leader(caller_of(interaction), handle)
+        text = t("leaders.global_removed", lang, handle=change.handle)
+        await reply(interaction, plain(text), ephemeral=True)
+
+
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(Leaders())
+    await bot.add_cog(Operator())

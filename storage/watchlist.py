@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
+from storage.locks import hold
 from storage.models import WatchItem
 
 
@@ -22,13 +23,28 @@ async def find(platform: str, user_id: str, kind: str, value: str) -> WatchItem 
 
 
 async def add(
-    platform: str, user_id: str, kind: str, value: str, display: str, language: str
-) -> tuple[WatchItem, bool]:
-    """Insert the item; (item, False) when the user already watches it."""
-    existing = await find(platform, user_id, kind, value)
-    if existing is not None:
-        return existing, False
-    try:
+    platform: str,
+    user_id: str,
+    kind: str,
+    value: str,
+    display: str,
+    language: str,
+    limit: int,
+) -> tuple[WatchItem | None, bool, int]:
+    """Insert the item unless the list is full: (item, added, items now on the list).
+
+    (existing item, False, n) when the user already watches it; (None, False, n) when the list
+    already holds `limit` items. The count and the insert are one transaction, with concurrent
+    adds for the same user taking turns (storage/locks.py), so the limit holds under races.
+    """
+    async with in_transaction() as conn:
+        await hold(conn, f"watch:{platform}:{user_id}")
+        have = await count(platform, user_id)
+        existing = await find(platform, user_id, kind, value)
+        if existing is not None:
+            return existing, False, have
+        if have >= limit:
+            return None, False, have
         item = await WatchItem.create(
             platform=platform,
             user_id=user_id,
@@ -37,12 +53,7 @@ async def add(
             display=display,
             language=language,
         )
-    except IntegrityError:  # a concurrent add of the same item won
-        again = await find(platform, user_id, kind, value)
-        if again is None:
-            raise
-        return again, False
-    return item, True
+    return item, True, have + 1
 
 
 async def remove(platform: str, user_id: str, kind: str, value: str) -> bool:

@@ -53,6 +53,13 @@ def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # nothing created before the config was valid
 
 
+def test_bad_operators_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = ghostwatch("run", env={"GHOSTWATCH_OPERATORS": "alice"}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "GHOSTWATCH_OPERATORS" in lines[0]
+
+
 def test_db_upgrade_then_status(tmp_path: Path) -> None:
     upgrade = ghostwatch("db", "upgrade", cwd=tmp_path)
     assert upgrade.returncode == 0, upgrade.stderr

@@ -51,6 +51,10 @@ def test_environment_and_dotenv_are_read(tmp_path: Path, monkeypatch: pytest.Mon
         ("GHOSTWATCH_DATABASE_URL", "mysql://x/y", "GHOSTWATCH_DATABASE_URL"),
         ("GHOSTWATCH_ALERT_THRESHOLD", "140", "GHOSTWATCH_ALERT_THRESHOLD"),
         ("GHOSTWATCH_LEADERS_FILE", "/no/such/file", "GHOSTWATCH_LEADERS_FILE"),
+        ("GHOSTWATCH_LEADERS", "karpathy,not a handle", "network:handle"),
+        ("GHOSTWATCH_OPERATORS", "12345", "telegram:USER_ID"),
+        ("GHOSTWATCH_OPERATORS", "telegram:1,slack:2", "telegram:USER_ID"),
+        ("GHOSTWATCH_OPERATORS", "discord:12", "discord:USER_ID"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(
@@ -64,6 +68,12 @@ def test_a_bad_value_is_one_line_naming_the_variable(
     assert "\n" not in message
     assert name in message and expected in message
     assert TOKEN not in message
+
+
+def test_operators_are_platform_user_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GHOSTWATCH_OPERATORS", " telegram:42 , discord:123456789012345678 ")
+    settings = load_settings()
+    assert settings.operator_ids == frozenset({"telegram:42", "discord:123456789012345678"})
 
 
 def test_a_malformed_secret_is_reported_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:

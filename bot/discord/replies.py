@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -40,6 +41,12 @@ def caller_of(interaction: discord.Interaction) -> Caller:
         guild_id=str(interaction.guild_id) if interaction.guild_id else None,
         private=interaction.guild_id is None,
     )
+
+
+def server_caller(interaction: discord.Interaction) -> Caller:
+    """The caller acting for the whole server: a server's follow list is not per channel."""
+    caller = caller_of(interaction)
+    return replace(caller, chat_id=caller.guild_id or caller.chat_id)
 
 
 async def reply(
@@ -91,7 +98,11 @@ async def show_narrative(
     # Rendering the chart takes a moment: acknowledge first so the token stays valid.
     await interaction.response.defer(ephemeral=ephemeral, thinking=True)
     service = service_of(interaction)
-    detail = await (service.narrative_by_ref(query) if by_ref else service.narrative(query))
+    caller = server_caller(interaction)
+    if by_ref:
+        detail = await service.narrative_by_ref(query, caller)
+    else:
+        detail = await service.narrative(query, caller)
     embed = narrative_embed(detail, lang)
     file = chart_file(detail)
     await reply(interaction, embed=embed, file=file, ephemeral=ephemeral)

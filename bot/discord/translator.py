@@ -31,6 +31,26 @@ DISCORD_TEXTS: dict[str, tuple[str, str]] = {
     "name.item": ("item", "対象"),
     "name.handle": ("handle", "ハンドル"),
     "name.score": ("score", "スコア"),
+    "name.operator": ("operator", "運用者"),
+    "name.leader_add": ("leader-add", "リーダー追加"),
+    "name.leader_remove": ("leader-remove", "リーダー削除"),
+    "name.quiet": ("quiet", "除外"),
+    "name.unquiet": ("unquiet", "除外解除"),
+    "cmd.operator": ("Operator commands (GHOSTWATCH_OPERATORS only)", "運用者用コマンド"),
+    "desc.operator_add": (
+        "Track a leader for every server and chat",
+        "全サーバー・チャット共通でリーダーを追跡する",
+    ),
+    "desc.operator_remove": (
+        "Stop tracking an operator-added leader everywhere",
+        "運用者が追加したリーダーの追跡を全体でやめる",
+    ),
+    "desc.alerts_quiet": (
+        "Mute a @leader or phrase in this server's alerts",
+        "このサーバーの通知から @リーダー やフレーズを除外する",
+    ),
+    "desc.alerts_unquiet": ("Unmute a @leader or phrase", "除外を解除する"),
+    "desc.quiet_item": ("A @leader or a phrase", "@リーダー またはフレーズ"),
     "desc.hours": ("Look back this many hours (1-48)", "何時間さかのぼるか（1〜48）"),
     "desc.phrase": ("A tracked narrative or phrase", "追跡中のナラティブまたはフレーズ"),
     "desc.watch_add": ("Get a DM when this takes off", "広がり始めたら DM で知らせる"),
@@ -44,12 +64,18 @@ DISCORD_TEXTS: dict[str, tuple[str, str]] = {
     "desc.channel": ("The channel for alerts", "通知を投稿するチャンネル"),
     "desc.score": ("Score 0-100", "スコア 0〜100"),
     "desc.leaders_list": ("Tracked thought leaders", "追跡中のリーダー"),
-    "desc.leaders_add": ("Track a leader in this server", "このサーバーでリーダーを追跡する"),
+    "desc.leaders_add": (
+        "Follow an account in this server's views",
+        "このサーバーの表示でアカウントをフォローする",
+    ),
     "desc.leaders_remove": (
         "Stop tracking a leader added here",
         "このサーバーで追加したリーダーの追跡をやめる",
     ),
-    "desc.handle": ("The leader's handle, like @karpathy", "リーダーのハンドル（例: @karpathy）"),
+    "desc.handle": (
+        "A handle like @karpathy, or network:handle like reddit:spez",
+        "ハンドル（例: @karpathy）または ネットワーク:ハンドル（例: reddit:spez）",
+    ),
     # replies that only Discord needs
     "reply.guild_only": ("Use this command in a server.", "サーバー内で使ってください。"),
     "reply.missing_permission": (
@@ -91,8 +117,12 @@ DISCORD_USAGE: dict[str, str] = {
     "watch": "/watch add <item> | /watch remove <item> | /watch list",
     "unwatch": "/watch remove <item>",
     "watchlist": "/watch list",
-    "alerts": "/alerts channel <#channel> | threshold <0-100> | off | status",
-    "leaders": "/leaders list | add <handle> | remove <handle>",
+    "alerts": (
+        "/alerts channel <#channel> | threshold <0-100> | off | status | "
+        "quiet <@leader|phrase> | unquiet <@leader|phrase>"
+    ),
+    "leaders": "/leaders list | add <handle> | remove <handle>  (handle or network:handle)",
+    "operator": "/operator leader-add <handle> | leader-remove <handle>",
     "status": "/status",
 }
 

@@ -15,7 +15,7 @@ import discord
 from bot.discord.translator import text
 from bot.i18n import t
 from bot.render import text as plain_text
-from bot.render.text import clean, cooled_text, duration, handle
+from bot.render.text import clean, cooled_text, duration, handle, link_host
 from bot.service.types import (
     AlertCard,
     GhostsResult,
@@ -83,10 +83,15 @@ def safe_url(url: str | None) -> str | None:
 
 
 def link(label: str, url: str | None) -> str:
-    """A masked link with an escaped label (plain text in), or the escaped label alone."""
+    """A masked link with an escaped label (plain text in), or the escaped label alone.
+
+    The label may be scraped, so the link's real host follows it: "[karpathy on x](…) (x.com)".
+    """
     target = safe_url(url)
     shown = esc(label).replace("]", "\\]")
-    return f"[{shown}]({target})" if target else shown
+    if not target:
+        return shown
+    return f"[{shown}]({target}) ({esc(link_host(url))})"
 
 
 def code(value: str) -> str:
@@ -193,8 +198,11 @@ def summary_line(item: NarrativeSummary, lang: str) -> str:
         line = f"{code(item.sparkline)} {line}"
     extra = []
     if item.leader:
-        leader = esc(t("label.leader", lang, leader=handle(item.leader)))
-        extra.append(link(leader, item.seed_post_url) if item.seed_post_url else leader)
+        leader = t("label.leader", lang, leader=handle(item.leader))  # link() escapes it
+        extra.append(link(leader, item.seed_post_url))
+    if item.followed:
+        followed = ", ".join(f"@{handle(h)}" for h in item.followed)
+        extra.append(esc(t("label.followed", lang, handles=clean(followed, 300, defuse=False))))
     if item.tokens.count:
         extra.append(tokens_text(item.tokens, lang))
     if item.sources:

@@ -21,6 +21,7 @@ from bot.render.text import (
     duration,
     error_text,
     handle,
+    link_host,
     reason_text,
     safe_url,
     tokens_text,
@@ -66,23 +67,37 @@ def esc(text: str) -> str:
 
 
 def link(url: str | None, label: str) -> str:
-    """An <a> tag for http(s) URLs; other schemes are shown as plain (escaped) label only."""
+    """An <a> tag for http(s) URLs; other schemes are shown as plain (escaped) label only.
+
+    The label may be scraped, so the link's real host follows it: "karpathy on x (x.com)".
+    """
     safe = safe_url(url)
     if safe is None:
         return esc(label)
-    return f'<a href="{html.escape(safe, quote=True)}">{esc(label)}</a>'
+    host = esc(link_host(safe))
+    return f'<a href="{html.escape(safe, quote=True)}">{esc(label)}</a> ({host})'
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def join_limited(lines: list[str], limit: int = MESSAGE_LIMIT) -> str:
-    """Whole lines up to the platform limit (never cutting inside a tag)."""
+    """Whole lines up to the platform limit (never cutting inside a tag).
+
+    Telegram's 4,096 (captions: 1,024) are UTF-16 code units; markup is counted too, which
+    only errs on the safe side.
+    """
     out: list[str] = []
     size = 0
     for line in lines:
-        if size + len(line) + 1 > limit - 2:
+        units = utf16_len(line) + 1
+        if size + units > limit - 2:
             out.append("…")
             break
         out.append(line)
-        size += len(line) + 1
+        size += units
     return "\n".join(out)
 
 
@@ -130,6 +145,9 @@ def _summary_lines(item: NarrativeSummary, lang: str, rank: int | None = None) -
         lines.append("   " + (link(url, seed) if url else esc(seed)))
     if item.tokens.count:
         lines.append("   " + esc(tokens_text(item.tokens, lang)))
+    if item.followed:
+        followed = ", ".join(f"@{handle(h)}" for h in item.followed)
+        lines.append("   " + esc(t("label.followed", lang, handles=clean(followed, 300))))
     return lines
 
 

@@ -60,6 +60,23 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
+def link_host(url: str | None) -> str:
+    """The host a link really goes to, shown next to a masked link's (scraped) label.
+
+    Non-ASCII hosts are shown in their ASCII (punycode) form, so a look-alike domain cannot
+    pass for the real one.
+    """
+    safe = safe_url(url)
+    host = urlsplit(safe).hostname if safe else None
+    if not host:
+        return ""
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = host.encode("ascii", "backslashreplace").decode("ascii")
+    return host.removeprefix("www.")
+
+
 def duration(seconds: int | float, lang: str) -> str:
     secs = max(0, int(seconds))
     if secs < 60:

@@ -54,3 +54,31 @@ class UnknownLeader(ServiceError):
 
 class LeaderLimitReached(ServiceError):
     key = "error.leader_limit"  # params: limit
+
+
+class NotOperator(ServiceError):
+    """Only the operators in GHOSTWATCH_OPERATORS change the global leader set."""
+
+    key = "error.not_operator"
+
+
+class FollowsInGroupsOnly(ServiceError):
+    """A private chat has no follow list: every user is "admin" there."""
+
+    key = "error.follows_private"
+
+
+class LeaderConfigured(ServiceError):
+    key = "error.leader_configured"  # params: handle
+
+
+class MissingRight(ServiceError):
+    """An admin, but without the right this change needs (Telegram: "Change group info")."""
+
+    key = "error.no_right"
+
+
+class AnonymousAdmin(ServiceError):
+    """Telegram hides which anonymous admin sent a command, so their rights are unknown."""
+
+    key = "error.anonymous_admin"

@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 from bot.engine import canonicalize
-from bot.leaders import normalize_handle
+from bot.leaders import LeaderFormatError, canonical_entry, normalize_handle
 from bot.service.errors import BadArgument, WatchItemTooLong
 from bot.service.types import WatchEntry
 
@@ -44,6 +44,17 @@ def parse_handle(text: str, usage: str) -> str:
     if not HANDLE_RE.match(handle):
         raise BadArgument(usage, "bad.handle")
     return handle
+
+
+def parse_leader(text: str, usage: str) -> str:
+    """A leader entry: "handle" (X and Bluesky) or "network:handle", canonical form."""
+    value = " ".join(text.split())
+    if not value or len(value) > 120 or has_unsafe_chars(value):
+        raise BadArgument(usage, "bad.handle")
+    try:
+        return canonical_entry(value)
+    except LeaderFormatError:
+        raise BadArgument(usage, "bad.handle") from None
 
 
 def parse_watch(text: str, usage: str = "watch", max_chars: int = 100) -> WatchEntry:

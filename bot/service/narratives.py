@@ -10,11 +10,14 @@ from typing import Any
 from bot.engine import canonicalize
 from bot.i18n import SUPPORTED
 from bot.leaders import DEFAULT_LEADERS, LeaderInfo
-from bot.service import charts, inputs, reasons
+from bot.service import charts, follows, inputs, reasons
 from bot.service.errors import (
     BadArgument,
+    FollowsInGroupsOnly,
+    LeaderConfigured,
     LeaderLimitReached,
     NotAdmin,
+    NotOperator,
     NotWatching,
     UnknownLeader,
     UnknownNarrative,
@@ -87,10 +90,13 @@ class NarrativeService:
         default_threshold: float = 60.0,
         render_charts: bool = True,
         on_leaders_changed: Callable[[], None] | None = None,
+        operators: Iterable[str] = (),
     ) -> None:
         self._health = health
-        # Told when a chat adds or removes a leader, so the engine can follow (see bot/app.py).
+        # Told when an operator changes the global leader set, so the engine follows it (see
+        # bot/app.py). A chat's own follow list never reaches the engine.
         self.on_leaders_changed = on_leaders_changed
+        self.operators = frozenset(operators)  # GHOSTWATCH_OPERATORS: "platform:user id"
         self.clock = clock
         self.watch_limit = watch_limit
         self.watch_chars = watch_chars
@@ -99,19 +105,28 @@ class NarrativeService:
         self.render_charts = render_charts
 
     # -- narratives ---------------------------------------------------------------------------
-    async def ghosts(self, window: timedelta = timedelta(hours=6), limit: int = 10) -> GhostsResult:
-        """Emerging, viral and cooling narratives updated within `window`, best first."""
+    async def ghosts(
+        self,
+        window: timedelta = timedelta(hours=6),
+        limit: int = 10,
+        caller: Caller | None = None,
+    ) -> GhostsResult:
+        """Emerging, viral and cooling narratives updated within `window`, best first.
+
+        With a caller, narratives with posts by accounts that chat follows are marked.
+        """
         now = self.clock()
         rows = await nq.ranked(LISTED_STATES, now - window, max(1, min(limit, 25)))
         summaries = await self._summaries(rows)
         recent = () if summaries else await self.recently_alerted(now=now)
-        return GhostsResult(
+        result = GhostsResult(
             window_minutes=int(window.total_seconds() // 60),
             narratives=tuple(summaries),
             generated_at=now,
             recent=recent,
             recent_hours=int(RECENT_WINDOW.total_seconds() // 3600),
         )
+        return follows.mark_ghosts(result, await self._follows(caller))
 
     async def recently_alerted(
         self, window: timedelta | None = None, limit: int = 10, *, now: datetime | None = None
@@ -150,14 +165,20 @@ class NarrativeService:
         out.sort(key=lambda item: item.cooled_at, reverse=True)
         return tuple(out[:limit])
 
-    async def narrative(self, query: str) -> NarrativeDetail:
+    async def narrative(self, query: str, caller: Caller | None = None) -> NarrativeDetail:
         """One narrative in depth, found by phrase, label or a fragment of its key."""
         row = await self.find(query)
-        return await self._detail(row)
+        return follows.mark_detail(await self._detail(row), await self._follows(caller))
 
-    async def narrative_by_ref(self, ref: str) -> NarrativeDetail:
+    async def narrative_by_ref(self, ref: str, caller: Caller | None = None) -> NarrativeDetail:
         row = await self._by_ref(ref)
-        return await self._detail(row)
+        return follows.mark_detail(await self._detail(row), await self._follows(caller))
+
+    async def _follows(self, caller: Caller | None) -> dict[str, str]:
+        if caller is None or caller.private:
+            return {}
+        rows = await leader_store.chat_leaders(caller.platform, caller.chat_id)
+        return follows.follow_map(r.handle for r in rows)
 
     async def find(self, query: str) -> Narrative:
         text = " ".join(query.split())
@@ -234,6 +255,7 @@ class NarrativeService:
             first_seen=row.first_seen,
             updated_at=row.updated_at,
             ref=str(row.id),
+            posters=follows.poster_ids(row.top_posts),
         )
 
     async def _detail(self, row: Narrative) -> NarrativeDetail:
@@ -322,17 +344,21 @@ class NarrativeService:
         return await self._add_watch(caller, entry)
 
     async def _add_watch(self, caller: Caller, entry: WatchEntry) -> WatchResult:
-        have = await watch_store.count(caller.platform, caller.user_id)
-        existing = await watch_store.find(caller.platform, caller.user_id, entry.kind, entry.value)
-        if existing is None and have >= self.watch_limit:
-            raise WatchLimitReached(limit=self.watch_limit)
-        item, added = await watch_store.add(
-            caller.platform, caller.user_id, entry.kind, entry.value, entry.display, caller.language
+        item, added, count = await watch_store.add(
+            caller.platform,
+            caller.user_id,
+            entry.kind,
+            entry.value,
+            entry.display,
+            caller.language,
+            self.watch_limit,
         )
+        if item is None:
+            raise WatchLimitReached(limit=self.watch_limit)
         # The user talks to us again: direct messages to them may work again.
         await sub_store.clear_gone(caller.platform, caller.user_id)
         stored = WatchEntry(entry.kind, item.value, item.display)
-        return WatchResult(stored, added, have + (1 if added else 0), self.watch_limit)
+        return WatchResult(stored, added, count, self.watch_limit)
 
     async def unwatch(self, caller: Caller, text: str) -> UnwatchResult:
         entry = inputs.parse_watch(text, "unwatch", self.watch_chars)
@@ -443,23 +469,53 @@ class NarrativeService:
         )
 
     async def add_leader(self, caller: Caller, handle: str) -> LeaderChange:
+        """Follow an account in this chat only (bot/leaders.py: never the global set)."""
         _require_admin(caller)
-        name = inputs.parse_handle(handle, "leaders")
-        chat = await leader_store.chat_leaders(caller.platform, caller.chat_id)
-        if len(chat) >= self.chat_leader_limit:
+        name = inputs.parse_leader(handle, "leaders")
+        if caller.private:
+            raise FollowsInGroupsOnly()
+        outcome = await leader_store.add(
+            caller.platform, caller.chat_id, name, caller.user_id, self.chat_leader_limit
+        )
+        if outcome is leader_store.Added.LIMIT:
             raise LeaderLimitReached(limit=self.chat_leader_limit)
-        added = await leader_store.add(caller.platform, caller.chat_id, name, caller.user_id)
-        if added:
-            self._leaders_changed()
-        return LeaderChange(name, added)
+        return LeaderChange(name, outcome is leader_store.Added.ADDED)
 
     async def remove_leader(self, caller: Caller, handle: str) -> LeaderChange:
         _require_admin(caller)
-        name = inputs.parse_handle(handle, "leaders")
-        if not await leader_store.remove(caller.platform, caller.chat_id, name):
+        name = inputs.parse_leader(handle, "leaders")
+        if caller.private or not await leader_store.remove(caller.platform, caller.chat_id, name):
             raise UnknownLeader(handle=name)
+        return LeaderChange(name, True)
+
+    def is_operator(self, caller: Caller) -> bool:
+        return caller.operator_key in self.operators
+
+    async def add_global_leader(self, caller: Caller, handle: str) -> LeaderChange:
+        """An operator adds a leader for every chat: the engine and X searches follow."""
+        self._require_operator(caller)
+        name = inputs.parse_leader(handle, "operator")
+        added = await leader_store.operator_add(name, caller.operator_key)
+        if added is leader_store.Added.ADDED:
+            log.info("operator %s added global leader %s", caller.operator_key, name)
+            self._leaders_changed()
+        return LeaderChange(name, added is leader_store.Added.ADDED)
+
+    async def remove_global_leader(self, caller: Caller, handle: str) -> LeaderChange:
+        self._require_operator(caller)
+        name = inputs.parse_leader(handle, "operator")
+        outcome = await leader_store.operator_remove(name)
+        if outcome is leader_store.Removed.MISSING:
+            raise UnknownLeader(handle=name)
+        if outcome is leader_store.Removed.CONFIGURED:
+            raise LeaderConfigured(handle=name)
+        log.info("operator %s removed global leader %s", caller.operator_key, name)
         self._leaders_changed()
         return LeaderChange(name, True)
+
+    def _require_operator(self, caller: Caller) -> None:
+        if not self.is_operator(caller):
+            raise NotOperator()
 
     def _leaders_changed(self) -> None:
         if self.on_leaders_changed is not None:

@@ -29,6 +29,11 @@ class Caller:
     guild_id: str | None = None
     private: bool = False  # a one-to-one chat with the bot
 
+    @property
+    def operator_key(self) -> str:
+        """How GHOSTWATCH_OPERATORS names this user ("telegram:123")."""
+        return f"{self.platform}:{self.user_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -100,6 +105,9 @@ class NarrativeSummary:
     first_seen: datetime
     updated_at: datetime
     ref: str = ""  # short stable id for buttons/callbacks (<= 20 chars)
+    posters: tuple[str, ...] = ()  # "network:author" of the stored top posts
+    # Accounts the asking chat follows that wrote one of those posts (bot/service/follows.py)
+    followed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,21 @@
-"""X API v2 recent search (paid: only with GHOSTWATCH_X_BEARER_TOKEN; every post read counts)."""
+"""X API v2 recent search (paid: only with GHOSTWATCH_X_BEARER_TOKEN; every post read counts).
+
+The leader search serves the global leaders in the order it is given them: shipped, then
+configured, then operator-added (bot/app.py LeaderSync). A query holds at most 512 characters;
+handles that do not fit are logged (once per change of the list) and counted in the gauge
+`ghostwatch_x_leaders_unsearched`, never dropped silently. Chats' follow lists never reach it.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.metrics import X_POSTS_READ
+from bot.metrics import X_LEADERS_UNSEARCHED, X_POSTS_READ
 from bot.posts import Post, PostFormatError, parse_time
 from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_cursor
 from bot.sources.http import HttpClient
@@ -16,26 +24,51 @@ MAX_QUERY = 512  # recent-search query length on the basic tiers
 MAX_RESULTS = 100
 MAX_PHRASES = 5
 _X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+_LEADER_SUFFIX = " -is:retweet"
+
+log = logging.getLogger(__name__)
 
 
-def build_queries(leaders: Iterable[str], phrases: Iterable[str]) -> dict[str, str]:
-    """Two searches: posts from tracked leaders, and posts using the phrases being scored."""
-    queries: dict[str, str] = {}
+@dataclass(frozen=True, slots=True)
+class Queries:
+    """The searches of one poll, and the leader handles the leader query had no room for."""
+
+    searches: dict[str, str]
+    unsearched: tuple[str, ...] = field(default=())
+
+
+def leader_query(leaders: Iterable[str]) -> tuple[str | None, tuple[str, ...]]:
+    """`from:` clauses for the handles in the order given, as many as 512 characters hold."""
     parts: list[str] = []
-    for handle in leaders:
-        handle = handle.lstrip("@")
-        if not _X_HANDLE.fullmatch(handle):
+    left_out: list[str] = []
+    seen: set[str] = set()
+    size = len("()") + len(_LEADER_SUFFIX)
+    for raw in leaders:
+        handle = raw.lstrip("@")
+        if not _X_HANDLE.fullmatch(handle) or handle.lower() in seen:
             continue  # a Bluesky handle or a display name: not searchable on X
+        seen.add(handle.lower())
         clause = f"from:{handle}"
-        if len(" OR ".join([*parts, clause])) + 20 > MAX_QUERY:
-            break
+        extra = len(clause) + (len(" OR ") if parts else 0)
+        if left_out or size + extra > MAX_QUERY:
+            left_out.append(handle)  # keep the priority order: nothing later jumps the queue
+            continue
         parts.append(clause)
-    if parts:
-        queries["leaders"] = f"({' OR '.join(parts)}) -is:retweet"
+        size += extra
+    query = f"({' OR '.join(parts)}){_LEADER_SUFFIX}" if parts else None
+    return query, tuple(left_out)
+
+
+def build_queries(leaders: Iterable[str], phrases: Iterable[str]) -> Queries:
+    """Two searches: posts from tracked leaders, and posts using the phrases being scored."""
+    searches: dict[str, str] = {}
+    query, left_out = leader_query(leaders)
+    if query:
+        searches["leaders"] = query
     quoted = [f'"{p.replace(chr(34), "")}"' for p in list(phrases)[:MAX_PHRASES] if p.strip()]
     if quoted:
-        queries["phrases"] = f"({' OR '.join(quoted)}) -is:retweet"
-    return queries
+        searches["phrases"] = f"({' OR '.join(quoted)}){_LEADER_SUFFIX}"
+    return Queries(searches, left_out)
 
 
 def parse_tweet(tweet: Any, users: dict[str, str]) -> Post:
@@ -97,6 +130,7 @@ class XSource(PollingSource[Post]):
         self.since_ids: dict[str, str] = {}
         self.seen = SeenSet(20_000)
         self._loaded = False
+        self._unsearched: tuple[str, ...] = ()
         http.health.add_secret(bearer_token)
 
     async def poll(self) -> list[Post]:
@@ -104,14 +138,31 @@ class XSource(PollingSource[Post]):
             self._loaded = True
             state = await load_json_cursor(self.cursors, self.cursor_key)
             self.since_ids = {k: v for k, v in state.items() if isinstance(v, str)}
-        queries = (
-            {"query": self.query} if self.query else build_queries(self.leaders(), self.phrases())
-        )
+        if self.query:
+            queries = {"query": self.query}
+        else:
+            built = build_queries(self.leaders(), self.phrases())
+            self._report_unsearched(built.unsearched)
+            queries = built.searches
         posts: list[Post] = []
         for label, query in queries.items():
             posts.extend(await self._search(label, query))
         await self.cursors.set(self.cursor_key, json.dumps(self.since_ids))
         return posts
+
+    def _report_unsearched(self, left_out: tuple[str, ...]) -> None:
+        X_LEADERS_UNSEARCHED.set(len(left_out))
+        if left_out != self._unsearched:
+            self._unsearched = left_out
+            if left_out:
+                log.warning(
+                    "%s: %d leader handle(s) do not fit the %d-character X query and are not "
+                    "searched: %s",
+                    self.name,
+                    len(left_out),
+                    MAX_QUERY,
+                    ", ".join(left_out[:20]) + (" …" if len(left_out) > 20 else ""),
+                )
 
     async def _search(self, label: str, query: str) -> list[Post]:
         params: dict[str, str | int] = {

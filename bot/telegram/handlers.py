@@ -23,11 +23,11 @@ from telegram.ext import (
 from bot.i18n import negotiate, t
 from bot.render import telegram as render
 from bot.render.text import clean, error_text
-from bot.service.errors import BadArgument, ServiceError
+from bot.service.errors import AnonymousAdmin, BadArgument, MissingRight, ServiceError
 from bot.service.inputs import parse_hours
 from bot.service.narratives import NarrativeService
 from bot.service.types import Caller, NarrativeDetail
-from bot.telegram.admin import is_chat_admin
+from bot.telegram.admin import Authority, authority, sender_id
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,20 @@ class TelegramHandlers:
         if chat is None:
             raise BadArgument("help")
         private = chat.type == chat.PRIVATE
+        # A button press comes from the presser; the message it is on is the bot's own.
+        message = update.effective_message if update.callback_query is None else None
         admin = private
         if check_admin and not private:
-            admin = await is_chat_admin(context.bot, chat, user, update.effective_message)
+            found = await authority(context.bot, chat, user, message)
+            if found is Authority.ANONYMOUS:
+                raise AnonymousAdmin()
+            if found is Authority.MISSING_RIGHT:
+                raise MissingRight()
+            admin = found is Authority.ALLOWED
         return Caller(
             platform=PLATFORM,
             chat_id=str(chat.id),
-            user_id=str(user.id if user else chat.id),
+            user_id=sender_id(chat, user, message),
             is_admin=admin,
             language=negotiate(user.language_code if user else None),
             private=private,
@@ -136,7 +143,7 @@ class TelegramHandlers:
         caller = await self.caller(update, context)
         arg = _rest(update)
         hours = parse_hours(arg) if arg else 6
-        result = await self.service.ghosts(timedelta(hours=hours), GHOSTS_LIMIT)
+        result = await self.service.ghosts(timedelta(hours=hours), GHOSTS_LIMIT, caller)
         await self.reply(update, context, render.ghosts(result, caller.language))
 
     async def narrative(self, update: Update, context: Context) -> None:
@@ -144,7 +151,7 @@ class TelegramHandlers:
         query = _rest(update)
         if not query:
             raise BadArgument("narrative")
-        detail = await self.service.narrative(query)
+        detail = await self.service.narrative(query, caller)
         await self.send_detail(update, context, detail, caller.language)
 
     async def watch(self, update: Update, context: Context) -> None:
@@ -200,6 +207,9 @@ class TelegramHandlers:
             result = await self.service.leaders(caller)
             await self.reply(update, context, render.leaders(result, caller.language))
             return
+        if words[0].lower() == "global":
+            await self.global_leaders(update, context, words[1:])
+            return
         if len(words) != 2 or words[0].lower() not in ("add", "remove"):
             raise BadArgument("leaders")
         caller = await self.caller(update, context, check_admin=True)
@@ -209,6 +219,20 @@ class TelegramHandlers:
         else:
             change = await self.service.remove_leader(caller, words[1])
         await self.reply(update, context, render.leader_change(change, adding, caller.language))
+
+    async def global_leaders(self, update: Update, context: Context, words: list[str]) -> None:
+        """/leaders global add|remove HANDLE: the operators' global set (GHOSTWATCH_OPERATORS)."""
+        if len(words) != 2 or words[0].lower() not in ("add", "remove"):
+            raise BadArgument("operator")
+        caller = await self.caller(update, context)
+        if words[0].lower() == "add":
+            change = await self.service.add_global_leader(caller, words[1])
+            key = "leaders.global_added" if change.changed else "leaders.exists"
+        else:
+            change = await self.service.remove_global_leader(caller, words[1])
+            key = "leaders.global_removed"
+        text = t(key, caller.language, handle=clean(change.handle, 120))
+        await self.reply(update, context, render.esc(text))
 
     async def status(self, update: Update, context: Context) -> None:
         caller = await self.caller(update, context)
@@ -244,7 +268,8 @@ class TelegramHandlers:
         caller = await self.caller(update, context)
         data = query.data or ""
         if data.startswith(render.DETAILS_PREFIX):
-            detail = await self.service.narrative_by_ref(data.removeprefix(render.DETAILS_PREFIX))
+            ref = data.removeprefix(render.DETAILS_PREFIX)
+            detail = await self.service.narrative_by_ref(ref, caller)
             await query.answer()
             await self.send_detail(update, context, detail, caller.language)
         elif data.startswith(render.WATCH_PREFIX):

@@ -24,7 +24,9 @@ async def test_commands_are_synced_with_japanese_names_and_admin_defaults(
     assert int(alerts["default_member_permissions"]) == 1 << 5  # Manage Server
     assert alerts["contexts"] == [0]  # guild only
     subs = {o["name"] for o in alerts["options"]}
-    assert subs == {"channel", "threshold", "off", "status"}
+    assert subs == {"channel", "threshold", "off", "status", "quiet", "unquiet"}
+    operator = synced["operator"]
+    assert {o["name"] for o in operator["options"]} == {"leader-add", "leader-remove"}
 
 
 async def test_ghosts_lists_narratives_with_sparkline_and_a_menu(

@@ -177,5 +177,5 @@ def test_narrative_embed_fits_whatever_was_scraped(text: str, posts: int, tokens
 def test_links_accept_only_http_and_cannot_be_broken_out_of() -> None:
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("https://e.example/a_(b)") == "https://e.example/a_%28b%29"
-    assert link("[x](y)", "https://e.example") == "[\\[x\\](y)](https://e.example)"
+    assert link("[x](y)", "https://e.example") == "[\\[x\\](y)](https://e.example) (e.example)"
     assert link("plain", None) == "plain"

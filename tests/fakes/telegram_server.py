@@ -143,6 +143,7 @@ class FakeTelegram:
         self.next_update_id = 1
         self.next_message_id = 1000
         self.members: dict[tuple[str, str], str] = {}  # (chat, user) -> status
+        self.rights: dict[tuple[str, str], dict[str, bool]] = {}  # admin rights overrides
         self.blocked: dict[str, str] = {}  # chat -> description
         self.faults: list[Fault] = []
         self.commands: dict[str, list[dict[str, Any]]] = {}  # language code ("" default)
@@ -181,9 +182,15 @@ class FakeTelegram:
             self._runner = None
 
     # -- test controls ------------------------------------------------------------------------
-    def set_member(self, chat_id: int | str, user_id: int | str, status: str) -> None:
-        """ "creator", "administrator", "member", "left" ... as getChatMember will answer."""
+    def set_member(
+        self, chat_id: int | str, user_id: int | str, status: str, **rights: bool
+    ) -> None:
+        """ "creator", "administrator", "member", "left" ... as getChatMember will answer.
+
+        `rights` override an administrator's rights (e.g. can_change_info=False).
+        """
         self.members[(str(chat_id), str(user_id))] = status
+        self.rights[(str(chat_id), str(user_id))] = dict(rights)
 
     def block(
         self, chat_id: int | str, description: str = "Forbidden: bot was blocked by the user"
@@ -245,8 +252,13 @@ class FakeTelegram:
         language_code: str | None = "en",
         first_name: str = "Ada",
         title: str | None = None,
+        sender_chat: dict[str, Any] | None = None,
     ) -> int:
-        """Queue a message from a user (bot commands get their bot_command entity)."""
+        """Queue a message from a user (bot commands get their bot_command entity).
+
+        `sender_chat` sends it as a chat, as Telegram does for an anonymous admin (the group
+        itself, from GroupAnonymousBot) or a user posting as their channel (from Channel_Bot).
+        """
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         if language_code:
             user["language_code"] = language_code
@@ -257,6 +269,8 @@ class FakeTelegram:
             "from": user,
             "text": text,
         }
+        if sender_chat is not None:
+            message["sender_chat"] = sender_chat
         if text.startswith("/"):
             length = len(text.split(maxsplit=1)[0])
             # Telegram measures entity offsets in UTF-16 code units.
@@ -565,7 +579,8 @@ class FakeTelegram:
         status = self.members.get((chat, user_id), "member")
         user = {"id": int(user_id), "is_bot": False, "first_name": "Ada"}
         if status == "administrator":
-            return {"status": status, "user": user, **ADMIN_RIGHTS}
+            rights = {**ADMIN_RIGHTS, **self.rights.get((chat, user_id), {})}
+            return {"status": status, "user": user, **rights}
         if status == "creator":
             return {"status": status, "user": user, "is_anonymous": False}
         if status == "left":

@@ -1,4 +1,7 @@
-"""The running app (in-process, real SQLite/PostgreSQL): chat leader changes reach the engine."""
+"""The running app (in-process, real SQLite/PostgreSQL): who may change the engine's leaders.
+
+An operator's change reaches the engine from the next tick; a chat's own follow list never does.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from storage import leaders as leader_store
 from storage.models import Alert
 from tests.test_pipeline import GHOSTS, SEER, VIBES, two_memes
 
-ADMIN = Caller("telegram", "-100123", "7", is_admin=True)
+OPERATOR = Caller("telegram", "-100123", "7", is_admin=False)
+CHAT_ADMIN = Caller("telegram", "-100123", "8", is_admin=True)
 
 
 async def _until(condition: Callable[[], bool], within: float = 30.0) -> None:
@@ -32,7 +36,13 @@ async def running_app(database_url: str) -> AsyncIterator[App]:
     The test's task opens storage too (tortoise keeps its connections per task context).
     """
     await db.open_storage(database_url)
-    settings = Settings(database_url=database_url, sources="", score_interval=0.05, http_port=0)
+    settings = Settings(
+        database_url=database_url,
+        sources="",
+        score_interval=0.05,
+        http_port=0,
+        operators="telegram:7",
+    )
     app = App(settings)
     running = asyncio.create_task(app.run())
     try:
@@ -57,7 +67,20 @@ async def _alert_seeds(count: int, within: float = 30.0) -> dict[str, str | None
         await asyncio.sleep(0.05)
 
 
-async def test_leaders_added_and_removed_by_a_chat_apply_from_the_next_tick(
+async def test_a_chats_follow_list_never_reaches_the_engine(database_url: str) -> None:
+    async with running_app(database_url) as app:
+        scoring = app.scoring
+        assert scoring is not None
+        assert (await scoring.service.add_leader(CHAT_ADMIN, "@NewSeer")).changed
+        first, _ = two_memes()
+        scoring.pipeline.add(first)
+        await _until(lambda: scoring.pipeline.posts_seen >= len(first))
+        assert SEER not in scoring.engine.leaders
+        assert SEER not in scoring.leaders.x_handles()  # nor the (billed) X searches
+        assert (await _alert_seeds(1)) == {GHOSTS: None}  # no alert says "seeded by" it
+
+
+async def test_leaders_added_and_removed_by_an_operator_apply_from_the_next_tick(
     database_url: str,
 ) -> None:
     async with running_app(database_url) as app:
@@ -67,18 +90,20 @@ async def test_leaders_added_and_removed_by_a_chat_apply_from_the_next_tick(
 
         # The seer posts both seed phrases in the first part; only the first spreads in it.
         first, second = two_memes()
-        change = await scoring.service.add_leader(ADMIN, "@NewSeer")
+        change = await scoring.service.add_global_leader(OPERATOR, "@NewSeer")
         assert change.changed
         scoring.pipeline.add(first)
         await _until(lambda: scoring.pipeline.posts_seen >= len(first))
         assert SEER in scoring.engine.leaders
-        assert SEER in scoring.leaders.handles  # what the X source searches for
+        assert SEER in scoring.leaders.x_handles()  # what the X source searches for
+        # Shipped leaders keep their place at the front of the X query budget.
+        assert scoring.leaders.x_handles()[0] == "karpathy"
         assert (await _alert_seeds(1)) == {GHOSTS: SEER}
 
-        await scoring.service.remove_leader(ADMIN, "@newseer")
+        await scoring.service.remove_global_leader(OPERATOR, "@newseer")
         scoring.pipeline.add(second)
         await _until(lambda: scoring.pipeline.posts_seen >= len(first) + len(second))
-        assert SEER not in scoring.engine.leaders and SEER not in scoring.leaders.handles
+        assert SEER not in scoring.engine.leaders and SEER not in scoring.leaders.x_handles()
         seeds = await _alert_seeds(2)
         # "vibe coding" was first posted by the seer while tracked, but spread after removal.
         assert VIBES in seeds and seeds[VIBES] is None
@@ -97,7 +122,7 @@ async def test_leaders_changed_by_another_process_are_picked_up_by_the_periodic_
         scoring.leaders.every = 3600.0
         await _until(lambda: scoring.leaders.applied)  # the first tick read the list
         # Written straight to storage, as another process would: no service hook fires.
-        await leader_store.add("discord", "555", "elsewhere", "9")
+        await leader_store.operator_add("elsewhere", "discord:9")
         await asyncio.sleep(0.3)  # several ticks
         assert "elsewhere" not in scoring.engine.leaders  # not before the re-read is due
         scoring.leaders.every = 0.1

@@ -121,8 +121,23 @@ def test_ghosts_list_is_bounded_and_valid() -> None:
 def test_unsafe_links_are_not_linked() -> None:
     assert render.link("javascript:alert(1)", "x<y") == "x&lt;y"
     assert render.link('https://a/"onmouseover="x', "t") == (
-        '<a href="https://a/&quot;onmouseover=&quot;x">t</a>'
+        '<a href="https://a/&quot;onmouseover=&quot;x">t</a> (a)'
     )
+
+
+def test_masked_links_show_the_real_domain_next_to_a_scraped_label() -> None:
+    # A scraped label that names one site while the link goes to another.
+    shown = render.link("https://evil.example/x", "https://x.com/karpathy")
+    assert shown.endswith("</a> (evil.example)")
+    # A look-alike host is shown in its ASCII form, not as the Cyrillic look-alike.
+    assert render.link("https://\u0445.com/a", "x.com").endswith("(xn--u1a.com)")
+
+
+def test_the_message_limit_is_counted_in_utf16_units() -> None:
+    emoji = "👻" * 1500  # 1,500 code points, 3,000 UTF-16 units
+    text = render.join_limited([emoji, emoji])
+    assert render.utf16_len(text) <= render.MESSAGE_LIMIT
+    assert text.startswith(emoji) and text.endswith("…")  # the second line did not fit
 
 
 def test_settings_leaders_status() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +12,11 @@ from bot.leaders import DEFAULT_LEADERS
 from bot.pipeline import ScoringPipeline
 from bot.service.errors import (
     BadArgument,
+    FollowsInGroupsOnly,
+    LeaderConfigured,
+    LeaderLimitReached,
     NotAdmin,
+    NotOperator,
     NotWatching,
     UnknownLeader,
     UnknownNarrative,
@@ -23,7 +28,7 @@ from bot.service.rows import trend
 from bot.service.types import Caller, SourceHealth
 from bot.sources.health import HealthRegistry
 from storage import leaders as leader_store
-from storage.models import Alert, Narrative, ScorePoint, TokenLaunch, TokenMatch
+from storage.models import Alert, Leader, Narrative, ScorePoint, TokenLaunch, TokenMatch
 from tests.alerts.stream import MEME_START, SEED_URL, replay_until_alert, warmed_engine
 
 WARM = MEME_START + 10
@@ -213,7 +218,8 @@ async def test_chat_settings_need_an_admin(storage: str) -> None:
 
 
 async def test_leaders_global_and_per_chat(storage: str) -> None:
-    service = NarrativeService()
+    changes: list[str] = []
+    service = NarrativeService(on_leaders_changed=lambda: changes.append("changed"))
     assert await service.seed_leaders() == len(DEFAULT_LEADERS)
     assert await service.seed_leaders() == 0  # idempotent at every start
     listed = await service.leaders(group(True, "-1"))
@@ -222,16 +228,98 @@ async def test_leaders_global_and_per_chat(storage: str) -> None:
     assert (await service.add_leader(group(True, "-1"), "@NewVoice")).changed
     assert not (await service.add_leader(group(True, "-1"), "newvoice")).changed
     assert not (await service.add_leader(group(True, "-1"), "@karpathy")).changed  # global
+    assert (await service.add_leader(group(True, "-1"), "Reddit:Spez")).handle == "reddit:spez"
     assert [e.handle for e in (await service.leaders(group(True, "-1"))).chat_leaders] == [
-        "newvoice"
+        "newvoice",
+        "reddit:spez",
     ]
     assert (await service.leaders(group(True, "-2"))).chat_leaders == ()
-    assert "newvoice" in await leader_store.all_handles()
+    # A chat's follow list is not the global set: the engine is never told.
+    assert changes == []
+    assert not any("newvoice" in i for i in await leader_store.global_ids())
     with pytest.raises(UnknownLeader):
         await service.remove_leader(group(True, "-2"), "@newvoice")
-    with pytest.raises(BadArgument):
-        await service.add_leader(group(True, "-1"), "@<b>")
+    for bad in ("@<b>", "reddit:", "no spaces", "x:a:b", "@" * 3):
+        with pytest.raises(BadArgument):
+            await service.add_leader(group(True, "-1"), bad)
     assert (await service.remove_leader(group(True, "-1"), "@newvoice")).changed
+
+
+async def test_a_private_chat_cannot_follow_or_change_global_leaders(storage: str) -> None:
+    service = NarrativeService(operators=["telegram:7"])
+    dm = Caller("telegram", "5", "5", is_admin=True, private=True)
+    with pytest.raises(FollowsInGroupsOnly):
+        await service.add_leader(dm, "@someone")
+    with pytest.raises(NotOperator):
+        await service.add_global_leader(dm, "@someone")
+    assert await Leader.all().count() == 0
+
+
+async def test_only_operators_change_the_global_set(storage: str) -> None:
+    changes: list[str] = []
+    service = NarrativeService(
+        operators=["telegram:7"], on_leaders_changed=lambda: changes.append("changed")
+    )
+    await service.seed_leaders()
+    chat_admin = Caller("telegram", "-1", "8", is_admin=True)
+    with pytest.raises(NotOperator):
+        await service.add_global_leader(chat_admin, "@pushy")
+    operator = Caller("telegram", "-1", "7", is_admin=False)
+    assert (await service.add_global_leader(operator, "@NewSeer")).changed
+    assert not (await service.add_global_leader(operator, "newseer")).changed
+    assert (await service.add_global_leader(operator, "hackernews:pg")).changed
+    ids = await leader_store.global_ids()
+    assert {"x:newseer", "bluesky:newseer", "hackernews:pg"} <= set(ids)
+    assert ids.index("x:karpathy") < ids.index("x:newseer")  # shipped leaders come first
+    assert changes == ["changed", "changed"]
+    with pytest.raises(LeaderConfigured):  # shipped: changed in configuration only
+        await service.remove_global_leader(operator, "@karpathy")
+    with pytest.raises(UnknownLeader):
+        await service.remove_global_leader(operator, "@nobody")
+    assert (await service.remove_global_leader(operator, "@newseer")).changed
+    assert "x:newseer" not in await leader_store.global_ids()
+    # The same id on Discord is another user: not an operator.
+    with pytest.raises(NotOperator):
+        await service.add_global_leader(Caller("discord", "1", "7", is_admin=True), "@x")
+
+
+async def test_chat_follow_limit_holds_under_concurrent_adds(storage: str) -> None:
+    service = NarrativeService(chat_leader_limit=3)
+    admin = group(True, "-9")
+    results = await asyncio.gather(
+        *(service.add_leader(admin, f"@voice{i}") for i in range(8)), return_exceptions=True
+    )
+    assert sum(isinstance(r, LeaderLimitReached) for r in results) == 5
+    assert len((await service.leaders(admin)).chat_leaders) == 3
+
+
+async def test_watch_limit_holds_under_concurrent_adds(storage: str) -> None:
+    service = NarrativeService(watch_limit=3)
+    me = Caller("telegram", "11", "11", is_admin=True, private=True)
+    results = await asyncio.gather(
+        *(service.watch(me, f"@voice{i}") for i in range(8)), return_exceptions=True
+    )
+    assert sum(isinstance(r, WatchLimitReached) for r in results) == 5
+    assert len((await service.watchlist(me)).items) == 3
+
+
+async def test_followed_accounts_are_marked_only_in_the_following_chat(ghost: Ghost) -> None:
+    service, _, row = ghost
+    row.top_posts = [
+        {"author": "SomeVoice", "source": "x", "text": "t", "engagement": 3},
+        {"author": "spez", "source": "hackernews", "text": "t", "engagement": 1},
+    ]
+    await row.save()
+    here, there = group(True, "-1"), group(True, "-2")
+    await service.add_leader(here, "@somevoice")
+    await service.add_leader(here, "reddit:spez")  # a Reddit name: not the HN author spez
+    await service.add_leader(there, "@othervoice")
+    mine = (await service.ghosts(caller=here)).narratives
+    assert [n.followed for n in mine] == [("somevoice",)]
+    assert [n.followed for n in (await service.ghosts(caller=there)).narratives] == [()]
+    assert [n.followed for n in (await service.ghosts()).narratives] == [()]
+    detail = await service.narrative(row.label, here)
+    assert detail.summary.followed == ("somevoice",)
 
 
 async def test_status_reports_health_and_counts(ghost: Ghost) -> None:

@@ -198,6 +198,31 @@ async def test_x_recent_search_counts_posts_read(upstream: UpstreamFake, http: H
     assert json.loads(cursors.values["x"]) == {"leaders": "1862000000000000002"}
 
 
+async def test_x_leaders_left_out_of_the_query_are_logged_and_counted(
+    upstream: UpstreamFake, http: HttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.metrics import X_LEADERS_UNSEARCHED
+
+    handles = [f"user{i:03d}" for i in range(60)]
+    source = XSource(
+        "x",
+        http=http,
+        cursors=MemoryCursorStore(),
+        base_url=f"{upstream.base}/x/2",
+        bearer_token=X_TOKEN,
+        leaders=lambda: handles,
+        phrases=lambda: [],
+    )
+    with caplog.at_level("WARNING", logger="bot.sources.x"):
+        await source.poll()
+    sent = upstream.calls("x")[0].query["query"]
+    left_out = [h for h in handles if f"from:{h}" not in sent]
+    assert left_out and X_LEADERS_UNSEARCHED._value.get() == len(left_out)
+    warnings = [r.getMessage() for r in caplog.records if "do not fit" in r.getMessage()]
+    assert len(warnings) == 1 and f"{len(left_out)} leader handle(s)" in warnings[0]
+    assert left_out[0] in warnings[0]
+
+
 async def test_x_bad_token_never_leaks(upstream: UpstreamFake, http: HttpClient) -> None:
     from bot.sources.http import UpstreamError
 
@@ -219,13 +244,31 @@ async def test_x_bad_token_never_leaks(upstream: UpstreamFake, http: HttpClient)
 
 
 def test_x_queries_cover_leaders_and_phrases() -> None:
-    queries = build_queries(["karpathy"], ['summoning "ghosts"', "vibe coding"])
+    queries = build_queries(["karpathy"], ['summoning "ghosts"', "vibe coding"]).searches
     assert queries["leaders"] == "(from:karpathy) -is:retweet"
     assert queries["phrases"] == '("summoning ghosts" OR "vibe coding") -is:retweet'
     mixed = build_queries(["@karpathy", "jay.bsky.team", "simonwillison.net", "Sam Altman"], [])
-    assert mixed["leaders"] == "(from:karpathy) -is:retweet"  # X handles only
+    assert mixed.searches["leaders"] == "(from:karpathy) -is:retweet"  # X handles only
+    assert mixed.unsearched == ()  # not X handles: nothing was left out for lack of room
     many = build_queries([f"user{i:03d}" for i in range(200)], [])
-    assert len(many["leaders"]) <= 512
+    assert len(many.searches["leaders"]) <= 512
+    searched = many.searches["leaders"].count("from:")
+    assert searched + len(many.unsearched) == 200  # each handle is searched or reported
+    assert many.unsearched[0] == f"user{searched:03d}"  # the order given is the priority
+
+
+def test_x_leader_query_serves_shipped_leaders_before_later_additions() -> None:
+    from bot.leaders import DEFAULT_LEADERS, ordered_ids, x_handles
+
+    # The attack: 20 handles sorting before every shipped one ("0…", "_…").
+    pushy = [f"0{'a' * 14}" for _ in range(1)] + [f"_{i:02d}{'z' * 12}" for i in range(19)]
+    ids = ordered_ids(DEFAULT_LEADERS, pushy)
+    built = build_queries(x_handles(ids), [])
+    shipped = [leader.x_handle.lower() for leader in DEFAULT_LEADERS if leader.x_handle]
+    query = built.searches["leaders"]
+    assert all(f"from:{handle} " in query or f"from:{handle})" in query for handle in shipped)
+    assert set(built.unsearched) <= {h.lower() for h in pushy}
+    assert built.unsearched  # the budget is full: the rest is reported, not silently cut
 
 
 async def test_replay_fast_and_paced(tmp_path, http: HttpClient) -> None:  # type: ignore[no-untyped-def]

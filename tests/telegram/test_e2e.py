@@ -356,3 +356,62 @@ async def test_ghosts_after_the_stream_went_quiet_lists_the_recent_alerts(tg: Bo
     assert re.search(r"<b>summoning ghosts</b> — peak \d+/100 · cooled 7\.\d h ago", text), text
     ja = (await say(tg, 5, "/ghosts", 5, language_code="ja")).params["text"]
     assert "いま広がっているものはありません。" in ja and "summoning ghosts" in ja
+
+
+GROUP_ANONYMOUS_BOT = 1087968824  # what Telegram puts in "from" for an anonymous admin
+CHANNEL_BOT = 136817688  # ... and for a user writing as their channel
+OTHER_GROUP = -100456
+
+
+def as_group(chat: int) -> dict[str, object]:
+    return {"id": chat, "type": "supergroup", "title": "Group"}
+
+
+async def test_settings_need_the_change_info_right_not_any_admin_status(tg: Bot) -> None:
+    tg.server.set_member(GROUP, ADMIN, "administrator", can_change_info=False)
+    reply = await say(tg, GROUP, "/alerts on", ADMIN)
+    assert "Change group info" in reply.params["text"]
+    reply = await say(tg, GROUP, "/leaders add @someone", ADMIN)
+    assert "Change group info" in reply.params["text"]
+    assert await Subscription.all().count() == 0
+    tg.server.set_member(GROUP, ADMIN, "administrator", can_change_info=True)
+    reply = await say(tg, GROUP, "/alerts on", ADMIN)
+    assert "Alerts are on" in reply.params["text"]
+
+
+async def test_an_anonymous_admin_is_told_why_settings_need_a_name(tg: Bot) -> None:
+    reply = await say(tg, GROUP, "/alerts on", GROUP_ANONYMOUS_BOT, sender_chat=as_group(GROUP))
+    assert "Remain anonymous" in reply.params["text"]
+    assert await Subscription.all().count() == 0
+    assert not any(c.method == "getChatMember" for c in tg.server.calls)
+
+
+async def test_anonymous_senders_get_one_watch_list_per_chat(tg: Bot) -> None:
+    await say(tg, GROUP, "/watch vibe coding", GROUP_ANONYMOUS_BOT, sender_chat=as_group(GROUP))
+    reply = await say(
+        tg, OTHER_GROUP, "/watchlist", GROUP_ANONYMOUS_BOT, sender_chat=as_group(OTHER_GROUP)
+    )
+    assert "vibe coding" not in reply.params["text"]  # another group's anonymous admins
+    channel = {"id": -100777, "type": "channel", "title": "Posts"}
+    await say(tg, OTHER_GROUP, "/watch $GHOST", CHANNEL_BOT, sender_chat=channel)
+    owners = {(item.user_id, item.value) for item in await WatchItem.all()}
+    assert owners == {(str(GROUP), "vibe code"), ("-100777", "GHOST")}
+    assert not any(
+        item.user_id in (str(GROUP_ANONYMOUS_BOT), str(CHANNEL_BOT))
+        for item in await WatchItem.all()
+    )
+
+
+async def test_operator_command_and_a_direct_message_cannot_change_leaders(tg: Bot) -> None:
+    tg.service.operators = frozenset({f"telegram:{FAN}"})
+    reply = await say(tg, MEMBER, "/leaders global add @pushy", MEMBER)
+    assert "operators" in reply.params["text"]
+    reply = await say(tg, MEMBER, "/leaders add @pushy", MEMBER)
+    assert "groups and servers" in reply.params["text"]
+    reply = await say(tg, FAN, "/leaders global add @NewSeer", FAN)
+    assert "every chat" in reply.params["text"]
+    reply = await say(tg, FAN, "/leaders global promote @x", FAN)
+    assert "Usage: /leaders global" in reply.params["text"]
+    listed = await tg.service.leaders(Caller("telegram", str(GROUP), "1", is_admin=False))
+    assert "newseer" in [e.handle for e in listed.global_leaders]
+    assert "pushy" not in [e.handle for e in listed.global_leaders]
