@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from bot.discord.bot import DiscordFrontend
 from bot.service.narratives import NarrativeService
@@ -212,6 +213,43 @@ async def test_admin_sets_channel_threshold_and_reads_status(
     )
     assert "off" in callback.json["data"]["content"]
     assert not await Subscription.filter(enabled=True).exists()
+
+
+async def test_admin_mutes_and_unmutes_in_the_servers_alert_channel(
+    frontend: DiscordFrontend, world: World
+) -> None:
+    def item(value: str) -> list[dict[str, Any]]:
+        return [{"name": "item", "type": 3, "value": value}]
+
+    callback = await world.fake.slash(
+        world.guild, world.general, world.admin, "alerts", subcommand("quiet", item("@x"))
+    )
+    assert "No alert channel" in callback.json["data"]["content"]
+    options, resolved = channel_option(world.alerts)
+    await world.fake.slash(
+        world.guild,
+        world.general,
+        world.admin,
+        "alerts",
+        subcommand("channel", options),
+        resolved=resolved,
+    )
+    for value in ("@Karpathy", "Vibe Coding"):
+        callback = await world.fake.slash(
+            world.guild, world.general, world.admin, "alerts", subcommand("quiet", item(value))
+        )
+        assert callback.json["data"]["flags"] & EPHEMERAL
+    sub = await Subscription.get(platform="discord", chat_id=world.alerts.id)
+    assert sub.quiet_leaders == ["karpathy"] and sub.quiet_phrases == ["vibe code"]
+    callback = await world.fake.slash(
+        world.guild, world.general, world.member, "alerts", subcommand("quiet", item("@y"))
+    )
+    assert "Manage Server" in callback.json["data"]["content"]
+    await world.fake.slash(
+        world.guild, world.general, world.admin, "alerts", subcommand("unquiet", item("@karpathy"))
+    )
+    await sub.refresh_from_db()
+    assert sub.quiet_leaders == [] and sub.quiet_phrases == ["vibe code"]
 
 
 async def test_watch_add_list_remove_are_private(frontend: DiscordFrontend, world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
@@ -179,3 +180,17 @@ def test_links_accept_only_http_and_cannot_be_broken_out_of() -> None:
     assert safe_url("https://e.example/a_(b)") == "https://e.example/a_%28b%29"
     assert link("[x](y)", "https://e.example") == "[\\[x\\](y)](https://e.example) (e.example)"
     assert link("plain", None) == "plain"
+
+
+def test_ghosts_leader_link_is_escaped_once_and_shows_its_host() -> None:
+    item = dataclasses.replace(
+        summary("ghosts"),
+        leader="brian_armstrong",
+        seed_post_url="https://x.com/brian_armstrong/status/1",
+        followed=("some_voice",),
+    )
+    result = GhostsResult(window_minutes=360, narratives=(item,), generated_at=NOW)
+    value = ghosts_embed(result, "en").fields[0].value or ""
+    assert "[seeded by @brian\\_armstrong](https://x.com/brian_armstrong/status/1) (x.com)" in value
+    assert "\\\\" not in value  # nothing escaped twice
+    assert "followed here: @some\\_voice" in value
