@@ -23,16 +23,23 @@ from bot.engine.evaluation.report import (
     summary_json,
     table,
 )
-from bot.engine.evaluation.scenarios import all_scenarios
+from bot.engine.evaluation.scenarios import GROUPS, all_scenarios
 from bot.engine.evaluation.scorer import StreamScore, Summary, score, summarize
 
 ENGINE = "engine"
 
 
-def evaluate(seeds: int, first_seed: int, peers: bool, details: bool, out: str | None) -> int:
+def evaluate(
+    seeds: int,
+    first_seed: int,
+    groups: Sequence[str],
+    peers: bool,
+    details: bool,
+    out: str | None,
+) -> int:
     scores: dict[str, list[StreamScore]] = defaultdict(list)
     started = time.perf_counter()
-    for sc in all_scenarios(seeds, first_seed):
+    for sc in all_scenarios(seeds, first_seed, groups):
         t0 = time.perf_counter()
         scores[ENGINE].append(score(sc, engine_alerts(sc.posts, sc.leaders)))
         spent = {ENGINE: time.perf_counter() - t0}
@@ -71,7 +78,12 @@ def evaluate(seeds: int, first_seed: int, peers: bool, details: bool, out: str |
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.engine.evaluation", description=__doc__)
-    parser.add_argument("--seeds", type=int, default=2, help="main streams (default 2)")
+    parser.add_argument(
+        "--seeds", type=int, default=2, help="main streams; a hard and a shift one per two (2)"
+    )
+    parser.add_argument(
+        "--groups", default=",".join(GROUPS), help=f"comma-separated subset of {','.join(GROUPS)}"
+    )
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--json", metavar="OUT", help="write summaries and per-story results")
     parser.add_argument("--no-peers", action="store_true", help="score the engine only")
@@ -81,11 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    if not groups or any(g not in GROUPS for g in groups):
+        parser.error(f"--groups takes a comma-separated subset of {','.join(GROUPS)}")
     if args.real:
         from bot.engine.evaluation.real import run_real
 
         return run_real(args.real, args.bursts, sys.stdout, sys.stderr, not args.no_peers)
-    return evaluate(args.seeds, args.first_seed, not args.no_peers, args.details, args.json)
+    return evaluate(args.seeds, args.first_seed, groups, not args.no_peers, args.details, args.json)
 
 
 if __name__ == "__main__":

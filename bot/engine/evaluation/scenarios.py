@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -490,13 +490,19 @@ def shift_stream(seed: int) -> Scenario:
     return b.build(hours, outage(merged, START + timedelta(hours=outage_hour), 60))
 
 
-def all_scenarios(seeds: int, first_seed: int = 1) -> list[Scenario]:
-    """``seeds`` main streams, plus one hard and one shift stream per pair of seeds."""
-    out: list[Scenario] = []
+GROUPS = ("main", "hard", "shift")
+
+
+def all_scenarios(
+    seeds: int, first_seed: int = 1, groups: Sequence[str] = GROUPS
+) -> Iterator[Scenario]:
+    """``seeds`` main streams, plus one hard and one shift stream per pair of seeds.
+
+    Built one at a time: a stream of a quarter million posts is a few hundred MB.
+    """
+    makers = {"main": (main_stream, 0), "hard": (hard_stream, 1000), "shift": (shift_stream, 2000)}
     for k in range(seeds):
-        seed = first_seed + k
-        out.append(main_stream(seed))
-        if k % 2 == 0:
-            out.append(hard_stream(1000 + seed))
-            out.append(shift_stream(2000 + seed))
-    return out
+        for group in GROUPS:
+            if group in groups and (group == "main" or k % 2 == 0):
+                make, offset = makers[group]
+                yield make(offset + first_seed + k)
