@@ -8,6 +8,7 @@ import pytest
 
 from bot.engine.evaluation.drive import leader_ids
 from bot.engine.evaluation.real import parse_bursts
+from bot.engine.evaluation.report import bar_check
 from bot.engine.evaluation.scorer import (
     Alert,
     bare_handle,
@@ -173,3 +174,17 @@ def test_known_bursts_table_is_parsed() -> None:
         (("snowden", "edward snowden"), (45, 6, 9)),
     ]
     assert quiet == ["nsa", "boston", "xbox one", "e3"]
+
+
+def test_bar_check_names_the_missed_figures() -> None:
+    good = summarize(
+        [score(scenario(GHOSTS), [alert("summoning ghosts", 5 * 60 + 40, leader="x:karpathy")])]
+    )
+    assert bar_check("main", good) == "main: meets the bar (8 figures)"
+    late = summarize(
+        [score(scenario(GHOSTS), [alert("summoning", 6 * 60 + 30, ("summon ghost",))])]
+    )
+    assert bar_check("main", late) == (
+        "main: misses 3/8: median delay <= 60 min; named >= 90%; leader right >= 90%"
+    )
+    assert bar_check("hard", late) == "hard: meets the bar (3 figures)"

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from bot.engine.evaluation.drive import engine_alerts
 from bot.engine.evaluation.peers import PEERS
 from bot.engine.evaluation.report import (
+    bar_check,
     stories_json,
     story_details,
     summary_json,
@@ -62,6 +63,10 @@ def evaluate(
         " found story; med/max min: first alert after the story's first post; 10th med: when its"
         " 10th post appeared (the floor); named/leader: first alert; neg: negatives fired."
     )
+    print("engine against issue 10's bar:")
+    for group, name, summary in rows:
+        if name == ENGINE:
+            print("  " + bar_check(group, summary))
     if details:
         print()
         print(story_details(scores[ENGINE]))

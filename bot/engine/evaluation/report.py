@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.engine.evaluation.scorer import (
@@ -155,3 +155,32 @@ def stories_json(scores: Sequence[StreamScore]) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+# Issue 10's acceptance figures; "hard" streams have their own, looser bar.
+_BAR: dict[str, list[tuple[str, Callable[[Summary], bool]]]] = {
+    "default": [
+        ("recall = 100%", lambda s: s.recall >= 1.0),
+        ("precision >= 0.95", lambda s: (s.precision or 0.0) >= 0.95),
+        ("<= 1 false alert a day", lambda s: s.false_per_day <= 1.0),
+        ("<= 1.15 alerts per story", lambda s: (s.alerts_per_story or 0) <= 1.15),
+        ("median delay <= 60 min", lambda s: (s.median_delay or 1e9) <= 60),
+        ("named >= 90%", lambda s: (s.named_share or 0.0) >= 0.9),
+        ("leader right >= 90%", lambda s: (s.leader_share or 0.0) >= 0.9),
+        ("0 negatives fired", lambda s: s.negatives_fired == 0),
+    ],
+    "hard": [
+        (">= 11/12 found", lambda s: s.found >= s.stories * 11 / 12),
+        ("precision >= 0.9", lambda s: (s.precision or 0.0) >= 0.9),
+        ("median delay <= 100 min", lambda s: (s.median_delay or 1e9) <= 100),
+    ],
+}
+
+
+def bar_check(group: str, s: Summary) -> str:
+    """Which of issue 10's acceptance figures a summary meets."""
+    checks = _BAR.get(group, _BAR["default"])
+    failed = [text for text, ok in checks if not ok(s)]
+    if not failed:
+        return f"{group}: meets the bar ({len(checks)} figures)"
+    return f"{group}: misses {len(failed)}/{len(checks)}: " + "; ".join(failed)
