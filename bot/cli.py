@@ -54,6 +54,24 @@ def _parser() -> argparse.ArgumentParser:
         help="replay at N x real time (default 900: 15 minutes of stream per second)",
     )
 
+    record = sub.add_parser(
+        "record",
+        help="write every post the sources read to a JSON Lines file, for backtests",
+        description="Read GHOSTWATCH_SOURCES (or --sources) and the Telegram chats in "
+        "GHOSTWATCH_TELEGRAM_READ_CHATS, and write every post in the replay format. No engine, "
+        "no chats. Restarts resume the source cursors; SIGTERM flushes everything.",
+    )
+    record.add_argument("out", metavar="OUT.jsonl[.gz]", help="output file (.gz: compressed)")
+    record.add_argument(
+        "--sources", metavar="LIST", help="sources to read instead of GHOSTWATCH_SOURCES"
+    )
+    record.add_argument(
+        "--rotate",
+        metavar="SIZE|hour",
+        help="start a new file at this size (e.g. 100MB) or every hour; files go into a folder "
+        "named after OUT",
+    )
+
     backtest = sub.add_parser(
         "backtest",
         help="replay a JSON Lines post file through the engine and print the alerts it fires",
@@ -184,6 +202,10 @@ def dispatch(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"log_level": "WARNING"})
     setup_logging(settings)
     try:
+        if args.command == "record":
+            from bot.record import run_record
+
+            return run_record(settings, args.out, args.rotate, args.sources)
         if args.command == "demo":
             if args.speed <= 0:
                 return _fail("demo: --speed must be a number above 0", EXIT_USAGE)

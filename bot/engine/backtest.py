@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
 from bot.engine.types import AlertEvent
 from bot.posts import Post, PostFormatError
+from bot.recordings import open_recording, recording_size
 
 BATCH_MAX = 5000  # posts per ingest at most
 TICK_SECONDS = 60  # stream-time scoring cadence: replay speed never changes the alerts
@@ -47,12 +48,13 @@ def run_backtest(
         print(f"backtest: cannot read leaders file {leaders_file}: {exc}", file=stderr)
         return 2
     try:
-        src = open(path, "rb")  # noqa: SIM115 - closed in the finally below
+        # a .jsonl or .jsonl.gz file, or a folder of rotated recordings (bot/recordings.py)
+        src = open_recording(Path(path))
     except OSError as exc:
         print(f"backtest: cannot read {path}: {exc}", file=stderr)
         return 2
     try:
-        size = os.fstat(src.fileno()).st_size
+        size = recording_size(Path(path))
     except OSError:
         size = 0
     cfg = EngineConfig()

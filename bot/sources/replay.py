@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.metrics import POSTS_INGESTED
 from bot.posts import Post, PostFormatError
+from bot.recordings import is_recording, open_recording, recording_size, skip
 from bot.sources.base import CursorStore, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
 
@@ -42,14 +43,16 @@ class ReplaySource(StreamSource[Post]):
         self.emitted = 0
 
     async def run(self, emit: Sink[Post]) -> None:
-        if not self.path.is_file():
+        if not (is_recording(self.path) or self.path.is_dir()):
             self.finished = True
             self.health.failure(self.name, f"replay file not found: {self.path.name}")
             self.health.set_state(self.name, "finished")
             return
         await self._load_cursor()
-        with self.path.open("rb") as handle:
-            handle.seek(self.offset)
+        # A .jsonl or .jsonl.gz file, or a folder of them (bot/recordings.py); the offset
+        # counts decompressed bytes of the whole chain.
+        with open_recording(self.path) as handle:
+            skip(handle, self.offset)
             start_wall: float | None = None
             start_event: float | None = None
             batch: list[Post] = []
@@ -90,9 +93,9 @@ class ReplaySource(StreamSource[Post]):
     async def _load_cursor(self) -> None:
         state = await load_json_cursor(self.cursors, self.cursor_key)
         offset, size = state.get("offset"), state.get("size")
-        current = self.path.stat().st_size
-        # A file that shrank is a different replay: start it from the top.
-        if isinstance(offset, int) and isinstance(size, int) and 0 <= offset <= current >= size:
+        current = recording_size(self.path)
+        # A recording that shrank is a different replay: start it from the top.
+        if isinstance(offset, int) and isinstance(size, int) and offset >= 0 and current >= size:
             self.offset = offset
             if offset:
                 log.info("replay %s resumes at byte %d of %d", self.path.name, offset, current)
@@ -104,7 +107,7 @@ class ReplaySource(StreamSource[Post]):
             self.emitted += len(batch)
             POSTS_INGESTED.labels(self.name).inc(len(batch))
             self.health.success(self.name, len(batch))
-        size = self.path.stat().st_size
+        size = recording_size(self.path)
         cursor = {"offset": offset, "size": size}
         await self.cursors.set(self.cursor_key, json.dumps(cursor, separators=(",", ":")))
 
