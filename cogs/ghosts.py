@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.discord.replies import reply, server_caller, service_of
 from bot.discord.translator import lang_of, ls
 from bot.render.discord import ghosts_embed
+from bot.service.inputs import parse_hours
 from cogs.views import ghosts_view
 
 DEFAULT_HOURS = 6
@@ -27,8 +28,10 @@ class Ghosts(commands.Cog):
         hours: app_commands.Range[int, 1, 48] = DEFAULT_HOURS,
     ) -> None:
         lang = lang_of(interaction)
+        # Discord's client enforces the range, but discord.py does not check what arrives.
+        window = timedelta(hours=parse_hours(hours))
         service = service_of(interaction)
-        result = await service.ghosts(timedelta(hours=hours), LIMIT, server_caller(interaction))
+        result = await service.ghosts(window, LIMIT, server_caller(interaction))
         await reply(interaction, embed=ghosts_embed(result, lang), view=ghosts_view(result, lang))
 
 
