@@ -15,7 +15,7 @@ import discord
 from bot.discord.translator import text
 from bot.i18n import t
 from bot.render import text as plain_text
-from bot.render.text import clean, cooled_text, duration, handle, link_host
+from bot.render.text import clean, cooled_text, duration, handle, headline, link_host
 from bot.service.types import (
     AlertCard,
     GhostsResult,
@@ -160,7 +160,8 @@ class EmbedBuilder:
 
 def alert_embed(card: AlertCard, lang: str) -> discord.Embed:
     title_key = "alert.title_again" if card.episode > 1 else "alert.title"
-    title = esc(t(title_key, lang, label=clean(card.label, LABEL_MAX, defuse=False)))
+    label = headline(card.label, card.phrases, LABEL_MAX, defuse=False)
+    title = esc(t(title_key, lang, label=label))
     builder = EmbedBuilder(title, colour=STATE_COLOURS.get(card.state), url=card.details_url)
     lines = [f"**{t('alert.score', lang, score=card.score)}**"]
     if card.matched_watch is not None:
@@ -231,7 +232,7 @@ def ghosts_embed(result: GhostsResult, lang: str) -> discord.Embed:
         return builder.done()
     for rank, item in enumerate(result.narratives, start=1):
         state = t(f"state.{item.state}", lang)
-        label = esc(clean(item.label, LABEL_MAX, defuse=False))
+        label = esc(headline(item.label, item.phrases, LABEL_MAX, defuse=False))
         builder.field(f"{rank}. {label} ({state})", summary_line(item, lang))
     builder.embed.timestamp = result.generated_at
     return builder.done()
@@ -255,11 +256,12 @@ def post_text(post: PostRef, lang: str, limit: int = 300) -> str:
 
 def token_line(token: TokenInfo, lang: str) -> str:
     name = f"${clean(token.symbol, 20)} {clean(token.name, 60)}".strip()
-    parts = [link(name, token.url), esc(clean(token.chain, 30))]
-    if token.after_seed is True:
+    url = plain_text.dexscreener_url(token.chain, token.address) or token.url
+    parts = [link(name, url), esc(clean(token.chain, 30))]
+    if token.after_seed is True and token.delay_seconds is not None:
+        parts.append(t("token.delay", lang, delay=duration(token.delay_seconds, lang)))
+    elif token.after_seed is True:
         parts.append(t("token.after_seed", lang))
-        if token.delay_seconds is not None:
-            parts.append(t("token.delay", lang, delay=duration(token.delay_seconds, lang)))
     elif token.after_seed is False:
         parts.append("⚠️ " + t("token.before_seed", lang))
     else:
@@ -271,7 +273,8 @@ def token_line(token: TokenInfo, lang: str) -> str:
 
 def narrative_embed(detail: NarrativeDetail, lang: str) -> discord.Embed:
     item = detail.summary
-    title = esc(t("narrative.title", lang, label=clean(item.label, LABEL_MAX, defuse=False)))
+    label = headline(item.label, item.phrases, LABEL_MAX, defuse=False)
+    title = esc(t("narrative.title", lang, label=label))
     builder = EmbedBuilder(title, colour=STATE_COLOURS.get(item.state))
     builder.describe([summary_line(item, lang)])
     if detail.reasons:

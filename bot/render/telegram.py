@@ -18,9 +18,11 @@ from bot.render.text import (
     clean,
     cooled_text,
     defuse_mentions,
+    dexscreener_url,
     duration,
     error_text,
     handle,
+    headline,
     link_host,
     reason_text,
     safe_url,
@@ -130,7 +132,8 @@ def _summary_lines(item: NarrativeSummary, lang: str, rank: int | None = None) -
     head = f"{rank}. " if rank is not None else ""
     trend = t(f"trend.{item.trend}", lang)
     lines = [
-        f"{head}<b>{esc(clean(item.label))}</b> — {esc(t('label.score', lang, score=item.score))}"
+        f"{head}<b>{esc(headline(item.label, item.phrases))}</b> — "
+        f"{esc(t('label.score', lang, score=item.score))}"
         f" · {esc(trend)} <code>{esc(item.sparkline)}</code>"
     ]
     facts = [t("label.authors", lang, authors=item.authors)]
@@ -185,10 +188,11 @@ def _token_line(token: TokenInfo, lang: str) -> str:
     else:
         mark = t("token.before_seed", lang)
     name = f"${clean(token.symbol, 20)} {clean(token.name, 40)}".strip()
-    parts = [mark, clean(token.chain, 20)]
+    parts = [clean(token.chain, 20), mark]
     if token.liquidity_usd is not None:
         parts.append(t("token.liquidity", lang, liquidity=token.liquidity_usd))
-    return f"• {link(token.url, name)} — {esc(' · '.join(parts))}"
+    url = dexscreener_url(token.chain, token.address) or token.url
+    return f"• {link(url, name)} — {esc(' · '.join(parts))}"
 
 
 def narrative_caption(detail: NarrativeDetail, lang: str) -> str:
@@ -225,7 +229,7 @@ def narrative(detail: NarrativeDetail, lang: str) -> str:
 def alert(card: AlertCard, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
     title = "alert.title" if card.episode <= 1 else "alert.title_again"
     lines = [
-        f"<b>{esc(t(title, lang, label=clean(card.label)))}</b>",
+        f"<b>{esc(t(title, lang, label=headline(card.label, card.phrases)))}</b>",
         esc(t("alert.score", lang, score=card.score)),
     ]
     if card.reasons:

@@ -89,6 +89,55 @@ def duration(seconds: int | float, lang: str) -> str:
     return t("time.days", lang, n=secs // 86400)
 
 
+# Scripts that read as one language family for "is this the same story in another language?"
+_SCRIPT_GROUPS = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "KATAKANA-HIRAGANA": "CJK", "CJK": "CJK"}
+# DexScreener's chain ids where a source names the chain differently (GeckoTerminal's "eth").
+_DEXSCREENER_CHAINS = {"eth": "ethereum", "bsc": "bsc", "polygon_pos": "polygon"}
+
+
+def scripts(text: str) -> frozenset[str]:
+    """The writing systems of a text's letters: {"LATIN"}, {"CJK"}, {"CYRILLIC"}, …"""
+    found = set()
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            first = name.split(" ", 1)[0]
+            found.add(_SCRIPT_GROUPS.get(first, first))
+    return frozenset(found)
+
+
+def other_script_form(label: str, phrases: tuple[str, ...] | list[str]) -> str | None:
+    """The longest joined form written in a script the label does not use, if any.
+
+    When the engine joins "vibe coding" and "バイブコーディング" into one narrative, the
+    headline shows both, so readers of either language recognise the story.
+    """
+    own = scripts(label)
+    others = [p for p in phrases if p and (found := scripts(p)) and not (found & own)]
+    return max(others, key=len) if others else None
+
+
+def headline(
+    label: str,
+    phrases: tuple[str, ...] | list[str],
+    limit: int = LABEL_CHARS,
+    *,
+    defuse: bool = True,
+) -> str:
+    """ "vibe coding · バイブコーディング": the label and its other-language form (unescaped)."""
+    other = other_script_form(label, phrases)
+    text = clean(label, limit, defuse=defuse)
+    return f"{text} · {clean(other, limit, defuse=defuse)}" if other else text
+
+
+def dexscreener_url(chain: str, address: str) -> str | None:
+    """The token's DexScreener page, whichever source reported it."""
+    chain_id = _DEXSCREENER_CHAINS.get(chain.lower(), chain.lower())
+    if not chain_id.replace("_", "").isalnum() or not address.isalnum():
+        return None
+    return f"https://dexscreener.com/{chain_id}/{address}"
+
+
 def cooled_text(item: CooledNarrative, result: GhostsResult, lang: str) -> str:
     """ "peak 83/100 · cooled 40 min ago" for a narrative that alerted and went quiet."""
     ago = duration((result.generated_at - item.cooled_at).total_seconds(), lang)
@@ -142,7 +191,8 @@ def error_text(error: ServiceError, lang: str) -> str:
 def alert_text(card: AlertCard, lang: str) -> str:
     """The alert as plain text (console, logs, fallbacks)."""
     title = "alert.title" if card.episode <= 1 else "alert.title_again"
-    lines = [t(title, lang, label=clean(card.label)), t("alert.score", lang, score=card.score)]
+    label = headline(card.label, card.phrases)
+    lines = [t(title, lang, label=label), t("alert.score", lang, score=card.score)]
     lines += [f"• {reason_text(r, lang)}" for r in card.reasons]
     if card.leader:
         lines.append(t("label.leader", lang, leader=handle(card.leader)))

@@ -255,6 +255,7 @@ class NarrativeService:
             first_seen=row.first_seen,
             updated_at=row.updated_at,
             ref=str(row.id),
+            phrases=tuple(row.phrases or ()),
             posters=follows.poster_ids(row.top_posts),
         )
 
@@ -324,6 +325,7 @@ class NarrativeService:
             details_command=f"/narrative {' '.join(row.label.split())[:100]}",
             matched_watch=matched,
             ref=str(row.id),
+            phrases=tuple(row.phrases or ()),
         )
 
     async def hello(self, caller: Caller) -> None:

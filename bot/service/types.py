@@ -105,6 +105,7 @@ class NarrativeSummary:
     first_seen: datetime
     updated_at: datetime
     ref: str = ""  # short stable id for buttons/callbacks (<= 20 chars)
+    phrases: tuple[str, ...] = ()  # the forms the engine joined, e.g. in another language
     posters: tuple[str, ...] = ()  # "network:author" of the stored top posts
     # Accounts the asking chat follows that wrote one of those posts (bot/service/follows.py)
     followed: tuple[str, ...] = ()
@@ -246,3 +247,4 @@ class AlertCard:
     details_url: str | None = None
     matched_watch: WatchEntry | None = None  # set on direct messages: why the user got it
     ref: str = ""  # short stable id for buttons/callbacks (<= 20 chars)
+    phrases: tuple[str, ...] = ()  # the forms the engine joined, e.g. in another language

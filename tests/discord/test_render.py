@@ -194,3 +194,18 @@ def test_ghosts_leader_link_is_escaped_once_and_shows_its_host() -> None:
     assert "[seeded by @brian\\_armstrong](https://x.com/brian_armstrong/status/1) (x.com)" in value
     assert "\\\\" not in value  # nothing escaped twice
     assert "followed here: @some\\_voice" in value
+
+
+def test_alert_and_narrative_titles_show_the_joined_language() -> None:
+    from dataclasses import replace
+
+    from bot.render.discord import alert_embed, token_line
+
+    joined = replace(card("vibe coding"), phrases=("vibe code", "バイブコーディング"))
+    assert (
+        alert_embed(joined, "en").title == "👻 Emerging narrative: vibe coding · バイブコーディング"
+    )
+    token = TokenInfo("VIBE", "Vibe", "eth", "0xabc", None, None, NOW, True, 42 * 60, 90.0)
+    line = token_line(token, "en")
+    assert "https://dexscreener.com/ethereum/0xabc" in line
+    assert line.endswith("eth · launched 42 min after the seed post")

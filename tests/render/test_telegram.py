@@ -192,3 +192,41 @@ def test_status_measures_the_last_scan_in_stream_time() -> None:
     )
     status = render.status(report, "en")
     assert "Last scan: 3 min ago" in status, status
+
+
+def test_alert_and_narrative_show_the_joined_language_and_token_launch_timing() -> None:
+    from bot.service.types import NarrativeDetail
+
+    joined = ("vibe code", "バイブコーディング")
+    text, _ = render.alert(card(phrases=joined), "en")
+    assert "<b>👻 Emerging narrative: vibe coding · バイブコーディング</b>" in text
+    assert "first launched 30 min after the seed post" in text
+    token = TokenInfo(
+        symbol="VIBE",
+        name="Vibe Coding",
+        chain="solana",
+        address="VibeMint1111",
+        url="https://pump.fun/VibeMint1111",
+        liquidity_usd=None,
+        launched_at=NOW,
+        after_seed=True,
+        delay_seconds=42 * 60,
+        similarity=95,
+    )
+    detail = NarrativeDetail(
+        summary=summary(phrases=joined),
+        reasons=(),
+        phrases=joined,
+        first_post=None,
+        top_posts=(),
+        tokens=(token,),
+        chart_png=None,
+    )
+    page = render.narrative(detail, "en")
+    assert html_problem(page) is None
+    assert "<b>vibe coding · バイブコーディング</b>" in page
+    assert (
+        '• <a href="https://dexscreener.com/solana/VibeMint1111">$VIBE Vibe Coding</a> '
+        "(dexscreener.com) — solana · launched 42 min after the seed post"
+    ) in page
+    assert "発端の投稿の 42 分 後にローンチ" in render.narrative(detail, "ja")

@@ -70,3 +70,20 @@ def test_error_texts() -> None:
     assert error_text(WatchLimitReached(limit=50), "ja").startswith("ウォッチリストがいっぱい")
     hostile = error_text(UnknownNarrative(query="@everyone\u202e"), "en")
     assert "@" + WORD_JOINER + "everyone" in hostile and "\u202e" not in hostile
+
+
+def test_the_headline_shows_the_story_in_its_other_language() -> None:
+    from bot.render.text import dexscreener_url, headline, other_script_form
+
+    joined = ("code", "vibe", "vibe code", "バイブ", "バイブコーディング")
+    assert headline("vibe coding", joined) == "vibe coding · バイブコーディング"
+    assert headline("バイブコーディング", ("バイブコーディング", "vibe code")) == (
+        "バイブコーディング · vibe code"
+    )
+    assert headline("vibe coding", ("vibe code", "#vibecoding")) == "vibe coding"
+    assert other_script_form("幽霊を召喚", ("幽霊", "召喚した")) is None  # kanji and kana: one
+    assert headline("@vibe", ("@ゴースト",)) == f"@{WORD_JOINER}vibe · @{WORD_JOINER}ゴースト"
+
+    assert dexscreener_url("solana", "So1ana111") == "https://dexscreener.com/solana/So1ana111"
+    assert dexscreener_url("eth", "0xabc") == "https://dexscreener.com/ethereum/0xabc"
+    assert dexscreener_url("solana", "a/../../x") is None

@@ -381,3 +381,16 @@ async def test_narratives_that_never_alerted_are_not_listed_as_recent(ghost: Gho
     await Narrative.filter(id=row.id).update(episode=0)
     clock.now += timedelta(hours=7)
     assert (await service.ghosts(timedelta(hours=6), 10)).recent == ()
+
+
+async def test_alert_cards_and_summaries_carry_the_joined_forms(ghost: Ghost) -> None:
+    from bot.render.text import alert_text
+
+    service, _, row = ghost
+    await Narrative.filter(id=row.id).update(phrases=[*row.phrases, "幽霊を召喚"])
+    row = await Narrative.get(id=row.id)
+    card = await service.alert_card(row)
+    assert "幽霊を召喚" in card.phrases
+    assert alert_text(card, "en").startswith("👻 Emerging narrative: summoning ghosts · 幽霊を召喚")
+    [item] = (await service.ghosts(timedelta(hours=6), 10)).narratives
+    assert "幽霊を召喚" in item.phrases
