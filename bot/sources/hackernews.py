@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.posts import Post, PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet
+from bot.sources.fields import MAX_AUTHOR, MAX_TEXT, clean_text, count, epoch
 from bot.sources.http import HttpClient
 from bot.sources.markup import html_to_text
 
@@ -19,7 +20,9 @@ def parse_hit(hit: Any) -> Post:
     if not isinstance(hit, dict):
         raise PostFormatError("hit is not an object")
     object_id, created = hit.get("objectID"), hit.get("created_at_i")
-    if not isinstance(object_id, str | int) or not object_id:
+    if isinstance(object_id, int) and not isinstance(object_id, bool):
+        object_id = str(object_id)
+    if not isinstance(object_id, str) or not object_id.isalnum() or len(object_id) > 40:
         raise PostFormatError("missing objectID")
     if not isinstance(created, int) or isinstance(created, bool):
         raise PostFormatError("missing created_at_i")
@@ -27,19 +30,20 @@ def parse_hit(hit: Any) -> Post:
     body = hit.get("story_text") or hit.get("comment_text") or ""
     if not isinstance(title, str) or not isinstance(body, str):
         raise PostFormatError("title/text is not a string")
-    text = "\n".join(part for part in (title.strip(), html_to_text(body)) if part)
+    text = "\n".join(
+        part for part in (title.strip(), html_to_text(clean_text(body, 4 * MAX_TEXT))) if part
+    )
+    text = clean_text(text)
     if not text:
         raise PostFormatError("empty story")
-    author = hit.get("author")
-    points, comments = hit.get("points"), hit.get("num_comments")
     return Post(
         id=f"hn:{object_id}",
         source="hackernews",
-        author=author if isinstance(author, str) and author else "unknown",
+        author=clean_text(hit.get("author"), MAX_AUTHOR) or "unknown",
         text=text,
-        created_at=datetime.fromtimestamp(created, tz=UTC),
-        likes=points if isinstance(points, int) and points > 0 else 0,
-        replies=comments if isinstance(comments, int) and comments > 0 else 0,
+        created_at=epoch(created),
+        likes=count(hit.get("points")),
+        replies=count(hit.get("num_comments")),
         lang=None,
         url=f"https://news.ycombinator.com/item?id={object_id}",
     )
@@ -71,7 +75,7 @@ class HackerNewsSource(PollingSource[Post]):
     async def poll(self) -> list[Post]:
         if self.since is None:
             stored = await self.cursors.get(self.cursor_key)
-            self.since = int(stored) if stored and stored.isdigit() else None
+            self.since = int(stored) if stored and stored.isdigit() and len(stored) < 12 else None
             if self.since is None:
                 self.since = int(datetime.now(UTC).timestamp()) - FIRST_LOOKBACK_SECONDS
         posts: list[Post] = []

@@ -148,7 +148,8 @@ class Response:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: "[[[[..." nested deeper than the decoder's stack
             raise PayloadError("response is not valid JSON", "bad_json") from exc
 
 

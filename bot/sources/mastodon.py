@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
 from bot.posts import Post, PostFormatError, parse_time
 from bot.sources.base import CursorStore, PollingSource
+from bot.sources.fields import MAX_AUTHOR, MAX_ID, MAX_TEXT, clean_text, clean_url, count
 from bot.sources.http import HttpClient, PayloadError
 from bot.sources.markup import html_to_text
 
@@ -43,32 +44,33 @@ def parse_status(status: Any) -> Post:
     if not isinstance(status, dict):
         raise PostFormatError("status is not an object")
     status_id, content, account = status.get("id"), status.get("content"), status.get("account")
-    if not isinstance(status_id, str) or not isinstance(content, str):
+    if not is_status_id(status_id) or not isinstance(content, str):
         raise PostFormatError("missing id or content")
-    acct = account.get("acct") if isinstance(account, dict) else None
-    if not isinstance(acct, str) or not acct:
+    acct = clean_text(account.get("acct") if isinstance(account, dict) else None, MAX_AUTHOR)
+    if not acct:
         raise PostFormatError("missing account")
-    text = html_to_text(content)
+    text = clean_text(html_to_text(clean_text(content, 4 * MAX_TEXT)))
     if not text:
         raise PostFormatError("empty status")
-
-    def count(key: str) -> int:
-        value = status.get(key)
-        return value if isinstance(value, int) and value > 0 else 0
-
-    url, lang = status.get("url"), status.get("language")
+    uri = clean_url(status.get("uri"))
+    lang = clean_text(status.get("language"), 16)
     return Post(
-        id=f"mastodon:{status.get('uri') or status_id}",
+        id=f"mastodon:{uri if uri and len(uri) < MAX_ID - 9 else status_id}",
         source="mastodon",
         author=acct,
         text=text,
         created_at=parse_time(status.get("created_at", "")),
-        likes=count("favourites_count"),
-        reposts=count("reblogs_count"),
-        replies=count("replies_count"),
-        lang=lang if isinstance(lang, str) and lang else None,
-        url=url if isinstance(url, str) else None,
+        likes=count(status.get("favourites_count")),
+        reposts=count(status.get("reblogs_count")),
+        replies=count(status.get("replies_count")),
+        lang=lang or None,
+        url=clean_url(status.get("url")),
     )
+
+
+def is_status_id(value: Any) -> TypeGuard[str]:
+    """Mastodon ids are short strings of digits (snowflakes); anything else is not one."""
+    return isinstance(value, str) and 0 < len(value) <= 40 and value.isascii() and value.isalnum()
 
 
 class MastodonSource(PollingSource[Post]):
@@ -121,7 +123,8 @@ class MastodonSource(PollingSource[Post]):
                     self.health.skipped(self.name, "bad_item")
             # with min_id the "prev" link points at the next newer page
             newer = link_param(response.headers.get("Link"), "prev", "min_id")
-            ids = [s["id"] for s in data if isinstance(s, dict) and isinstance(s.get("id"), str)]
+            newer = newer if is_status_id(newer) else None
+            ids = [s["id"] for s in data if isinstance(s, dict) and is_status_id(s.get("id"))]
             newest = max(ids, key=lambda v: (len(v), v)) if ids else None
             page.reverse()  # newest first on the wire
             posts.extend(page)

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.posts import Post, PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet
+from bot.sources.fields import MAX_AUTHOR, clean_text, clean_url, count, epoch, finite
 from bot.sources.http import HttpClient, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -24,23 +25,30 @@ def parse_child(child: Any) -> Post:
         raise PostFormatError("not a link listing item")
     post_id, created = data.get("id"), data.get("created_utc")
     title = data.get("title")
-    if not isinstance(post_id, str) or not post_id or not isinstance(title, str):
-        raise PostFormatError("missing id or title")
+    if not isinstance(post_id, str) or not post_id.isalnum() or len(post_id) > 40:
+        raise PostFormatError("missing id")
+    if not isinstance(title, str):
+        raise PostFormatError("missing title")
     if not isinstance(created, int | float) or isinstance(created, bool):
         raise PostFormatError("missing created_utc")
-    selftext = data.get("selftext")
-    body = selftext if isinstance(selftext, str) else ""
-    score, comments = data.get("score"), data.get("num_comments")
+    body = clean_text(data.get("selftext"), MAX_TEXT)
+    text = clean_text("\n".join(part for part in (title.strip(), body.strip()) if part))
+    if not text:
+        raise PostFormatError("empty post")
     permalink = data.get("permalink")
     return Post(
         id=f"reddit:{post_id}",
         source="reddit",
-        author=str(data.get("author") or "[deleted]"),
-        text="\n".join(part for part in (title.strip(), body[:MAX_TEXT].strip()) if part),
-        created_at=datetime.fromtimestamp(float(created), tz=UTC),
-        likes=score if isinstance(score, int) and score > 0 else 0,
-        replies=comments if isinstance(comments, int) and comments > 0 else 0,
-        url=f"https://www.reddit.com{permalink}" if isinstance(permalink, str) else None,
+        author=clean_text(data.get("author"), MAX_AUTHOR) or "[deleted]",
+        text=text,
+        created_at=epoch(created),
+        likes=count(data.get("score")),
+        replies=count(data.get("num_comments")),
+        url=(
+            clean_url(f"https://www.reddit.com{permalink}")
+            if isinstance(permalink, str) and permalink.startswith("/")
+            else None
+        ),
     )
 
 
@@ -103,8 +111,9 @@ class RedditSource(PollingSource[Post]):
             token = data.get("access_token") if isinstance(data, dict) else None
             if not isinstance(token, str):
                 raise UpstreamError("reddit: token response without access_token")
-            expires = data.get("expires_in")
-            lifetime = float(expires) if isinstance(expires, int | float) else 3600.0
+            # NaN or inf would never expire the token, a negative one would refresh every poll
+            expires = finite(data.get("expires_in"))
+            lifetime = min(max(expires, 120.0), 86400.0) if expires is not None else 3600.0
             self._token, self._token_expires = token, time.monotonic() + lifetime - 60
         return {"Authorization": f"bearer {self._token}"}
 

@@ -14,6 +14,7 @@ import feedparser
 
 from bot.posts import Post, PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_cursor
+from bot.sources.fields import MAX_AUTHOR, MAX_ID, clean_text, clean_url
 from bot.sources.http import HttpClient
 from bot.sources.markup import html_to_text
 
@@ -24,25 +25,39 @@ def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (OverflowError, OSError, ValueError, TypeError):
+                continue  # a year a datetime cannot hold: try the next date, else "now"
     return None
 
 
 def parse_feed(body: bytes, feed_url: str, now: datetime) -> tuple[list[Post], int]:
     """Posts from a feed document, and how many entries were unusable."""
-    parsed = feedparser.parse(body)
+    try:
+        parsed = feedparser.parse(body)
+    except Exception as exc:  # e.g. UnicodeEncodeError on a "&#xD800;" character reference
+        raise PostFormatError(f"unreadable feed ({type(exc).__name__})") from None
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         # broken XML, or a page that is no feed at all (an HTML login or error page)
         raise PostFormatError("not a feed")
     # a feed without a title is credited to its host: the full URL may carry a token
     author_default = parsed.feed.get("title") or urlsplit(feed_url).hostname or "rss"
+    author_default = clean_text(author_default, MAX_AUTHOR) or "rss"
     posts, bad = [], 0
+    lang = clean_text(parsed.feed.get("language"), 16) or None
     for entry in parsed.entries:
-        title = html_to_text(entry.get("title") or "")
-        summary = html_to_text(entry.get("summary") or "")
-        text = "\n".join(part for part in (title, summary[:MAX_TEXT]) if part)
-        link = entry.get("link")
-        ident = entry.get("id") or link or (title and hashlib.sha1(title.encode()).hexdigest())
+        title = html_to_text(clean_text(entry.get("title"), MAX_TEXT))
+        summary = html_to_text(clean_text(entry.get("summary"), 4 * MAX_TEXT))
+        text = clean_text("\n".join(part for part in (title, summary[:MAX_TEXT]) if part))
+        link = clean_url(entry.get("link"))
+        ident = (
+            clean_text(entry.get("id"), MAX_ID)
+            or link
+            or (title and hashlib.sha1(title.encode()).hexdigest())
+        )
+        if len(ident) > 200:  # ids are stored (a narrative's seed post): keep them short
+            ident = hashlib.sha1(ident.encode()).hexdigest()
         if not text or not ident:
             bad += 1
             continue
@@ -50,11 +65,11 @@ def parse_feed(body: bytes, feed_url: str, now: datetime) -> tuple[list[Post], i
             Post(
                 id=f"rss:{ident}",
                 source="rss",
-                author=str(entry.get("author") or author_default)[:200],
+                author=clean_text(entry.get("author"), MAX_AUTHOR) or author_default,
                 text=text,
                 created_at=_when(entry) or now,
-                lang=parsed.feed.get("language") or None,
-                url=link if isinstance(link, str) else None,
+                lang=lang,
+                url=link,
             )
         )
     return posts, bad

@@ -13,11 +13,12 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.metrics import X_LEADERS_UNSEARCHED, X_POSTS_READ
 from bot.posts import Post, PostFormatError, parse_time
 from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_cursor
+from bot.sources.fields import MAX_AUTHOR, MAX_TEXT, clean_text, clean_url, count
 from bot.sources.http import HttpClient
 
 MAX_QUERY = 512  # recent-search query length on the basic tiers
@@ -74,33 +75,34 @@ def build_queries(leaders: Iterable[str], phrases: Iterable[str]) -> Queries:
 def parse_tweet(tweet: Any, users: dict[str, str]) -> Post:
     if not isinstance(tweet, dict):
         raise PostFormatError("tweet is not an object")
-    tweet_id, text = tweet.get("id"), tweet.get("text")
-    if not isinstance(tweet_id, str) or not isinstance(text, str):
+    tweet_id, text = tweet.get("id"), clean_text(tweet.get("text"), MAX_TEXT)
+    if not is_tweet_id(tweet_id) or not text:
         raise PostFormatError("missing id or text")
     author_id = tweet.get("author_id")
     author = users.get(author_id, author_id) if isinstance(author_id, str) else None
+    author = clean_text(author, MAX_AUTHOR)
     if not author:
         raise PostFormatError("missing author_id")
     metrics = tweet.get("public_metrics")
     metrics = metrics if isinstance(metrics, dict) else {}
-
-    def count(key: str) -> int:
-        value = metrics.get(key)
-        return value if isinstance(value, int) and value > 0 else 0
-
-    lang = tweet.get("lang")
+    lang = clean_text(tweet.get("lang"), 16)
     return Post(
         id=f"x:{tweet_id}",
         source="x",
         author=author,
         text=text,
         created_at=parse_time(tweet.get("created_at", "")),
-        likes=count("like_count"),
-        reposts=count("retweet_count") + count("quote_count"),
-        replies=count("reply_count"),
-        lang=lang if isinstance(lang, str) and lang not in ("", "und", "zxx") else None,
-        url=f"https://x.com/{author}/status/{tweet_id}",
+        likes=count(metrics.get("like_count")),
+        reposts=count(metrics.get("retweet_count")) + count(metrics.get("quote_count")),
+        replies=count(metrics.get("reply_count")),
+        lang=lang if lang not in ("", "und", "zxx") else None,
+        url=clean_url(f"https://x.com/{author}/status/{tweet_id}"),
     )
+
+
+def is_tweet_id(value: Any) -> TypeGuard[str]:
+    """Post ids are decimal snowflakes; anything else (or a 5 MB one) is not an id."""
+    return isinstance(value, str) and 0 < len(value) <= 30 and value.isascii() and value.isdigit()
 
 
 class XSource(PollingSource[Post]):
@@ -186,10 +188,11 @@ class XSource(PollingSource[Post]):
             self.health.skipped(self.name, "bad_shape")
             return []
         tweets = data.get("data") or []
-        includes = data.get("includes") if isinstance(data.get("includes"), dict) else {}
+        includes = data.get("includes")
+        listed = includes.get("users") if isinstance(includes, dict) else None
         users = {
             u["id"]: u["username"]
-            for u in (includes or {}).get("users", [])
+            for u in (listed if isinstance(listed, list) else [])
             if isinstance(u, dict)
             and isinstance(u.get("id"), str)
             and isinstance(u.get("username"), str)
@@ -209,7 +212,7 @@ class XSource(PollingSource[Post]):
                 posts.append(post)
         meta = data.get("meta")
         newest = meta.get("newest_id") if isinstance(meta, dict) else None
-        if isinstance(newest, str) and newest:
+        if is_tweet_id(newest):
             self.since_ids[label] = newest
         posts.reverse()
         return posts

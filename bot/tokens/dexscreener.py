@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.posts import PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet
+from bot.sources.fields import clean_text, clean_url, epoch
 from bot.sources.http import HttpClient, PayloadError, UpstreamError
-from bot.tokens.types import TokenLaunch, to_float
+from bot.tokens.types import TokenLaunch, is_address, is_chain, to_float
 
 MAX_ADDRESSES = 30  # /tokens/v1 takes up to 30 addresses per call
 MAX_SEARCHES = 5
@@ -20,29 +22,26 @@ def parse_pair(pair: Any, now: datetime, source: str = "dexscreener") -> TokenLa
         return None
     base = pair.get("baseToken")
     chain = pair.get("chainId")
-    if not isinstance(base, dict) or not isinstance(chain, str):
+    if not isinstance(base, dict) or not is_chain(chain):
         return None
-    address, name, symbol = base.get("address"), base.get("name"), base.get("symbol")
-    if not isinstance(address, str) or not address:
+    address = base.get("address")
+    if not is_address(address):
         return None
-    created = pair.get("pairCreatedAt")
-    launched = (
-        datetime.fromtimestamp(created / 1000, tz=UTC)
-        if isinstance(created, int | float) and not isinstance(created, bool) and created > 0
-        else None
-    )
+    try:
+        launched = epoch(pair.get("pairCreatedAt"), millis=True)
+    except PostFormatError:
+        launched = None  # missing, junk or out of range: the launch time is just unknown
     liquidity = pair.get("liquidity")
-    url = pair.get("url")
     return TokenLaunch(
         chain=chain,
         address=address,
-        name=name if isinstance(name, str) else "",
-        symbol=symbol if isinstance(symbol, str) else "",
+        name=clean_text(base.get("name"), 200),
+        symbol=clean_text(base.get("symbol"), 50),
         source=source,
         seen_at=now,
-        pair_url=url if isinstance(url, str) else None,
+        pair_url=clean_url(pair.get("url")),
         liquidity_usd=to_float(liquidity.get("usd")) if isinstance(liquidity, dict) else None,
-        launched_at=launched,
+        launched_at=launched if launched is not None and launched.timestamp() > 0 else None,
     )
 
 
@@ -89,13 +88,13 @@ class DexScreenerSource(PollingSource[TokenLaunch]):
             for item in items:
                 chain = item.get("chainId") if isinstance(item, dict) else None
                 address = item.get("tokenAddress") if isinstance(item, dict) else None
-                if not isinstance(chain, str) or not isinstance(address, str) or not address:
+                if not is_chain(chain) or not is_address(address):
                     self.health.skipped(self.name, "bad_item")
                     continue
-                description = item.get("description")
+                description = clean_text(item.get("description"), 500)
                 old = listed.get((chain, address), ("", False))
                 listed[(chain, address)] = (
-                    description if isinstance(description, str) else old[0],
+                    description or old[0],
                     old[1] or boosted or bool(to_float(item.get("amount"))),
                 )
         launches: dict[tuple[str, str], TokenLaunch] = {}

@@ -7,8 +7,9 @@ from typing import Any
 
 from bot.posts import PostFormatError, parse_time
 from bot.sources.base import CursorStore, PollingSource, SeenSet
+from bot.sources.fields import clean_text
 from bot.sources.http import HttpClient
-from bot.tokens.types import TokenLaunch, to_float
+from bot.tokens.types import TokenLaunch, is_address, is_chain, to_float
 
 PAGES = 1  # new_pools pages per poll (20 pools each; the limit is 30 calls/min)
 
@@ -18,7 +19,8 @@ def parse_new_pools(doc: Any, network: str, now: datetime) -> tuple[list[TokenLa
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise PostFormatError("not a JSON:API document")
     tokens: dict[str, dict[str, Any]] = {}
-    for item in doc.get("included") or []:
+    included = doc.get("included")
+    for item in included if isinstance(included, list) else []:
         if (
             isinstance(item, dict)
             and item.get("type") == "token"
@@ -43,32 +45,38 @@ def _pool(
     relations = pool.get("relationships") or {}
     base_ref = relations["base_token"]["data"]["id"]
     dex = ((relations.get("dex") or {}).get("data") or {}).get("id")
+    if not isinstance(attrs, dict) or not isinstance(base_ref, str):
+        raise PostFormatError("pool without attributes or base token")
     token = tokens.get(base_ref)
     if token is not None:
         address, name, symbol = token.get("address"), token.get("name"), token.get("symbol")
     else:
         # without `include`, the token id is "<network>_<address>" and the pool name "SYM / SOL"
         address = base_ref.split("_", 1)[1] if "_" in base_ref else base_ref
-        symbol = str(attrs.get("name") or "").split(" / ")[0]
+        symbol = clean_text(attrs.get("name"), 200).split(" / ")[0]
         name = symbol
-    if not isinstance(address, str) or not address:
+    if not is_address(address):
         raise PostFormatError("pool without a base token address")
     created = attrs.get("pool_created_at")
+    try:
+        launched = parse_time(created) if isinstance(created, str) and created else None
+    except PostFormatError:
+        launched = None  # a bad time loses the launch time, not the launch
     pool_address = attrs.get("address")
     return TokenLaunch(
         chain=network,
         address=address,
-        name=name if isinstance(name, str) else "",
-        symbol=symbol if isinstance(symbol, str) else "",
-        source=f"geckoterminal:{dex}" if isinstance(dex, str) else "geckoterminal",
+        name=clean_text(name, 200),
+        symbol=clean_text(symbol, 50),
+        source=f"geckoterminal:{dex}" if is_chain(dex) else "geckoterminal",
         seen_at=now,
         pair_url=(
             f"https://www.geckoterminal.com/{network}/pools/{pool_address}"
-            if isinstance(pool_address, str)
+            if is_address(pool_address)
             else None
         ),
         liquidity_usd=to_float(attrs.get("reserve_in_usd")),
-        launched_at=parse_time(created) if isinstance(created, str) and created else None,
+        launched_at=launched,
     )
 
 

@@ -13,8 +13,9 @@ import aiohttp
 
 from bot.metrics import TOKENS_SEEN
 from bot.sources.base import CursorStore, SeenSet, Sink, StreamSource
+from bot.sources.fields import clean_text
 from bot.sources.http import HttpClient
-from bot.tokens.types import TokenLaunch
+from bot.tokens.types import TokenLaunch, is_address
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,19 @@ def parse_create(event: Any, now: datetime) -> TokenLaunch | None:
     if event.get("txType") not in (None, "create") or "message" in event:
         return None
     mint = event.get("mint")
-    if not isinstance(mint, str) or not mint:
+    if not is_address(mint):
         return None
-    name, symbol = event.get("name"), event.get("symbol")
     return TokenLaunch(
         chain="solana",
         address=mint,
-        name=name if isinstance(name, str) else "",
-        symbol=symbol if isinstance(symbol, str) else "",
+        name=clean_text(event.get("name"), 200),
+        symbol=clean_text(event.get("symbol"), 50),
         source="pumpportal",
         seen_at=now,
         pair_url=f"https://pump.fun/coin/{mint}",
         liquidity_usd=None,
         launched_at=now,  # the event carries no time: it is delivered as the token is created
-        description=str(event.get("uri") or "")[:500],
+        description=clean_text(event.get("uri"), 500),
     )
 
 
@@ -96,7 +96,7 @@ class PumpPortalSource(StreamSource[TokenLaunch]):
             return
         try:
             event = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             self.health.skipped(self.name, "bad_json")
             return
         if isinstance(event, dict) and isinstance(event.get("message"), str):
