@@ -235,6 +235,20 @@ def _main_plans(b: _Builder) -> list[Plan]:
             decay=90,
         ),
         Plan(
+            "telepathy",
+            "leader, slow (1-2/min)",
+            ("token telepathy", "Token Telepathy", "#TokenTelepathy"),
+            (0.6, 0.15, 0.25),
+            ("token telepathy", "Token Telepathy", "#TokenTelepathy"),
+            "token telepathy",
+            u(1, 2),
+            ramp=120,
+            hold=120,
+            decay=90,
+            leader="naval",
+            leader_text="token telepathy: two models finishing each other's sentences",
+        ),
+        Plan(
             "jagged",
             "leader, fast (20-40/min)",
             ("jagged intelligence", "Jagged Intelligence", "#JaggedIntelligence"),
@@ -328,7 +342,7 @@ def _main_negatives(b: _Builder, hours: float) -> None:
 
 
 def main_stream(seed: int) -> Scenario:
-    """30-48 h, 30-100 posts/min, nine stories of 1-40 posts/min and every negative."""
+    """30-48 h, 30-100 posts/min, ten stories of 1-40 posts/min and every negative."""
     b = _Builder(f"main/{seed}", seed)
     hours = round(b.uniform(30, 48))
     b.background(hours, b.uniform(30, 100))
