@@ -174,6 +174,24 @@ def read_leaders_file(path: Path) -> list[str]:
     return handles
 
 
+def read_leader_ids(path: Path) -> frozenset[str]:
+    """A leaders file (`ghostwatch backtest --leaders`) as identities: a bare handle is that
+    handle on X and Bluesky, "network:handle" that one account.
+
+    Raises LeaderFormatError naming the first bad line.
+    """
+    ids: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        try:
+            ids.update(entry_ids(entry))
+        except LeaderFormatError as exc:
+            raise LeaderFormatError(f"line {number}: {exc}") from None
+    return frozenset(ids)
+
+
 def configured_leaders(extra: Iterable[str] = (), path: Path | None = None) -> list[LeaderInfo]:
     """Shipped defaults plus GHOSTWATCH_LEADERS and GHOSTWATCH_LEADERS_FILE, without repeats.
 

@@ -17,6 +17,7 @@ from bot.leaders import (
     leader_ids,
     ordered_ids,
     post_identity,
+    read_leader_ids,
     read_leaders_file,
     x_handles,
 )
@@ -80,3 +81,12 @@ def test_configured_leaders_accept_network_entries(tmp_path: Path) -> None:
     leaders = configured_leaders(["Reddit:Spez"], path)
     extra = [leader.handle for leader in leaders[len(DEFAULT_LEADERS) :]]
     assert extra == ["reddit:spez", "hackernews:pg"]
+
+
+def test_a_backtest_leaders_file_reads_as_identities(tmp_path: Path) -> None:
+    path = tmp_path / "leaders.txt"
+    path.write_text("# people\n@Karpathy\nreddit:Spez  # the admin\n\n", encoding="utf-8")
+    assert read_leader_ids(path) == {"x:karpathy", "bluesky:karpathy", "reddit:spez"}
+    path.write_text("karpathy\nnot a handle\n", encoding="utf-8")
+    with pytest.raises(LeaderFormatError, match="line 2"):
+        read_leader_ids(path)

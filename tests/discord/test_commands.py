@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.discord.bot import DiscordFrontend
 from bot.service.narratives import NarrativeService
+from storage import leaders as leader_store
 from storage.models import Narrative, Subscription
 from tests.discord.conftest import World, channel_option, persist, subcommand
 
@@ -337,3 +338,30 @@ async def test_ghosts_after_the_stream_went_quiet_lists_the_recent_alerts(
     [field] = embed["fields"]
     assert field["name"] == row.label
     assert re.fullmatch(r"peak \d+/100 · cooled 7\.\d h ago", field["value"]), field["value"]
+
+
+async def test_only_an_operator_changes_the_global_leaders_even_from_a_dm(
+    frontend: DiscordFrontend, world: World, service: NarrativeService
+) -> None:
+    handle = [{"name": "handle", "type": 3, "value": "@NewSeer"}]
+    # A server admin is no operator.
+    callback = await world.fake.slash(
+        world.guild, world.general, world.admin, "operator", subcommand("leader-add", handle)
+    )
+    assert "operators" in callback.json["data"]["content"]
+    assert callback.json["data"]["flags"] & EPHEMERAL
+    # A server's /leaders add is its own follow list, not the global set.
+    await world.fake.slash(
+        world.guild, world.general, world.admin, "leaders", subcommand("add", handle)
+    )
+    user = world.watcher_user
+    service.operators = frozenset({f"discord:{user.id}"})
+    callback = await world.fake.slash_in_dm(user, "operator", subcommand("leader-add", handle))
+    assert "every chat" in callback.json["data"]["content"]
+    global_ids = await leader_store.global_ids()
+    assert "x:newseer" in global_ids
+    follows = await leader_store.chat_ids("discord", world.guild.id)
+    assert follows == frozenset({"x:newseer", "bluesky:newseer"})
+    callback = await world.fake.slash_in_dm(user, "operator", subcommand("leader-remove", handle))
+    assert "Removed @newseer" in callback.json["data"]["content"]
+    assert "x:newseer" not in await leader_store.global_ids()
