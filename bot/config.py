@@ -15,13 +15,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.leaders import LeaderFormatError, entry_ids
-from bot.sources.spec import (
-    DEFAULT_SOURCES,
-    SourceSpec,
-    SourceSpecError,
-    parse_leader_dids,
-    parse_sources,
-)
+from bot.sources.registry import parse_sources
+from bot.sources.spec import DEFAULT_SOURCES, SourceSpec, SourceSpecError, parse_leader_dids
 
 ENV_PREFIX = "GHOSTWATCH_"
 

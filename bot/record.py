@@ -291,7 +291,7 @@ class Recorder:
 def record_settings(settings: Settings, sources: str | None) -> Settings:
     """Post sources only (token sources have nothing to record), written every 2 s."""
     from bot.config import load_settings
-    from bot.sources.spec import parse_sources
+    from bot.sources.registry import parse_sources
 
     chosen = settings.sources if sources is None else sources
     specs = [spec for spec in parse_sources(chosen) if not spec.is_token_source]

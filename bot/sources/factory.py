@@ -1,28 +1,16 @@
-"""Build the configured connectors from Settings.source_specs."""
+"""Build the configured connectors from Settings.source_specs, each by its source kind."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from bot.config import Settings
 from bot.posts import Post
 from bot.sources.base import CursorStore, PollingSource, Source, StreamSource
-from bot.sources.hackernews import HackerNewsSource
 from bot.sources.http import HttpClient
-from bot.sources.jetstream import JetstreamSource, parse_leader_dids
-from bot.sources.mastodon import MastodonSource
-from bot.sources.reddit import RedditSource
-from bot.sources.replay import ReplaySource
-from bot.sources.rss import RssSource
-from bot.sources.spec import SourceSpec
-from bot.sources.x import XSource
-from bot.tokens.dexscreener import DexScreenerSource
-from bot.tokens.geckoterminal import GeckoTerminalSource
-from bot.tokens.pumpportal import PumpPortalSource
+from bot.sources.registry import BuildContext, SourceUnavailable, kinds
 from bot.tokens.types import TokenLaunch
 
 log = logging.getLogger(__name__)
@@ -46,19 +34,6 @@ class Sources:
         return [s for s in self.all() if isinstance(s, StreamSource)]
 
 
-def _interval(spec: SourceSpec, default: float) -> float:
-    try:
-        value = float(spec.options.get("interval", default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if callable(getter) else None
-
-
 def build_sources(
     settings: Settings,
     *,
@@ -67,119 +42,24 @@ def build_sources(
     phrases: Callable[[], Iterable[str]] = list,
     leaders: Callable[[], Iterable[str]] = list,
 ) -> Sources:
-    """One connector per GHOSTWATCH_SOURCES entry; X without a token is skipped, not fatal."""
+    """One connector per GHOSTWATCH_SOURCES entry, built by its kind (bot/sources/registry.py).
+
+    A source that cannot run here (X without a token) or whose target its connector refuses
+    (a mastodon target that is not HOST or HOST/tags/NAME) is skipped; the rest run.
+    """
     out = Sources()
+    context = BuildContext(settings, http, cursors, phrases, leaders)
     for spec in settings.source_specs:
+        kind = kinds()[spec.kind]
         try:
-            _build_one(settings, spec, out, http, cursors, phrases, leaders)
+            source = kind.build(spec, context)
+        except SourceUnavailable as exc:
+            out.skipped.append(f"{spec.display}: {exc}")
+            log.warning("source %s skipped: %s", spec.display, exc)
+            continue
         except ValueError as exc:
-            # e.g. a mastodon target that is not HOST or HOST/tags/NAME: skip it, keep the rest
             out.skipped.append(f"{spec.display}: {exc}")
             log.error("source %s skipped: %s", spec.display, exc)
+            continue
+        (out.tokens if kind.tokens else out.posts).append(source)
     return out
-
-
-def _build_one(
-    settings: Settings,
-    spec: SourceSpec,
-    out: Sources,
-    http: HttpClient,
-    cursors: CursorStore,
-    phrases: Callable[[], Iterable[str]],
-    leaders: Callable[[], Iterable[str]],
-) -> None:
-    poll = settings.poll_interval
-    # the display name is what health, metrics and logs see; the full entry only keys cursors
-    name, kind, target = spec.display, spec.kind, spec.target or ""
-    common: dict[str, Any] = {"http": http, "cursors": cursors, "cursor_key": spec.name}
-    if kind == "bluesky":
-        dids = parse_leader_dids(settings.bluesky_leader_dids)
-        # "bluesky:leaders" subscribes to the configured leader DIDs only
-        wanted = list(dids) if target == "leaders" else []
-        out.posts.append(
-            JetstreamSource(
-                name, url=settings.jetstream_url, leader_dids=dids, wanted_dids=wanted, **common
-            )
-        )
-    elif kind == "hackernews":
-        out.posts.append(
-            HackerNewsSource(
-                name,
-                base_url=settings.hackernews_api_url,
-                query=target,
-                tags=spec.options.get("tags", "story"),
-                interval=_interval(spec, poll),
-                **common,
-            )
-        )
-    elif kind == "rss":
-        out.posts.append(RssSource(name, feed_url=target, interval=max(poll, 300.0), **common))
-    elif kind == "reddit":
-        out.posts.append(
-            RedditSource(
-                name,
-                base_url=settings.reddit_api_url,
-                subreddit=target,
-                user_agent=settings.reddit_user_agent,
-                client_id=settings.reddit_client_id,
-                client_secret=_secret(settings.reddit_client_secret),
-                interval=_interval(spec, max(poll, 120.0)),
-                **common,
-            )
-        )
-    elif kind == "mastodon":
-        out.posts.append(
-            MastodonSource(
-                name,
-                target=target,
-                token=_secret(settings.mastodon_token),
-                interval=_interval(spec, poll),
-                **common,
-            )
-        )
-    elif kind == "x":
-        token = _secret(settings.x_bearer_token)
-        if not token:
-            out.skipped.append(f"{name}: GHOSTWATCH_X_BEARER_TOKEN is not set")
-            log.warning("source %s skipped: GHOSTWATCH_X_BEARER_TOKEN is not set", name)
-            return
-        out.posts.append(
-            XSource(
-                name,
-                base_url=settings.x_api_url,
-                bearer_token=token,
-                leaders=leaders,
-                phrases=phrases,
-                query=target or None,
-                interval=_interval(spec, max(poll, 300.0)),
-                **common,
-            )
-        )
-    elif kind == "replay":
-        out.posts.append(
-            ReplaySource(
-                name, path=Path(target), speed=float(spec.options.get("speed", 1.0)), **common
-            )
-        )
-    elif kind == "dexscreener":
-        out.tokens.append(
-            DexScreenerSource(
-                name,
-                base_url=settings.dexscreener_api_url,
-                phrases=phrases,
-                interval=_interval(spec, poll),
-                **common,
-            )
-        )
-    elif kind == "geckoterminal":
-        out.tokens.append(
-            GeckoTerminalSource(
-                name,
-                base_url=settings.geckoterminal_api_url,
-                network=target or "solana",
-                interval=_interval(spec, max(poll, 60.0)),
-                **common,
-            )
-        )
-    elif kind == "pumpportal":
-        out.tokens.append(PumpPortalSource(name, url=settings.pumpportal_ws_url, **common))

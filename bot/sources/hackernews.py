@@ -10,6 +10,8 @@ from bot.sources.base import CursorStore, PollingSource, SeenSet
 from bot.sources.fields import MAX_AUTHOR, MAX_TEXT, clean_text, count, epoch
 from bot.sources.http import HttpClient
 from bot.sources.markup import html_to_text
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, Target
 
 MAX_PAGES = 5
 HITS_PER_PAGE = 100
@@ -112,3 +114,17 @@ class HackerNewsSource(PollingSource[Post]):
             self.since = newest
             await self.cursors.set(self.cursor_key, str(newest))
         return posts
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> HackerNewsSource:
+    return HackerNewsSource(
+        **ctx.common(spec),
+        base_url=ctx.settings.hackernews_api_url,
+        query=spec.target or "",
+        tags=spec.options.get("tags", "story"),
+        interval=ctx.interval(spec),
+    )
+
+
+# hackernews[:QUERY][?tags=comment]
+SOURCE = SourceKind("hackernews", Target.OPTIONAL, build)

@@ -15,7 +15,8 @@ from bot.metrics import POSTS_INGESTED
 from bot.posts import Post, PostFormatError, parse_time
 from bot.sources.base import CursorStore, SeenSet, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
-from bot.sources.spec import parse_leader_dids
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, Target, parse_leader_dids
 
 __all__ = ["JetstreamSource", "expand_links", "parse_event", "parse_leader_dids"]
 
@@ -219,3 +220,18 @@ class JetstreamSource(StreamSource[Post]):
         emit(batch)
         POSTS_INGESTED.labels(self.name).inc(len(batch))
         self.health.success(self.name, len(batch))
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> JetstreamSource:
+    dids = parse_leader_dids(ctx.settings.bluesky_leader_dids)
+    return JetstreamSource(
+        **ctx.common(spec),
+        url=ctx.settings.jetstream_url,
+        leader_dids=dids,
+        # "bluesky:leaders" subscribes to the configured leader DIDs only
+        wanted_dids=list(dids) if spec.target == "leaders" else [],
+    )
+
+
+# bluesky[:leaders]
+SOURCE = SourceKind("bluesky", Target.OPTIONAL, build)

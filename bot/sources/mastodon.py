@@ -11,6 +11,8 @@ from bot.sources.base import CursorStore, PollingSource
 from bot.sources.fields import MAX_AUTHOR, MAX_ID, MAX_TEXT, clean_text, clean_url, count
 from bot.sources.http import HttpClient, PayloadError
 from bot.sources.markup import html_to_text
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, Target, host_of
 
 PAGE_LIMIT = 40
 MAX_PAGES = 5
@@ -138,3 +140,25 @@ class MastodonSource(PollingSource[Post]):
         if self.min_id:
             await self.cursors.set(self.cursor_key, self.min_id)
         return posts
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> MastodonSource:
+    return MastodonSource(
+        **ctx.common(spec),
+        target=spec.target or "",
+        token=ctx.secret(ctx.settings.mastodon_token),
+        interval=ctx.interval(spec),
+    )
+
+
+def display(spec: SourceSpec) -> str:
+    """HOST or HOST/tags/NAME, also for a full URL: no scheme, no user:password@."""
+    target = spec.target or ""
+    rest = target.split("://", 1)[1] if "://" in target else target
+    host, _, path = rest.partition("/")
+    path = path.strip("/")
+    return f"mastodon:{host_of(host)}" + (f"/{path}" if path else "")
+
+
+# mastodon:HOST, mastodon:HOST/tags/NAME or either as a full URL
+SOURCE = SourceKind("mastodon", Target.REQUIRED, build, display=display, example="HOST")

@@ -12,6 +12,8 @@ from bot.posts import Post, PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet
 from bot.sources.fields import MAX_AUTHOR, clean_text, clean_url, count, epoch, finite
 from bot.sources.http import HttpClient, UpstreamError
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, Target
 
 log = logging.getLogger(__name__)
 
@@ -159,3 +161,20 @@ class RedditSource(PollingSource[Post]):
                 posts.append(post)
         posts.reverse()  # listings are newest first
         return posts
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> RedditSource:
+    s = ctx.settings
+    return RedditSource(
+        **ctx.common(spec),
+        base_url=s.reddit_api_url,
+        subreddit=spec.target or "",
+        user_agent=s.reddit_user_agent,
+        client_id=s.reddit_client_id,
+        client_secret=ctx.secret(s.reddit_client_secret),
+        interval=ctx.interval(spec, floor=120.0),  # anonymous clients get 10 requests a minute
+    )
+
+
+# reddit:SUBREDDIT
+SOURCE = SourceKind("reddit", Target.REQUIRED, build, example="SUBREDDIT")

@@ -14,6 +14,8 @@ from bot.posts import Post, PostFormatError
 from bot.recordings import is_recording, open_recording, recording_size, skip
 from bot.sources.base import CursorStore, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, SourceSpecError, Target
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +122,26 @@ def _read_lines(handle: object, count: int) -> list[bytes]:
             break
         out.append(line)
     return out
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> ReplaySource:
+    return ReplaySource(
+        **ctx.common(spec),
+        path=Path(spec.target or ""),
+        speed=float(spec.options.get("speed", 1.0)),
+    )
+
+
+def check(spec: SourceSpec) -> None:
+    if "speed" not in spec.options:
+        return
+    try:
+        speed = float(spec.options["speed"])
+    except ValueError:
+        raise SourceSpecError("replay speed must be a number >= 0") from None
+    if not speed >= 0:  # also refuses NaN
+        raise SourceSpecError("replay speed must be a number >= 0")
+
+
+# replay:PATH[?speed=N]
+SOURCE = SourceKind("replay", Target.REQUIRED, build, check=check, example="PATH")

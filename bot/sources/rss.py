@@ -17,6 +17,8 @@ from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_curs
 from bot.sources.fields import MAX_AUTHOR, MAX_ID, clean_text, clean_url
 from bot.sources.http import HttpClient
 from bot.sources.markup import html_to_text
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, SourceSpecError, Target
 
 MAX_TEXT = 2000
 
@@ -149,3 +151,23 @@ class RssSource(PollingSource[Post]):
         }
         await self.cursors.set(self.cursor_key, json.dumps(state))
         return posts
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> RssSource:
+    # feeds are asked at most every 5 minutes: they change slowly and ETags make it cheap
+    return RssSource(
+        **ctx.common(spec),
+        feed_url=spec.target or "",
+        interval=max(ctx.settings.poll_interval, 300.0),
+    )
+
+
+def check(spec: SourceSpec) -> None:
+    parts = urlsplit(spec.target or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        # the value is not echoed: a feed URL can carry a token
+        raise SourceSpecError("rss target must be an http(s) URL")
+
+
+# rss:URL (the URL keeps its own query string; it is shown cut to scheme and host)
+SOURCE = SourceKind("rss", Target.REQUIRED, build, raw_target=True, check=check, example="URL")

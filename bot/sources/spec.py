@@ -1,28 +1,24 @@
-"""Parsing of GHOSTWATCH_SOURCES: which connectors run and with what target."""
+"""One GHOSTWATCH_SOURCES entry as data: kind, target, options and a display name.
+
+Which kinds exist, and what each accepts, is up to the connectors (bot/sources/registry.py).
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from urllib.parse import parse_qsl, urlsplit
-
-# kind -> whether a target after "kind:" is required (True), optional (None) or forbidden (False)
-SOURCE_KINDS: dict[str, bool | None] = {
-    "bluesky": None,  # optional: comma-free list of DIDs is configured elsewhere
-    "hackernews": None,  # optional search query
-    "rss": True,  # feed URL
-    "reddit": True,  # subreddit name
-    "mastodon": True,  # instance host, optionally /tags/NAME
-    "x": None,  # optional search query; needs GHOSTWATCH_X_BEARER_TOKEN
-    "replay": True,  # path to a JSON Lines file, ?speed=N
-    "dexscreener": False,
-    "geckoterminal": None,  # network, default solana
-    "pumpportal": False,
-}
 
 DEFAULT_SOURCES = "bluesky,hackernews,dexscreener,geckoterminal:solana"
 
-TOKEN_SOURCES = frozenset({"dexscreener", "geckoterminal", "pumpportal"})
+
+class Target(Enum):
+    """Whether a source kind takes a target after "kind:"."""
+
+    REQUIRED = "required"  # rss:URL, reddit:SUBREDDIT
+    OPTIONAL = "optional"  # hackernews[:QUERY]
+    NONE = "none"  # dexscreener
 
 
 class SourceSpecError(ValueError):
@@ -36,6 +32,7 @@ class SourceSpec:
     options: dict[str, str] = field(default_factory=dict)
     # What users, logs and metrics see; parse_sources() adds a hash when two would look alike.
     display: str = ""
+    tokens: bool = False  # the source reads token launches, not posts
 
     def __post_init__(self) -> None:
         if not self.display:
@@ -48,10 +45,10 @@ class SourceSpec:
 
     @property
     def is_token_source(self) -> bool:
-        return self.kind in TOKEN_SOURCES
+        return self.tokens
 
 
-def _host(parts_netloc: str) -> str:
+def host_of(parts_netloc: str) -> str:
     """host[:port] of a netloc, without any user:password@ part."""
     return parts_netloc.rpartition("@")[2]
 
@@ -60,14 +57,9 @@ def display_name(kind: str, target: str | None) -> str:
     """A name safe to show: a URL target is cut to scheme and host (no user, path or query)."""
     if not target:
         return kind
-    if kind == "rss":
+    if "://" in target:
         parts = urlsplit(target)
-        return f"{kind}:{parts.scheme}://{_host(parts.netloc)}"
-    if kind == "mastodon":
-        # HOST, HOST/tags/NAME or a full URL: keep the host and tag, drop scheme and user
-        rest = target.split("://", 1)[1] if "://" in target else target
-        host, _, path = rest.partition("/")
-        return f"{kind}:{_host(host)}" + (f"/{path.strip('/')}" if path.strip("/") else "")
+        return f"{kind}:{parts.scheme}://{host_of(parts.netloc)}"
     return f"{kind}:{target}"
 
 
@@ -76,51 +68,19 @@ def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
 
 
-def parse_source(entry: str) -> SourceSpec:
-    entry = entry.strip()
-    kind, sep, rest = entry.partition(":")
-    kind = kind.strip().lower()
-    if kind not in SOURCE_KINDS:
-        known = ", ".join(sorted(SOURCE_KINDS))
-        raise SourceSpecError(f"unknown source {kind!r} (known: {known})")
-    needs = SOURCE_KINDS[kind]
+def split_entry(entry: str, *, raw_target: bool = False) -> SourceSpec:
+    """`kind[:target][?key=value&...]` as written; raw_target keeps a "?" in the target."""
+    kind, sep, rest = entry.strip().partition(":")
     target: str | None = rest.strip() if sep else None
     options: dict[str, str] = {}
-    if target and kind != "rss" and "?" in target:
-        # rss URLs keep their own query strings; other kinds take ?key=value options
+    if target and not raw_target and "?" in target:
         target, _, query = target.partition("?")
         options = dict(parse_qsl(query, keep_blank_values=True))
-    if needs is True and not target:
-        raise SourceSpecError(f"source {kind!r} needs a target, e.g. {kind}:VALUE")
-    if needs is False and target:
-        raise SourceSpecError(f"source {kind!r} takes no target")
-    if kind == "rss" and target:
-        parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            # the value is not echoed: a feed URL can carry a token
-            raise SourceSpecError("rss target must be an http(s) URL")
-    if kind == "replay" and "speed" in options:
-        try:
-            speed = float(options["speed"])
-        except ValueError:
-            raise SourceSpecError("replay speed must be a number >= 0") from None
-        if speed < 0:
-            raise SourceSpecError("replay speed must be a number >= 0")
-    return SourceSpec(kind=kind, target=target or None, options=options)
+    return SourceSpec(kind=kind.strip().lower(), target=target or None, options=options)
 
 
-def parse_sources(value: str) -> list[SourceSpec]:
-    """Parse a comma-separated source list; raises SourceSpecError naming the bad entry."""
-    specs: list[SourceSpec] = []
-    seen: set[str] = set()
-    for entry in value.split(","):
-        if not entry.strip():
-            continue
-        spec = parse_source(entry)
-        if spec.name in seen:
-            raise SourceSpecError(f"source {spec.display!r} is listed twice")
-        seen.add(spec.name)
-        specs.append(spec)
+def with_unique_displays(specs: list[SourceSpec]) -> list[SourceSpec]:
+    """Add a short hash to display names that two sources would otherwise share."""
     displays = [spec.display for spec in specs]
     return [
         replace(spec, display=f"{spec.display}#{short_hash(spec.name)}")

@@ -20,6 +20,8 @@ from bot.posts import Post, PostFormatError, parse_time
 from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_cursor
 from bot.sources.fields import MAX_AUTHOR, MAX_TEXT, clean_text, clean_url, count
 from bot.sources.http import HttpClient
+from bot.sources.registry import BuildContext, SourceKind, SourceUnavailable
+from bot.sources.spec import SourceSpec, Target
 
 MAX_QUERY = 512  # recent-search query length on the basic tiers
 MAX_RESULTS = 100
@@ -216,3 +218,22 @@ class XSource(PollingSource[Post]):
             self.since_ids[label] = newest
         posts.reverse()
         return posts
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> XSource:
+    token = ctx.secret(ctx.settings.x_bearer_token)
+    if not token:
+        raise SourceUnavailable("GHOSTWATCH_X_BEARER_TOKEN is not set")
+    return XSource(
+        **ctx.common(spec),
+        base_url=ctx.settings.x_api_url,
+        bearer_token=token,
+        leaders=ctx.leaders,
+        phrases=ctx.phrases,
+        query=spec.target or None,
+        interval=ctx.interval(spec, floor=300.0),  # every post read is billed
+    )
+
+
+# x[:QUERY] (needs GHOSTWATCH_X_BEARER_TOKEN; skipped with a warning without it)
+SOURCE = SourceKind("x", Target.OPTIONAL, build)

@@ -11,6 +11,8 @@ from bot.posts import PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet
 from bot.sources.fields import clean_text, clean_url, epoch
 from bot.sources.http import HttpClient, PayloadError, UpstreamError
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, Target
 from bot.tokens.types import TokenLaunch, is_address, is_chain, to_float
 
 MAX_ADDRESSES = 30  # /tokens/v1 takes up to 30 addresses per call
@@ -159,3 +161,15 @@ class DexScreenerSource(PollingSource[TokenLaunch]):
 
 def _with(launch: TokenLaunch, *, description: str, boosted: bool) -> TokenLaunch:
     return replace(launch, description=description or launch.description, boosted=boosted)
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> DexScreenerSource:
+    return DexScreenerSource(
+        **ctx.common(spec),
+        base_url=ctx.settings.dexscreener_api_url,
+        phrases=ctx.phrases,
+        interval=ctx.interval(spec),
+    )
+
+
+SOURCE = SourceKind("dexscreener", Target.NONE, build, tokens=True)

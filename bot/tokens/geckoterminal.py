@@ -9,6 +9,8 @@ from bot.posts import PostFormatError, parse_time
 from bot.sources.base import CursorStore, PollingSource, SeenSet
 from bot.sources.fields import clean_text
 from bot.sources.http import HttpClient
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, Target
 from bot.tokens.types import TokenLaunch, is_address, is_chain, to_float
 
 PAGES = 1  # new_pools pages per poll (20 pools each; the limit is 30 calls/min)
@@ -120,3 +122,16 @@ class GeckoTerminalSource(PollingSource[TokenLaunch]):
                 self.health.skipped(self.name, "bad_item", bad)
             out.extend(launch for launch in launches if self.seen.add(launch.key))
         return out
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> GeckoTerminalSource:
+    return GeckoTerminalSource(
+        **ctx.common(spec),
+        base_url=ctx.settings.geckoterminal_api_url,
+        network=spec.target or "solana",
+        interval=ctx.interval(spec, floor=60.0),  # 30 calls a minute, bursty 429s
+    )
+
+
+# geckoterminal[:NETWORK] (default solana)
+SOURCE = SourceKind("geckoterminal", Target.OPTIONAL, build, tokens=True)

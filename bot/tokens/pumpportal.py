@@ -15,6 +15,8 @@ from bot.metrics import TOKENS_SEEN
 from bot.sources.base import CursorStore, SeenSet, Sink, StreamSource
 from bot.sources.fields import clean_text
 from bot.sources.http import HttpClient
+from bot.sources.registry import BuildContext, SourceKind
+from bot.sources.spec import SourceSpec, Target
 from bot.tokens.types import TokenLaunch, is_address
 
 log = logging.getLogger(__name__)
@@ -111,3 +113,10 @@ class PumpPortalSource(StreamSource[TokenLaunch]):
             emit([launch])
             TOKENS_SEEN.labels(self.name).inc()
             self.health.success(self.name, 1)
+
+
+def build(spec: SourceSpec, ctx: BuildContext) -> PumpPortalSource:
+    return PumpPortalSource(**ctx.common(spec), url=ctx.settings.pumpportal_ws_url)
+
+
+SOURCE = SourceKind("pumpportal", Target.NONE, build, tokens=True)

@@ -9,7 +9,8 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.metrics import REGISTRY
 from bot.sources.health import redact_urls, safe_error
-from bot.sources.spec import SourceSpecError, parse_sources
+from bot.sources.registry import parse_sources
+from bot.sources.spec import SourceSpecError
 from tests.fakes.secret_sources import SECRETS, run_secret_feeds, secret_feeds
 from tests.fakes.upstream import UpstreamFake, upstream
 
