@@ -51,7 +51,7 @@ FEEDS = [
 ]
 X_USERS = {u["id"]: u["username"] for u in X_FULL["includes"]["users"]}
 
-PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FIVE_MB = 5 * 1024 * 1024
 
 
@@ -247,7 +247,7 @@ def feed_bodies(draw: st.DrawFn) -> bytes:
     return body[:at] + chunk + body[at:]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(feed_bodies())
 @example(b"")
 @example(b"<html><body>login</body></html>")

@@ -43,7 +43,7 @@ TRENDING = real_json("geckoterminal/solana-trending-pools.json")
 PUMP_FRAMES = real_bytes("pumpportal/session-newtoken-migration.jsonl").decode().splitlines()
 PUMP_EVENTS = [json.loads(frame) for frame in PUMP_FRAMES]
 
-PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_sane_launch(launch: TokenLaunch) -> None:
