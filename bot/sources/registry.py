@@ -51,7 +51,7 @@ class BuildContext:
         HTTP client and cursor store."""
         return {
             "name": spec.display,
-            "cursor_key": spec.name,
+            "cursor_key": spec.cursor_key,
             "http": self.http,
             "cursors": self.cursors,
         }

@@ -11,6 +11,7 @@ from enum import Enum
 from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_SOURCES = "bluesky,hackernews,dexscreener,geckoterminal:solana"
+MAX_CURSOR_KEY = 300  # storage.models.SourceCursor.source
 
 
 class Target(Enum):
@@ -42,6 +43,15 @@ class SourceSpec:
     def name(self) -> str:
         """The full configured entry: the cursor key, never shown (it may hold a secret URL)."""
         return f"{self.kind}:{self.target}" if self.target else self.kind
+
+    @property
+    def cursor_key(self) -> str:
+        """The key of this source's resume position: the entry itself, or for an entry longer
+        than the cursor table's key column (300), its kind and a full hash of it."""
+        name = self.name
+        if len(name) <= MAX_CURSOR_KEY:
+            return name
+        return f"{self.kind}:#{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
     @property
     def is_token_source(self) -> bool:

@@ -10,6 +10,9 @@ import pytest
 
 from bot.sources.registry import discover, kinds, parse_sources
 from bot.sources.spec import SourceSpecError, Target
+from tests.fakes.upstream import UpstreamFake, upstream
+
+__all__ = ["upstream"]
 
 KIND_MODULE = """
 from bot.sources.registry import SourceKind
@@ -93,3 +96,31 @@ def test_importing_the_configuration_imports_no_connector() -> None:
         "assert 'bot.sources.rss' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_a_long_feed_url_still_has_a_storable_cursor_key() -> None:
+    url = "https://feeds.example/rss?" + "&".join(f"tag{i}=x" for i in range(60))
+    [short, long] = parse_sources(f"rss:https://feeds.example/a,rss:{url}")
+    assert short.cursor_key == "rss:https://feeds.example/a"
+    assert len(long.name) > 300 and len(long.cursor_key) <= 300
+    assert long.cursor_key.startswith("rss:#")
+    assert [s.cursor_key for s in parse_sources(f"rss:{url}")] == [long.cursor_key]  # stable
+
+
+async def test_a_feed_with_a_long_url_polls_and_keeps_its_cursor(
+    storage: str, upstream: UpstreamFake
+) -> None:
+    from bot.config import Settings
+    from bot.sources.factory import build_sources
+    from bot.sources.http import HttpClient
+    from storage.cursors import DbCursorStore
+
+    url = f"{upstream.base}/rss/feed.xml?" + "&".join(f"tag{i}=x" for i in range(60))
+    settings = Settings(sources=f"rss:{url}")
+    http = HttpClient()
+    try:
+        [feed] = build_sources(settings, http=http, cursors=DbCursorStore()).posts
+        assert len(await feed.poll()) == 2  # saving the cursor used to fail: key > 300 chars
+    finally:
+        await http.close()
+    assert await DbCursorStore().get(feed.cursor_key)
