@@ -98,6 +98,10 @@ def test_story_matching(headline: str, phrases: tuple[str, ...], found: bool) ->
         (VIBE, "#vibecod", False),  # same fold as #VibeCoding, but a stem
         (VIBE, "code", False),
         (VIBE, "vibe coding agents", False),  # super-phrase is found but not the name
+        (GHOSTS, "summoning ghosts (幽霊を召喚)", True),  # the other language's form beside it
+        (GHOSTS, "summoning ghosts / 幽霊を召喚", True),
+        (GHOSTS, "幽霊 (summoning ghosts)", False),  # first part is a fragment
+        (GHOSTS, "summoning ghosts (ghost)", False),  # a fragment beside the name
     ],
 )
 def test_naming(story: Story, headline: str, named: bool) -> None:

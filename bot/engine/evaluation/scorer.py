@@ -15,6 +15,7 @@ from bot.posts import parse_time
 
 _CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPACES = re.compile(r"\s+")
+_HEADLINE_PARTS = re.compile(r"\s*[/|()（）]\s*|\s+·\s+")  # name (other form), name / form
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +103,23 @@ def in_grace(alert: Alert, negatives: Sequence[Negative]) -> bool:
 
 
 def is_named(alert: Alert, story: Story) -> bool:
-    """The headline is a whole accepted name: same fold, and a form people actually wrote."""
-    head = _SPACES.sub(" ", alert.headline.casefold()).strip()
+    """The headline is a whole accepted name: same fold, and a form people actually wrote.
+
+    A headline may show the story's other-language form beside its name ("summoning ghosts
+    (幽霊を召喚)", "vibe coding / バイブコーディング"): the first part must be a name, every other
+    part a form of the same story.
+    """
+    parts = [p for p in _HEADLINE_PARTS.split(alert.headline) if p.strip()]
+    if not parts:
+        return False
     accepted = {canonicalize(n) for n in story.names} - {""}
     written = {_SPACES.sub(" ", v.casefold()).strip() for v in (*story.names, *story.variants)}
-    return canonicalize(alert.headline) in accepted and head in written
+
+    def wrote(part: str) -> bool:
+        return _SPACES.sub(" ", part.casefold()).strip() in written
+
+    first, rest = parts[0], parts[1:]
+    return canonicalize(first) in accepted and wrote(first) and all(wrote(p) for p in rest)
 
 
 @dataclass(slots=True)
