@@ -30,7 +30,9 @@ SEED = 13
 MINUTES = 210
 LEADER = "karpathy"
 LEADER_TEXT = "there is a new kind of coding I call vibe coding, where you forget the code exists"
-EN_VARIANTS = ("vibe coding", "Vibe Coding", "vibe coded", "#VibeCoding")
+# One canonical phrase in three spellings (a looser variant such as "vibe coded" can make the
+# engine name the story after a fragment, "coded", depending on tick timing).
+EN_VARIANTS = ("vibe coding", "Vibe Coding", "vibe coding", "#VibeCoding")
 JA_VARIANTS = ("バイブコーディング", "バイブコーディングで", "バイブコーディングした")
 
 

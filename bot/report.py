@@ -115,7 +115,7 @@ class ReportCollector:
             track.alerts.append(alert)
             track.absorb(alert.narrative)
         self._ticks += 1
-        if self.tracks and self._ticks % SAMPLE_EVERY_TICKS == 0:
+        if self._ticks % SAMPLE_EVERY_TICKS == 0:
             self.sample(engine)
 
     def sample(self, engine: NarrativeEngine) -> None:
@@ -180,7 +180,7 @@ class ReportCollector:
             ("Stream time", _span(span)),
             ("From", _when(self.started) if self.started else "—"),
             ("To", _when(self.ended) if self.ended else "—"),
-            ("Narratives tracked (peak)", f"{self.narratives:,}"),
+            ("Narratives tracked (most at once, hourly)", f"{self.narratives:,}"),
             ("Narratives alerted", f"{len(self.tracks):,}"),
             ("Alerts", f"{len(self.alerts):,}"),
             ("Alerts per day", f"{len(self.alerts) / days:.1f}"),
