@@ -77,7 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         help="replay a JSON Lines post file through the engine and print the alerts it fires",
         description="Replay POSTS.jsonl in event time and write one JSON object per alert.",
     )
-    backtest.add_argument("posts", metavar="POSTS.jsonl", help="posts in the replay format")
+    backtest.add_argument(
+        "posts",
+        metavar="POSTS.jsonl[.gz]",
+        help="posts in the replay format (JSON Lines, plain or gzip)",
+    )
     backtest.add_argument("--leaders", metavar="FILE", help="one leader handle per line")
     backtest.add_argument("--threshold", type=float, metavar="N", help="alert threshold 0-100")
     backtest.add_argument("--out", metavar="ALERTS.jsonl", help="write alerts here, not stdout")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from bot.engine import NarrativeEngine, canonicalize
 from bot.engine.generator import START, StreamGenerator, merge, replay

@@ -1,23 +1,34 @@
-"""`ghostwatch backtest`: replay a JSON Lines post file through the engine in event time."""
+"""`ghostwatch backtest`: replay a post file (JSON Lines, plain or gzip) through the engine in
+event time.
+
+Per block of lines: typed decoding (bot.posts), the stream-time watermark (bot.clock) so one
+post with a wild clock changes nothing, then one ingest + tick per minute of stream time that
+holds posts. Empty stream time costs nothing here: a sparse stream ticks once per busy minute.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TextIO
 
+import numpy as np
+
+from bot.clock import StreamWatermark
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
 from bot.engine.types import AlertEvent
+from bot.postfile import PostFile
 from bot.posts import Post, PostFormatError
-from bot.recordings import open_recording, recording_size
 
 BATCH_MAX = 5000  # posts per ingest at most
 TICK_SECONDS = 60  # stream-time scoring cadence: replay speed never changes the alerts
 REPORT_BAD = 5  # bad line numbers listed in the summary
 PROGRESS_EVERY = 100_000  # lines between plain progress lines when stderr is not a TTY
+
+Observer = Callable[[NarrativeEngine, list[AlertEvent]], None]
 
 
 def read_leaders(path: str) -> list[str]:
@@ -31,6 +42,104 @@ def read_leaders(path: str) -> list[str]:
     return handles
 
 
+@dataclass(slots=True)
+class LineStats:
+    """Lines read, posts decoded, and the first bad line numbers (for the summary)."""
+
+    lines: int = 0
+    posts: int = 0
+    bad: int = 0
+    first_bad: list[int] = field(default_factory=list)
+
+    def skip(self, line_no: int) -> None:
+        self.bad += 1
+        if len(self.first_bad) < REPORT_BAD:
+            self.first_bad.append(line_no)
+
+
+def decode_block(block: list[bytes | None], stats: LineStats) -> list[Post]:
+    """Posts of one block of lines; blank lines are ignored, bad ones counted in `stats`."""
+    posts: list[Post] = []
+    append = posts.append
+    decode = Post.from_line
+    first = stats.lines + 1
+    for offset, raw in enumerate(block):
+        if raw is None:  # longer than the reader's line bound
+            stats.skip(first + offset)
+            continue
+        try:
+            append(decode(raw))
+        except PostFormatError:
+            if raw and not raw.isspace():
+                stats.skip(first + offset)
+    stats.lines += len(block)
+    stats.posts += len(posts)
+    return posts
+
+
+class EventTimeFeeder:
+    """Feeds admitted posts to the engine: one ingest + tick per stream minute that has posts."""
+
+    def __init__(
+        self, engine: NarrativeEngine, sink: TextIO, observe: Observer | None = None
+    ) -> None:
+        self.engine = engine
+        self.sink = sink
+        self.observe = observe
+        self.alerts = 0
+        self.ticks = 0
+        self._batch: list[Post] = []
+        self._slot: int | None = None
+
+    def feed(self, posts: list[Post], ts: np.ndarray) -> None:
+        if not posts:
+            return
+        slots = (ts // TICK_SECONDS).astype(np.int64)
+        # Starts of runs of equal slots; a run continuing the pending batch is merged into it.
+        cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
+        starts = [0, *cuts.tolist()]
+        ends = [*cuts.tolist(), len(posts)]
+        for start, end in zip(starts, ends, strict=True):
+            slot = int(slots[start])
+            if self._batch and slot != self._slot:
+                self._flush()
+            self._slot = slot
+            pos = start
+            while pos < end:
+                room = BATCH_MAX - len(self._batch)
+                take = min(room, end - pos)
+                self._batch.extend(posts[pos : pos + take])
+                pos += take
+                if len(self._batch) >= BATCH_MAX:
+                    self._flush()
+
+    def finish(self) -> None:
+        self._flush()
+        if self.ticks == 0:
+            self._tick()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self.engine.ingest(self._batch)
+            self._batch = []
+            self._tick()
+
+    def _tick(self) -> None:
+        self.ticks += 1
+        fired = self.engine.tick()
+        for alert in fired:
+            self.alerts += 1
+            self.sink.write(json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
+        if self.observe is not None:  # e.g. the --report collector (bot/report.py)
+            self.observe(self.engine, fired)
+
+
+def _times(posts: list[Post]) -> np.ndarray:
+    return np.fromiter(
+        (p.created_at.timestamp() for p in posts), dtype=np.float64, count=len(posts)
+    )
+
+
 def run_backtest(
     path: str,
     *,
@@ -39,7 +148,7 @@ def run_backtest(
     out: str | None,
     stdout: TextIO,
     stderr: TextIO,
-    observe: Callable[[NarrativeEngine, list[AlertEvent]], None] | None = None,
+    observe: Observer | None = None,
 ) -> int:
     """Replay ``path``; one JSON alert per line to ``out`` or stdout. Exit 2 if unreadable."""
     try:
@@ -48,15 +157,10 @@ def run_backtest(
         print(f"backtest: cannot read leaders file {leaders_file}: {exc}", file=stderr)
         return 2
     try:
-        # a .jsonl or .jsonl.gz file, or a folder of rotated recordings (bot/recordings.py)
-        src = open_recording(Path(path))
+        src = PostFile(path)
     except OSError as exc:
         print(f"backtest: cannot read {path}: {exc}", file=stderr)
         return 2
-    try:
-        size = recording_size(Path(path))
-    except OSError:
-        size = 0
     cfg = EngineConfig()
     if threshold is not None:
         cfg.alert_threshold = float(threshold)
@@ -72,47 +176,23 @@ def run_backtest(
             return 2
     tty = bool(getattr(stderr, "isatty", lambda: False)())
     started = time.perf_counter()
-    lines = posts_ok = alerts = 0
-    bad: list[int] = []
-    bad_count = 0
-    batch: list[Post] = []
-    batch_slot: int | None = None
-
-    def flush() -> None:
-        nonlocal alerts
-        if batch:
-            engine.ingest(batch)
-            batch.clear()
-        fired = engine.tick()
-        for alert in fired:
-            alerts += 1
-            sink.write(json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
-        if observe is not None:  # e.g. the --report collector (bot/report.py)
-            observe(engine, fired)
-
+    stats = LineStats()
+    mark: StreamWatermark[Post] = StreamWatermark()
+    feeder = EventTimeFeeder(engine, sink, observe)
+    next_report = PROGRESS_EVERY
     try:
-        for raw in src:
-            lines += 1
-            if not raw.strip():
-                continue
-            try:
-                post = Post.from_line(raw)
-            except PostFormatError:
-                bad_count += 1
-                if len(bad) < REPORT_BAD:
-                    bad.append(lines)
-                continue
-            posts_ok += 1
-            slot = int(post.created_at.timestamp()) // TICK_SECONDS
-            if batch and (slot != batch_slot or len(batch) >= BATCH_MAX):
-                flush()
-            batch_slot = slot
-            batch.append(post)
-            if lines % PROGRESS_EVERY == 0:
-                _progress(stderr, tty, lines, src.tell(), size, started)
-        flush()
+        for block in src.blocks():
+            posts = decode_block(block, stats)
+            admitted = mark.feed(posts, _times(posts))
+            feeder.feed(admitted.items, admitted.ts)
+            if stats.lines >= next_report:
+                next_report = (stats.lines // PROGRESS_EVERY + 1) * PROGRESS_EVERY
+                _progress(stderr, tty, stats.lines, src.position(), src.size, started)
+        admitted = mark.flush()
+        feeder.feed(admitted.items, admitted.ts)
+        feeder.finish()
     except OSError as exc:
-        print(f"\nbacktest: read error after line {lines}: {exc}", file=stderr)
+        print(f"\nbacktest: read error after line {stats.lines}: {exc}", file=stderr)
         return 2
     finally:
         src.close()
@@ -124,14 +204,21 @@ def run_backtest(
     if tty:
         stderr.write("\n")
     summary = (
-        f"backtest: {posts_ok} posts read in {elapsed:.1f}s ({posts_ok / elapsed:,.0f} posts/s), "
-        f"{len(engine.narratives())} narratives tracked, {alerts} alerts"
+        f"backtest: {stats.posts} posts read in {elapsed:.1f}s "
+        f"({stats.posts / elapsed:,.0f} posts/s), "
+        f"{len(engine.narratives())} narratives tracked, {feeder.alerts} alerts"
     )
     print(summary, file=stderr)
-    if bad_count:
-        listed = ", ".join(str(n) for n in bad)
-        more = "" if bad_count <= len(bad) else ", ..."
-        print(f"backtest: skipped {bad_count} bad lines (line {listed}{more})", file=stderr)
+    if stats.bad:
+        listed = ", ".join(str(n) for n in stats.first_bad)
+        more = "" if stats.bad <= len(stats.first_bad) else ", ..."
+        print(f"backtest: skipped {stats.bad} bad lines (line {listed}{more})", file=stderr)
+    if mark.refused:
+        print(
+            f"backtest: skipped {mark.refused} posts whose time is implausible for the stream "
+            "(far from their neighbours' times)",
+            file=stderr,
+        )
     return 0
 
 

@@ -1,17 +1,22 @@
-"""`ghostwatch bench`: engine throughput and peak RSS beside a naive Counter n-gram baseline.
+"""`ghostwatch bench`: throughput and peak RSS beside a naive Counter n-gram baseline, twice:
+
+- in memory: the engine on pre-built posts vs a Counter of 1-4-grams (generation not timed);
+- file replay: `ghostwatch backtest FILE` end to end (reading, JSON decoding, the clock
+  watermark, the engine) vs stdlib `json` plus a Counter of 1-3-grams on the same file.
 
 Each contender runs in its own forked child of this process on the same seeded stream, so
 peak RSS (ru_maxrss) is measured per contender rather than as one process-wide maximum.
-Stream generation is excluded from the timed section for both.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import resource
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -83,17 +88,65 @@ def _run_counter(batches: Iterator[list[Post]]) -> tuple[int, float]:
     return n, spent
 
 
-def _measure(
+def _run_backtest_file(path: str) -> tuple[int, float]:
+    from bot.engine.backtest import run_backtest
+
+    err = io.StringIO()
+    t0 = time.perf_counter()
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        code = run_backtest(
+            path, leaders_file=None, threshold=None, out=None, stdout=sink, stderr=err
+        )
+    spent = time.perf_counter() - t0
+    found = re.search(r"backtest: (\d+) posts read", err.getvalue())
+    if code != 0 or found is None:
+        raise RuntimeError(f"backtest failed: {err.getvalue()[-200:]}")
+    return int(found.group(1)), spent
+
+
+def _run_counter_file(path: str) -> tuple[int, float]:
+    """The naive peer: stdlib json per line, then a Counter of 1-3-grams."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    n = 0
+    t0 = time.perf_counter()
+    with open(path, "rb") as fh:
+        for line in fh:
+            try:
+                data = json.loads(line)
+            except ValueError:
+                continue
+            text = data.get("text") if isinstance(data, dict) else None
+            if not isinstance(text, str):
+                continue
+            words = _WORD.findall(text.casefold())
+            for k in range(1, 4):
+                counts.update(zip(*(words[i:] for i in range(k)), strict=False))
+            n += 1
+    return n, time.perf_counter() - t0
+
+
+def write_stream(path: str, posts: int, seed: int) -> None:
+    """The seeded stream as a replay file (the `backtest` input format)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for batch in stream(posts, seed):
+            fh.writelines(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in batch)
+
+
+def _in_memory(
     fn: Callable[[Iterator[list[Post]]], tuple[int, float]], posts: int, seed: int
-) -> dict[str, float]:
-    """Run ``fn`` in a forked child; return its posts, seconds and peak RSS."""
+) -> Callable[[], tuple[int, float]]:
+    return lambda: fn(stream(posts, seed))
+
+
+def _measure(run: Callable[[], tuple[int, float]]) -> dict[str, float]:
+    """Run ``run`` in a forked child; return its posts, seconds and peak RSS."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
         code = 0
         try:
-            n, spent = fn(stream(posts, seed))
+            n, spent = run()
             rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             os.write(
                 write_fd, json.dumps({"posts": n, "seconds": spent, "rss_kb": rss_kb}).encode()
@@ -113,8 +166,8 @@ def _measure(
     return result
 
 
-def run_bench(*, posts: int, seed: int, stdout: TextIO) -> int:
-    """Print posts/s and peak RSS for the engine and the naive baseline, plus their ratio."""
+def run_bench(*, posts: int, seed: int, stdout: TextIO, file_replay: bool = True) -> int:
+    """Print posts/s and peak RSS for each contender and the naive baseline, plus ratios."""
     if posts <= 0:
         print("bench: --posts must be positive", file=stdout)
         return 2
@@ -123,16 +176,42 @@ def run_bench(*, posts: int, seed: int, stdout: TextIO) -> int:
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs",
         file=stdout,
     )
-    results = {}
-    for name, fn in (("engine", _run_engine), ("counter-baseline", _run_counter)):
-        r = _measure(fn, posts, seed)
-        rate = r["posts"] / max(r["seconds"], 1e-9)
-        results[name] = rate
+    print("in memory (pre-built posts; generating them is not timed):", file=stdout)
+    rates = {
+        "engine": _report("engine", _measure(_in_memory(_run_engine, posts, seed)), stdout),
+        "counter-baseline": _report(
+            "counter-baseline", _measure(_in_memory(_run_counter, posts, seed)), stdout
+        ),
+    }
+    _ratio("engine", rates["engine"], rates["counter-baseline"], stdout)
+    if not file_replay:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="ghostwatch-bench-") as tmp:
+        path = os.path.join(tmp, "posts.jsonl")
+        write_stream(path, posts, seed)
+        size = os.path.getsize(path)
         print(
-            f"{name:>16}: {rate:12,.0f} posts/s  ({r['posts']:,} posts in {r['seconds']:.2f}s)"
-            f"  peak RSS {r['rss_kb'] / 1024:,.0f} MiB",
+            f"file replay ({size / 2**20:,.0f} MiB JSONL; writing it is not timed; parsing is):",
             file=stdout,
         )
-    ratio = results["engine"] / max(results["counter-baseline"], 1e-9)
-    print(f"{'ratio':>16}: engine is {ratio:.2f}x the naive baseline's throughput", file=stdout)
+        rates["backtest"] = _report("backtest", _measure(lambda: _run_backtest_file(path)), stdout)
+        rates["counter+json"] = _report(
+            "counter+json", _measure(lambda: _run_counter_file(path)), stdout
+        )
+    _ratio("backtest", rates["backtest"], rates["counter+json"], stdout)
     return 0
+
+
+def _report(name: str, r: dict[str, float], stdout: TextIO) -> float:
+    rate = r["posts"] / max(r["seconds"], 1e-9)
+    print(
+        f"{name:>16}: {rate:12,.0f} posts/s  ({r['posts']:,.0f} posts in {r['seconds']:.2f}s)"
+        f"  peak RSS {r['rss_kb'] / 1024:,.0f} MiB",
+        file=stdout,
+    )
+    return rate
+
+
+def _ratio(name: str, rate: float, baseline: float, stdout: TextIO) -> None:
+    ratio = rate / max(baseline, 1e-9)
+    print(f"{'ratio':>16}: {name} is {ratio:.2f}x the naive baseline's throughput", file=stdout)

@@ -115,3 +115,104 @@ def test_read_leaders(tmp_path):
     path = tmp_path / "l.txt"
     path.write_text("#c\n@Karpathy\n  sama # x\n\n", encoding="utf-8")
     assert read_leaders(str(path)) == ["karpathy", "sama"]
+
+
+def _run(path, **kw):
+    out, stderr = io.StringIO(), io.StringIO()
+    code = run_backtest(
+        str(path),
+        leaders_file=kw.get("leaders"),
+        threshold=None,
+        out=None,
+        stdout=out,
+        stderr=stderr,
+    )
+    assert code == 0, stderr.getvalue()
+    return [json.loads(x) for x in out.getvalue().splitlines()], stderr.getvalue()
+
+
+def test_posts_with_wild_clocks_change_nothing(tmp_path):
+    clean = tmp_path / "clean.jsonl"
+    _write_stream(clean, bad_lines=False)
+    lines = clean.read_text(encoding="utf-8").splitlines()
+    baseline, _ = _run(clean)
+    assert baseline
+    poisoned = tmp_path / "poisoned.jsonl"
+    stray = json.loads(lines[0])
+    for n, when in (
+        (0, "2099-01-01T00:00:00Z"),
+        (400, "2099-06-01T00:00:00Z"),
+        (800, "1999-01-01T00:00:00Z"),
+    ):
+        lines.insert(n, json.dumps({**stray, "id": f"stray{n}", "created_at": when}))
+    poisoned.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    alerts, log = _run(poisoned)
+    assert alerts == baseline
+    assert "skipped 3 posts whose time is implausible" in log
+
+
+def test_gzip_file_replays_like_the_plain_one(tmp_path):
+    import gzip
+
+    plain = tmp_path / "posts.jsonl"
+    _write_stream(plain, bad_lines=True)
+    packed = tmp_path / "posts.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    alerts, log = _run(packed)
+    assert alerts and alerts == _run(plain)[0]
+    assert "skipped 3 bad lines (line 4, 11, 21)" in log
+
+
+def test_hostile_lines_are_skipped_and_counted(tmp_path):
+    good = json.dumps(
+        {
+            "id": "1",
+            "source": "x",
+            "author": "a",
+            "text": "hi",
+            "created_at": "2026-03-01T00:00:00Z",
+        }
+    ).encode()
+    hostile = [
+        b"[" * 100_000,
+        b'{"text": "' + b"a" * 5_000_000 + b'", "created_at": "2026-03-01T00:00:00Z"}',
+        b'{"id":"1","source":"x","author":"a","text":"\xff","created_at":"2026-03-01T00:00:00Z"}',
+        good.replace(b'"hi"', b"NaN"),
+        good.replace(b'"created_at"', b'"likes": 1e999, "created_at"'),
+        good.replace(b'"a"', b'["a"]'),
+        b"\x00\x01\x02",
+    ]
+    path = tmp_path / "posts.jsonl"
+    path.write_bytes(b"\n".join([good, *hostile, b"   ", good]) + b"\n")
+    _, log = _run(path)
+    assert "2 posts read" in log
+    assert "skipped 7 bad lines (line 2, 3, 4, 5, 6, ...)" in log
+
+
+def test_a_sparse_stream_ticks_once_per_busy_minute(tmp_path):
+    from bot.engine.backtest import EventTimeFeeder
+    from bot.engine.engine import NarrativeEngine
+    from bot.posts import Post
+
+    class Counting(NarrativeEngine):
+        ticks = 0
+
+        def tick(self, now=None):
+            Counting.ticks += 1
+            return super().tick(now)
+
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    start = datetime(2013, 1, 1, tzinfo=UTC)
+    posts = [
+        Post(f"p{i}", "x", "a", f"post {i}", start + timedelta(days=40 * i + (i % 3)))
+        for i in range(30)
+    ]
+    feeder = EventTimeFeeder(Counting(), io.StringIO())
+    ts = np.array([p.created_at.timestamp() for p in posts])
+    feeder.feed(posts[:13], ts[:13])
+    feeder.feed(posts[13:], ts[13:])
+    feeder.finish()
+    assert Counting.ticks == feeder.ticks == 30

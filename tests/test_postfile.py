@@ -1,0 +1,58 @@
+"""The shared post-file reader: exact line order and numbers, gzip, bounded line length."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.postfile import PostFile, iter_post_lines
+
+
+def test_plain_and_gzip_read_the_same_lines(tmp_path) -> None:
+    body = b'{"a": 1}\n\n{"b": 2}\r\nlast-without-newline'
+    plain, packed = tmp_path / "p.jsonl", tmp_path / "p.jsonl.gz"
+    plain.write_bytes(body)
+    packed.write_bytes(gzip.compress(body))
+    expected = [b'{"a": 1}', b"", b'{"b": 2}\r', b"last-without-newline"]
+    assert list(iter_post_lines(plain)) == expected
+    assert list(iter_post_lines(packed)) == expected
+    with PostFile(packed) as handle:
+        assert handle.compressed and handle.size == packed.stat().st_size
+
+
+def test_over_long_lines_become_none_without_being_held(tmp_path) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b"ok\n" + b"x" * 5_000_000 + b"\nfine\n" + b"y" * 3_000_000)
+    with PostFile(path, max_line=1 << 20) as handle:
+        lines = [line for block in handle.blocks(block_bytes=1 << 16) for line in block]
+    assert lines == [b"ok", None, b"fine", None]
+
+
+def test_corrupt_gzip_is_a_read_error(tmp_path) -> None:
+    path = tmp_path / "p.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"a": 1}\n' * 1000)[:-30])
+    with pytest.raises(OSError):
+        list(iter_post_lines(path))
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    st.integers(min_value=1, max_value=64),
+    st.integers(min_value=4, max_value=30),
+)
+def test_blocks_split_exactly_like_split_lines(tmp_path_factory, parts, block, limit) -> None:
+    path = tmp_path_factory.mktemp("f") / "p.jsonl"
+    body = b"\n".join(parts)
+    if body.startswith(b"\x1f\x8b"):
+        body = b" " + body  # the gzip magic: that file is gzip (see the corrupt-gzip test)
+    path.write_bytes(body)
+    with PostFile(path, max_line=limit) as handle:
+        got = [line for b in handle.blocks(block_bytes=block) for line in b]
+    expected = body.split(b"\n") if body else []
+    if expected and expected[-1] == b"":
+        expected.pop()
+    assert got == [line if len(line) <= limit else None for line in expected]
