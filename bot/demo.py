@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+import msgspec
+
 from bot.app import App, Scoring
 from bot.config import Settings, load_settings
 from bot.demo_stream import LAUNCHES_FILE, MINUTES, POSTS_FILE, read_launches
@@ -69,16 +71,12 @@ def prepare_stream(
     with gzip.open(posts_file, "rb") as src, target.open("w", encoding="utf-8") as out:
         for line in src:
             post = Post.from_line(line)
-            moved = Post(**{**_fields(post), "created_at": post.created_at + shift})
+            moved = msgspec.structs.replace(post, created_at=post.created_at + shift)
             out.write(json.dumps(moved.to_json(), ensure_ascii=False) + "\n")
             count += 1
             sources.add(post.source)
     launches = tuple(launch.at(start) for launch in read_launches(launches_file))
     return DemoStream(target, count, tuple(sorted(sources)), start, now, launches)
-
-
-def _fields(post: Post) -> dict[str, Any]:
-    return {name: getattr(post, name) for name in Post.__slots__}
 
 
 class LaunchFeed:
