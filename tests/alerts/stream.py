@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
+
+import msgspec
 
 from bot.engine import NarrativeEngine
 from bot.engine.generator import START, StreamGenerator, by_interval, merge
@@ -36,7 +37,7 @@ def ghost_posts(slow: bool = False) -> tuple[Post, ...]:
         leader_text="we are summoning ghosts, not building animals",
     )
     if not slow:
-        meme[0] = dataclasses.replace(meme[0], url=SEED_URL)
+        meme[0] = msgspec.structs.replace(meme[0], url=SEED_URL)
     return tuple(merge(background, meme))
 
 
