@@ -20,6 +20,12 @@ POSTS_DROPPED = Counter(
     "Posts dropped because the scoring buffer was full (scoring fell behind)",
     registry=REGISTRY,
 )
+POSTS_SKEWED = Counter(
+    "ghostwatch_posts_skewed",
+    "Posts whose claimed time was implausible: clamped to a trusted clock or dropped",
+    ["source", "action"],
+    registry=REGISTRY,
+)
 SOURCE_ERRORS = Counter(
     "ghostwatch_source_errors", "Failed polls or stream drops", ["source"], registry=REGISTRY
 )

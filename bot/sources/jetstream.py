@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import msgspec
 
-from bot.metrics import POSTS_INGESTED
+from bot.clock import live_skewed
+from bot.metrics import POSTS_INGESTED, POSTS_SKEWED
 from bot.posts import Post, PostFormatError, parse_time
 from bot.sources.base import CursorStore, SeenSet, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
 from bot.sources.registry import BuildContext, SourceKind
 from bot.sources.spec import SourceSpec, Target, parse_leader_dids
 
-__all__ = ["JetstreamSource", "expand_links", "parse_event", "parse_leader_dids"]
+__all__ = [
+    "Event",
+    "JetstreamSource",
+    "decode_event",
+    "expand_links",
+    "parse_event",
+    "parse_leader_dids",
+    "post_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -28,32 +40,71 @@ MAX_EVENT_BYTES = 1_000_000  # a post record is a few KB at most; larger frames 
 WS_MAX_MSG = 16 * 1024 * 1024  # aiohttp's own cap: above it the connection is torn down
 CURSOR_SAVE_SECONDS = 5.0
 RECENT_KEYS = 5_000
+_ABSENT = msgspec.Raw(b"")  # an empty Raw: the field was not in the frame
 
 
-def expand_links(text: str, facets: Any) -> str:
-    """Replace shortened link text by the facet's full URI (facet indexes are UTF-8 bytes)."""
-    if not isinstance(facets, list) or not facets:
-        return text
+class _Index(msgspec.Struct, gc=False):
+    byteStart: int  # the lexicon's field names
+    byteEnd: int
+
+
+class _Feature(msgspec.Struct, gc=False, rename={"type": "$type"}):
+    type: str = ""
+    uri: str | None = None  # link features; mentions and tags carry other fields
+
+
+class _Facet(msgspec.Struct, gc=False):
+    index: _Index
+    features: list[_Feature]
+
+
+class _PostRecord(msgspec.Struct, gc=False):
+    """An app.bsky.feed.post record (the lexicon's fields we read; others are skipped)."""
+
+    text: str
+    createdAt: str
+    langs: list[str] | None = None
+    facets: msgspec.Raw = _ABSENT  # decoded only when present; bad facets never cost the post
+
+
+class _Commit(msgspec.Struct, gc=False):
+    operation: str = ""
+    collection: str = ""
+    rkey: str = ""
+    record: msgspec.Raw = _ABSENT  # decoded only for created posts (likes etc. are skipped)
+
+
+class Event(msgspec.Struct, gc=False):
+    """One Jetstream frame's envelope: commits, identity and account events alike."""
+
+    kind: str = ""
+    did: str = ""
+    time_us: int | None = None
+    commit: _Commit | None = None
+
+
+_EVENT = msgspec.json.Decoder(Event)
+_RECORD = msgspec.json.Decoder(_PostRecord)
+_FACETS = msgspec.json.Decoder(list[_Facet])
+_LINK = "app.bsky.richtext.facet#link"
+
+
+def decode_event(data: str | bytes) -> Event:
+    """The typed envelope of one frame; raises msgspec.DecodeError (ValidationError included),
+    UnicodeDecodeError or RecursionError for a frame that is not a Jetstream event."""
+    return _EVENT.decode(data)
+
+
+def _expand(text: str, facets: list[_Facet]) -> str:
     raw = text.encode("utf-8")
     spans: list[tuple[int, int, str]] = []
     for facet in facets:
-        if not isinstance(facet, dict):
+        start, end = facet.index.byteStart, facet.index.byteEnd
+        if not 0 <= start < end <= len(raw):
             continue
-        index, features = facet.get("index"), facet.get("features")
-        if not isinstance(index, dict) or not isinstance(features, list):
-            continue
-        start, end = index.get("byteStart"), index.get("byteEnd")
-        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end:
-            continue
-        if end > len(raw):
-            continue
-        for feature in features:
-            if (
-                isinstance(feature, dict)
-                and feature.get("$type") == "app.bsky.richtext.facet#link"
-                and isinstance(feature.get("uri"), str)
-            ):
-                spans.append((start, end, feature["uri"]))
+        for feature in facet.features:
+            if feature.type == _LINK and feature.uri is not None:
+                spans.append((start, end, feature.uri))
                 break
     if not spans:
         return text
@@ -68,39 +119,75 @@ def expand_links(text: str, facets: Any) -> str:
     return b"".join(out).decode("utf-8", errors="replace")
 
 
-def parse_event(event: Any, authors: Mapping[str, str]) -> Post | None:
-    """A Post for a created app.bsky.feed.post commit; None for every other event."""
-    if not isinstance(event, dict) or event.get("kind") != "commit":
+def expand_links(text: str, facets: Any) -> str:
+    """Replace shortened link text by the facet's full URI (facet indexes are UTF-8 bytes).
+
+    `facets` is decoded JSON; a facet of the wrong shape is ignored, the others still apply.
+    """
+    if not isinstance(facets, list) or not facets:
+        return text
+    typed = []
+    for facet in facets:
+        try:
+            typed.append(msgspec.convert(facet, _Facet))
+        except (msgspec.ValidationError, TypeError, ValueError):
+            continue
+    return _expand(text, typed)
+
+
+def post_of(event: Event, authors: Mapping[str, str]) -> Post | None:
+    """A Post for a created app.bsky.feed.post commit; None for every other event.
+
+    Raises PostFormatError for a post create whose record is unusable.
+    """
+    commit = event.commit
+    if event.kind != "commit" or commit is None:
+        if event.kind == "commit":
+            raise PostFormatError("commit is not an object")
         return None
-    commit = event.get("commit")
-    if not isinstance(commit, dict):
-        raise PostFormatError("commit is not an object")
-    if commit.get("operation") != "create" or commit.get("collection") != POST_COLLECTION:
+    if commit.operation != "create" or commit.collection != POST_COLLECTION:
         return None
-    did, rkey, record = event.get("did"), commit.get("rkey"), commit.get("record")
-    if not isinstance(did, str) or not isinstance(rkey, str) or not did or not rkey:
+    did, rkey = event.did, commit.rkey
+    if not did or not rkey:
         raise PostFormatError("missing did or rkey")
-    if not isinstance(record, dict):
-        raise PostFormatError("missing record")
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise PostFormatError("missing text")
-    created = parse_time(record.get("createdAt", ""))
-    langs = record.get("langs")
-    lang = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
+    try:
+        record = _RECORD.decode(commit.record)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise PostFormatError("missing or malformed record") from exc
+    created = parse_time(record.createdAt)
+    text = record.text
+    if record.facets:
+        # Unusable facets leave links shortened; the post itself is still fine.
+        with contextlib.suppress(msgspec.DecodeError, RecursionError):
+            text = _expand(text, _FACETS.decode(record.facets))
     return Post(
         id=f"at://{did}/{POST_COLLECTION}/{rkey}",
         source="bluesky",
         author=authors.get(did, did),
-        text=expand_links(text, record.get("facets")),
+        text=text,
         created_at=created,
-        lang=lang,
+        lang=record.langs[0] if record.langs else None,
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
     )
 
 
+def parse_event(event: Any, authors: Mapping[str, str]) -> Post | None:
+    """`post_of` for an already decoded JSON value (None for anything but an object)."""
+    if not isinstance(event, dict):
+        return None
+    try:
+        typed = decode_event(msgspec.json.encode(event))
+    except (msgspec.DecodeError, TypeError, ValueError, RecursionError) as exc:
+        if event.get("kind") != "commit":
+            return None
+        raise PostFormatError("malformed commit") from exc
+    return post_of(typed, authors)
+
+
 def event_time_us(event: Any) -> int | None:
-    value = event.get("time_us") if isinstance(event, dict) else None
+    value = event.time_us if isinstance(event, Event) else None
+    if value is None and isinstance(event, dict):
+        value = event.get("time_us")
     if isinstance(value, int) and not isinstance(value, bool) and value > 1e15:
         return value
     return None  # v2 sequence cursors (< 1e15) and junk are not times
@@ -168,18 +255,25 @@ class JetstreamSource(StreamSource[Post]):
         self._saved_at = time.monotonic()
 
     def handle_frame(self, data: str | bytes) -> Post | None:
-        """Decode one frame; counts and drops bad ones, de-duplicates re-delivered posts."""
+        """Decode one frame; counts and drops bad ones, de-duplicates re-delivered posts.
+
+        A post claiming a time more than a few minutes past the frame's own `time_us` (the
+        relay's clock, not the posting client's) is counted and moved back to that time.
+        """
         if len(data) > MAX_EVENT_BYTES:
             self.health.skipped(self.name, "too_large")
             return None
         try:
-            event = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+            event = decode_event(data)
+        except msgspec.ValidationError:
+            self.health.skipped(self.name, "bad_post")
+            return None
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             self.health.skipped(self.name, "bad_json")
             return None
         time_us = event_time_us(event)
         try:
-            post = parse_event(event, self.authors)
+            post = post_of(event, self.authors)
         except PostFormatError:
             self.health.skipped(self.name, "bad_post")
             post = None
@@ -191,6 +285,12 @@ class JetstreamSource(StreamSource[Post]):
             return None
         if time_us is not None:
             self.recent[post.id] = time_us
+            relay = time_us / 1e6
+            if live_skewed(post.created_at.timestamp(), relay):
+                POSTS_SKEWED.labels(self.kind, "clamped").inc()
+                post = msgspec.structs.replace(
+                    post, created_at=datetime.fromtimestamp(relay, tz=UTC)
+                )
         return post
 
     async def run(self, emit: Sink[Post]) -> None:

@@ -8,6 +8,8 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.posts import Post
 from bot.sources.base import MemoryCursorStore
@@ -206,3 +208,125 @@ async def test_truncated_malformed_and_giant_frames_are_skipped_and_counted(
     from bot.metrics import PAYLOADS_SKIPPED
 
     assert PAYLOADS_SKIPPED.labels("bluesky", "too_large")._value.get() >= 1
+
+
+def _source(http: HttpClient) -> JetstreamSource:
+    return JetstreamSource("bluesky", http=http, cursors=MemoryCursorStore(), url="ws://unused")
+
+
+def _post_frame(created_at: str, time_us: int, rkey: str = "r1") -> str:
+    return json.dumps(
+        {
+            "did": "did:plc:clock",
+            "time_us": time_us,
+            "kind": "commit",
+            "commit": {
+                "operation": "create",
+                "collection": "app.bsky.feed.post",
+                "rkey": rkey,
+                "record": {"text": "hello", "createdAt": created_at, "langs": ["en"]},
+            },
+        }
+    )
+
+
+async def test_a_post_from_the_future_takes_the_relays_time(http: HttpClient) -> None:
+    from datetime import UTC, datetime
+
+    from bot.metrics import POSTS_SKEWED
+
+    source = _source(http)
+    relay = datetime(2026, 7, 4, 14, 38, 8, tzinfo=UTC)
+    time_us = int(relay.timestamp() * 1e6)
+    clamped = POSTS_SKEWED.labels("bluesky", "clamped")
+    before = clamped._value.get()
+    future = source.handle_frame(_post_frame("2099-01-01T00:00:00Z", time_us, "a"))
+    assert future is not None and future.created_at == relay
+    near = source.handle_frame(_post_frame("2026-07-04T14:41:00Z", time_us, "b"))
+    assert near is not None and near.created_at == datetime(2026, 7, 4, 14, 41, tzinfo=UTC)
+    old = source.handle_frame(_post_frame("2013-01-01T00:00:00Z", time_us, "c"))
+    assert old is not None and old.created_at.year == 2013  # the past is the engine's call
+    assert clamped._value.get() == before + 1
+
+
+def test_every_recorded_frame_decodes_like_the_stdlib_reading(http: HttpClient) -> None:
+    source = _source(http)
+    posts = [p for p in map(source.handle_frame, jetstream_lines()) if p is not None]
+    assert [p.id for p in posts] == expected_ids()
+    for post, event in zip(posts, CREATED_POSTS, strict=True):
+        assert post == parse_event(event, {})
+        langs = event["commit"]["record"].get("langs")
+        assert post.lang == (langs[0] if langs else None)
+    golden = [p for p in map(source.handle_frame, jetstream_lines("golden_v1.jsonl")) if p]
+    assert golden and all(p.source == "bluesky" for p in golden)
+    assert http.health.get("bluesky").skipped == 0
+
+
+frame_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _mutations() -> st.SearchStrategy[str | bytes]:
+    base = json.loads(_post_frame("2026-07-04T14:38:08Z", 1_783_175_888_085_434))
+
+    def mutate(path: list[str], value: object) -> str:
+        event = json.loads(json.dumps(base))
+        node = event
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+        return json.dumps(event)
+
+    paths = st.sampled_from(
+        [
+            ["kind"],
+            ["did"],
+            ["time_us"],
+            ["commit"],
+            ["commit", "operation"],
+            ["commit", "rkey"],
+            ["commit", "record"],
+            ["commit", "record", "text"],
+            ["commit", "record", "createdAt"],
+            ["commit", "record", "langs"],
+            ["commit", "record", "facets"],
+        ]
+    )
+    return st.one_of(
+        st.builds(mutate, paths, frame_values),
+        st.binary(max_size=200),
+        st.sampled_from(
+            [
+                b"[" * 100_000,
+                b'{"kind":"commit","commit":' + b"[" * 100_000,
+                b'{"kind":"commit","x":' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+                b'{"kind":"commit","time_us":NaN}',
+                b'{"kind":"commit","time_us":1e999}',
+                b'{"kind":"\xff\xfe"}',
+            ]
+        ),
+    )
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(frame=_mutations())
+def test_no_frame_crashes_the_decoder(http: HttpClient, frame: str | bytes) -> None:
+    source = _source(http)
+    skipped = http.health.get("bluesky").skipped if http.health.get("bluesky") else 0
+    post = source.handle_frame(frame)
+    if post is not None:
+        assert isinstance(post.text, str) and post.created_at.tzinfo is not None
+        assert post.id.startswith("at://")
+    else:
+        health = http.health.get("bluesky")
+        counted = health.skipped - skipped if health else 0
+        assert counted in (0, 1)  # skipped and counted once, or simply not a post
