@@ -17,8 +17,28 @@ MAX_LINE_BYTES = 1 << 20  # a post line is a few KB; a longer one is skipped, ne
 BLOCK_BYTES = 1 << 20  # bytes read per block
 GZIP_MAGIC = b"\x1f\x8b"
 
-# An over-long line is reported as None in a block, so line numbers stay exact.
-Line = bytes | None
+
+
+class TooLong:
+    """Stands in a block for a line longer than the bound (its bytes were never kept), so line
+    numbers and byte offsets stay exact."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size  # bytes, without the newline
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TooLong) and other.size == self.size
+
+    def __hash__(self) -> int:
+        return hash((TooLong, self.size))
+
+    def __repr__(self) -> str:
+        return f"TooLong({self.size})"
+
+
+Line = bytes | TooLong
 
 
 class PostFile:
@@ -41,6 +61,7 @@ class PostFile:
         except OSError:
             self._raw.close()
             raise
+        self.consumed = 0
         self._reader: BinaryIO | gzip.GzipFile = (
             gzip.GzipFile(fileobj=self._raw, mode="rb") if self.compressed else self._raw
         )
@@ -53,8 +74,12 @@ class PostFile:
             return 0
 
     def seek(self, offset: int) -> None:
-        """Continue from `offset` bytes into the decompressed content."""
-        self._reader.seek(offset)
+        """Continue from `offset` bytes into the decompressed content (a line start)."""
+        try:
+            self._reader.seek(offset)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise OSError(f"corrupt compressed data: {exc}") from exc
+        self.consumed = offset
 
     def _read(self, size: int) -> bytes:
         try:
@@ -65,34 +90,32 @@ class PostFile:
     def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[list[Line]]:
         limit = self.max_line
         pending: list[bytes] = []  # pieces of the line not yet ended by a newline
-        pending_len = 0
-        oversize = False
+        pending_len = 0  # its length so far (also counted once it is too long to keep)
         while chunk := self._read(block_bytes):
             parts = chunk.split(b"\n")
             if len(parts) == 1:  # no newline: the current line goes on
-                if not oversize:
+                pending_len += len(chunk)
+                if pending_len <= limit:
                     pending.append(chunk)
-                    pending_len += len(chunk)
-                    if pending_len > limit:
-                        oversize, pending, pending_len = True, [], 0
+                else:
+                    pending = []
                 continue
             out: list[Line] = []
             head = parts[0]
-            if oversize:
-                out.append(None)
+            self.consumed += pending_len + len(chunk) - len(parts[-1])
+            size = pending_len + len(head)
+            if size > limit:
+                out.append(TooLong(size))
             else:
-                line = b"".join((*pending, head)) if pending else head
-                out.append(line if len(line) <= limit else None)
-            out.extend(p if len(p) <= limit else None for p in parts[1:-1])
+                out.append(b"".join((*pending, head)) if pending else head)
+            out.extend(p if len(p) <= limit else TooLong(len(p)) for p in parts[1:-1])
             tail = parts[-1]
-            oversize = len(tail) > limit
-            pending = [tail] if tail and not oversize else []
-            pending_len = 0 if oversize else len(tail)
+            pending_len = len(tail)
+            pending = [tail] if tail and pending_len <= limit else []
             yield out
-        if oversize:
-            yield [None]
-        elif pending:
-            yield [b"".join(pending)]
+        if pending_len:
+            self.consumed += pending_len
+            yield [b"".join(pending) if pending_len <= limit else TooLong(pending_len)]
 
     def close(self) -> None:
         try:
@@ -114,7 +137,7 @@ class PostFile:
 
 
 def iter_post_lines(path: str | os.PathLike[str]) -> Iterator[Line]:
-    """Every line of a post file in order (None for an over-long line)."""
+    """Every line of a post file in order (a TooLong for an over-long line)."""
     with PostFile(path) as handle:
         for block in handle.blocks():
             yield from block
@@ -124,4 +147,4 @@ def is_blank(line: bytes) -> bool:
     return not line or line.isspace()
 
 
-__all__ = ["MAX_LINE_BYTES", "Line", "PostFile", "is_blank", "iter_post_lines"]
+__all__ = ["MAX_LINE_BYTES", "Line", "PostFile", "TooLong", "is_blank", "iter_post_lines"]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.postfile import PostFile, iter_post_lines
+from bot.postfile import PostFile, TooLong, iter_post_lines
 
 
 def test_plain_and_gzip_read_the_same_lines(tmp_path) -> None:
@@ -23,12 +23,13 @@ def test_plain_and_gzip_read_the_same_lines(tmp_path) -> None:
         assert handle.compressed and handle.size == packed.stat().st_size
 
 
-def test_over_long_lines_become_none_without_being_held(tmp_path) -> None:
+def test_over_long_lines_are_sized_without_being_held(tmp_path) -> None:
     path = tmp_path / "p.jsonl"
     path.write_bytes(b"ok\n" + b"x" * 5_000_000 + b"\nfine\n" + b"y" * 3_000_000)
     with PostFile(path, max_line=1 << 20) as handle:
         lines = [line for block in handle.blocks(block_bytes=1 << 16) for line in block]
-    assert lines == [b"ok", None, b"fine", None]
+    assert lines == [b"ok", TooLong(5_000_000), b"fine", TooLong(3_000_000)]
+    assert handle.consumed == path.stat().st_size
 
 
 def test_corrupt_gzip_is_a_read_error(tmp_path) -> None:
@@ -55,4 +56,5 @@ def test_blocks_split_exactly_like_split_lines(tmp_path_factory, parts, block, l
     expected = body.split(b"\n") if body else []
     if expected and expected[-1] == b"":
         expected.pop()
-    assert got == [line if len(line) <= limit else None for line in expected]
+    assert got == [line if len(line) <= limit else TooLong(len(line)) for line in expected]
+    assert handle.consumed == len(body)

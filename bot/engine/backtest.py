@@ -20,7 +20,7 @@ from bot.clock import StreamWatermark
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
 from bot.engine.types import AlertEvent
-from bot.postfile import PostFile
+from bot.postfile import Line, PostFile, TooLong
 from bot.posts import Post, PostFormatError
 
 BATCH_MAX = 5000  # posts per ingest at most
@@ -57,14 +57,14 @@ class LineStats:
             self.first_bad.append(line_no)
 
 
-def decode_block(block: list[bytes | None], stats: LineStats) -> list[Post]:
+def decode_block(block: list[Line], stats: LineStats) -> list[Post]:
     """Posts of one block of lines; blank lines are ignored, bad ones counted in `stats`."""
     posts: list[Post] = []
     append = posts.append
     decode = Post.from_line
     first = stats.lines + 1
     for offset, raw in enumerate(block):
-        if raw is None:  # longer than the reader's line bound
+        if isinstance(raw, TooLong):  # longer than the reader's line bound
             stats.skip(first + offset)
             continue
         try:

@@ -1,4 +1,5 @@
-"""Replay of a JSON Lines file of posts at `speed` x real time (0: as fast as possible)."""
+"""Replay of a post file (JSON Lines, plain or gzip) at `speed` x real time (0: as fast as
+possible). Posts whose time is implausible for the stream are dropped and counted."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.metrics import POSTS_INGESTED
+from bot.clock import Admitted, StreamWatermark
+from bot.metrics import POSTS_INGESTED, POSTS_SKEWED
+from bot.postfile import PostFile, TooLong
 from bot.posts import Post, PostFormatError
-from bot.recordings import is_recording, open_recording, recording_size, skip
 from bot.sources.base import CursorStore, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
 from bot.sources.registry import BuildContext, SourceKind
@@ -20,7 +23,7 @@ from bot.sources.spec import SourceSpec, SourceSpecError, Target
 log = logging.getLogger(__name__)
 
 BATCH = 500  # posts per emit when not pacing
-READ_LINES = 2000
+READ_BYTES = 256 * 1024  # bytes read per block (a few hundred lines) off the event loop
 
 
 class ReplaySource(StreamSource[Post]):
@@ -43,61 +46,106 @@ class ReplaySource(StreamSource[Post]):
         self.sleep = sleep
         self.offset = 0  # bytes consumed so far; saved as the cursor so a restart resumes here
         self.emitted = 0
+        self._start_wall: float | None = None  # pacing: wall and event time of the first post
+        self._start_event: float | None = None
 
     async def run(self, emit: Sink[Post]) -> None:
-        if not (is_recording(self.path) or self.path.is_dir()):
+        if not self.path.is_file():
             self.finished = True
             self.health.failure(self.name, f"replay file not found: {self.path.name}")
             self.health.set_state(self.name, "finished")
             return
-        await self._load_cursor()
-        # A .jsonl or .jsonl.gz file, or a folder of them (bot/recordings.py); the offset
-        # counts decompressed bytes of the whole chain.
-        with open_recording(self.path) as handle:
-            skip(handle, self.offset)
-            start_wall: float | None = None
-            start_event: float | None = None
-            batch: list[Post] = []
-            while True:
-                lines = await asyncio.to_thread(_read_lines, handle, READ_LINES)
-                if not lines:
-                    break
-                for line in lines:
-                    self.offset += len(line)
-                    if not line.strip():
-                        continue
-                    try:
-                        post = Post.from_line(line)
-                    except PostFormatError:
-                        self.health.skipped(self.name, "bad_line")
-                        continue
-                    if self.speed > 0:
-                        moment = post.created_at.timestamp()
-                        if start_event is None or start_wall is None:
-                            start_event, start_wall = moment, time.monotonic()
-                        due = start_wall + (moment - start_event) / self.speed
-                        delay = due - time.monotonic()
-                        if delay > 0:
-                            await self._emit(batch, emit, self.offset - len(line))
-                            batch = []
-                            await self.sleep(delay)
-                    batch.append(post)
-                    if len(batch) >= BATCH:
-                        await self._emit(batch, emit, self.offset)
-                        batch = []
-                        await asyncio.sleep(0)  # let commands run during a fast replay
-                await self._emit(batch, emit, self.offset)
-                batch = []
+        try:
+            handle = await asyncio.to_thread(PostFile, self.path)
+        except OSError:
+            self.finished = True
+            self.health.failure(self.name, f"replay file unreadable: {self.path.name}")
+            self.health.set_state(self.name, "finished")
+            return
+        try:
+            await self._load_cursor(handle.compressed)
+            if self.offset:
+                await asyncio.to_thread(handle.seek, self.offset)
+            await self._replay(handle, emit)
+        finally:
+            handle.close()
         self.finished = True
         self.health.set_state(self.name, "finished")
         log.info("replay %s finished after %d posts", self.path.name, self.emitted)
 
-    async def _load_cursor(self) -> None:
+    async def _replay(self, handle: PostFile, emit: Sink[Post]) -> None:
+        # Posts pass the stream-time watermark first (bot/clock.py), which holds the last few
+        # until their successors are read; the cursor never passes a post not yet decided.
+        mark: StreamWatermark[tuple[Post, int]] = StreamWatermark()
+        undecided: deque[int] = deque()  # line-end offsets of posts fed but not yet decided
+        decided_to = self.offset
+        pos = self.offset
+        blocks = handle.blocks(READ_BYTES)
+        while (block := await asyncio.to_thread(next, blocks, None)) is not None:
+            items: list[tuple[Post, int]] = []
+            for line in block:
+                if isinstance(line, TooLong):
+                    pos += line.size + 1
+                    self.health.skipped(self.name, "bad_line")
+                    continue
+                pos += len(line) + 1
+                try:
+                    post = Post.from_line(line)
+                except PostFormatError:
+                    if line and not line.isspace():
+                        self.health.skipped(self.name, "bad_line")
+                    continue
+                items.append((post, pos))
+                undecided.append(pos)
+            pos = min(pos, handle.consumed)  # the last line of a file may lack its newline
+            admitted = mark.feed(items, [p.created_at.timestamp() for p, _ in items])
+            while len(undecided) > mark.pending:
+                decided_to = undecided.popleft()
+            await self._send(admitted, emit, pos if not undecided else decided_to)
+        await self._send(mark.flush(), emit, pos)
+
+    async def _send(
+        self, admitted: Admitted[tuple[Post, int]], emit: Sink[Post], cursor: int
+    ) -> None:
+        """Emit admitted posts (paced when speed > 0), then save `cursor` as read."""
+        if admitted.skewed:
+            POSTS_SKEWED.labels(self.kind, "dropped").inc(admitted.skewed)
+            self.health.skipped(self.name, "implausible_time", admitted.skewed)
+        batch: list[Post] = []
+        for post, end in admitted.items:
+            if self.speed > 0:
+                moment = post.created_at.timestamp()
+                if self._start_event is None or self._start_wall is None:
+                    self._start_event, self._start_wall = moment, time.monotonic()
+                due = self._start_wall + (moment - self._start_event) / self.speed
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await self._emit(batch, emit, self.offset)
+                    batch = []
+                    await self.sleep(delay)
+            batch.append(post)
+            self.offset = end
+            if len(batch) >= BATCH:
+                await self._emit(batch, emit, self.offset)
+                batch = []
+                await asyncio.sleep(0)  # let commands run during a fast replay
+        self.offset = max(self.offset, cursor)
+        await self._emit(batch, emit, self.offset)
+
+    async def _load_cursor(self, compressed: bool) -> None:
         state = await load_json_cursor(self.cursors, self.cursor_key)
         offset, size = state.get("offset"), state.get("size")
-        current = recording_size(self.path)
-        # A recording that shrank is a different replay: start it from the top.
-        if isinstance(offset, int) and isinstance(size, int) and offset >= 0 and current >= size:
+        current = self.path.stat().st_size
+        # A file that shrank is a different replay: start it from the top. (A gzip file's
+        # offset counts decompressed bytes, so only its size can be compared.)
+        within = compressed or (isinstance(offset, int) and offset <= current)
+        if (
+            isinstance(offset, int)
+            and isinstance(size, int)
+            and offset >= 0
+            and within
+            and current >= size
+        ):
             self.offset = offset
             if offset:
                 log.info("replay %s resumes at byte %d of %d", self.path.name, offset, current)
@@ -109,19 +157,9 @@ class ReplaySource(StreamSource[Post]):
             self.emitted += len(batch)
             POSTS_INGESTED.labels(self.name).inc(len(batch))
             self.health.success(self.name, len(batch))
-        size = recording_size(self.path)
+        size = self.path.stat().st_size
         cursor = {"offset": offset, "size": size}
         await self.cursors.set(self.cursor_key, json.dumps(cursor, separators=(",", ":")))
-
-
-def _read_lines(handle: object, count: int) -> list[bytes]:
-    out = []
-    for _ in range(count):
-        line = handle.readline()  # type: ignore[attr-defined]
-        if not line:
-            break
-        out.append(line)
-    return out
 
 
 def build(spec: SourceSpec, ctx: BuildContext) -> ReplaySource:

@@ -11,7 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
+import msgspec
 
+from bot.clock import live_skewed
+from bot.metrics import POSTS_SKEWED
 from bot.posts import Post, PostFormatError
 from bot.sources.base import CursorStore, PollingSource, SeenSet, load_json_cursor
 from bot.sources.fields import MAX_AUTHOR, MAX_ID, clean_text, clean_url
@@ -112,6 +115,26 @@ class RssSource(PollingSource[Post]):
                 self.since = datetime.fromisoformat(since)
             except ValueError:
                 self.since = None
+        now = datetime.now(UTC)
+        if self.since is not None and (
+            self.since.tzinfo is None or live_skewed(self.since.timestamp(), now.timestamp())
+        ):
+            self.since = now  # saved by a version that trusted a future-dated entry
+
+    def _plausible(self, entries: list[Post], now: datetime) -> list[Post]:
+        """Entries dated past the wall clock take the fetch time (counted): a future date
+        must neither poison the engine's clock nor become the high-water mark that would
+        make this feed skip every later entry."""
+        out = []
+        skewed = 0
+        for post in entries:
+            if live_skewed(post.created_at.timestamp(), now.timestamp()):
+                post = msgspec.structs.replace(post, created_at=now)
+                skewed += 1
+            out.append(post)
+        if skewed:
+            POSTS_SKEWED.labels(self.kind, "clamped").inc(skewed)
+        return out
 
     async def poll(self) -> list[Post]:
         await self._load()
@@ -135,7 +158,7 @@ class RssSource(PollingSource[Post]):
             self.health.skipped(self.name, "bad_item", bad)
         posts = []
         newest = self.since
-        for post in entries:
+        for post in self._plausible(entries, now):
             if self.since is not None and post.created_at < self.since:
                 continue  # already read before a restart
             if self.seen.add(post.id):

@@ -189,30 +189,37 @@ def test_hostile_lines_are_skipped_and_counted(tmp_path):
     assert "skipped 7 bad lines (line 2, 3, 4, 5, 6, ...)" in log
 
 
-def test_a_sparse_stream_ticks_once_per_busy_minute(tmp_path):
-    from bot.engine.backtest import EventTimeFeeder
-    from bot.engine.engine import NarrativeEngine
-    from bot.posts import Post
-
-    class Counting(NarrativeEngine):
-        ticks = 0
-
-        def tick(self, now=None):
-            Counting.ticks += 1
-            return super().tick(now)
-
+def test_a_sparse_stream_ticks_once_per_busy_minute():
     from datetime import UTC, datetime, timedelta
 
     import numpy as np
 
+    from bot.engine.backtest import EventTimeFeeder
+    from bot.posts import Post
+
+    class Recording:  # stands in for the engine: the feeder's own cadence is under test
+        def __init__(self):
+            self.calls = []
+
+        def ingest(self, posts):
+            self.calls.append(("ingest", len(posts)))
+
+        def tick(self):
+            self.calls.append(("tick", 0))
+            return []
+
     start = datetime(2013, 1, 1, tzinfo=UTC)
-    posts = [
-        Post(f"p{i}", "x", "a", f"post {i}", start + timedelta(days=40 * i + (i % 3)))
-        for i in range(30)
-    ]
-    feeder = EventTimeFeeder(Counting(), io.StringIO())
+    moments = [start + timedelta(days=40 * i) for i in range(30)]
+    moments[7:7] = [moments[6] + timedelta(seconds=5)] * 2  # three posts in one minute
+    posts = [Post(f"p{i}", "x", "a", f"post {i}", m) for i, m in enumerate(moments)]
+    engine = Recording()
+    feeder = EventTimeFeeder(engine, io.StringIO())  # type: ignore[arg-type]
     ts = np.array([p.created_at.timestamp() for p in posts])
     feeder.feed(posts[:13], ts[:13])
     feeder.feed(posts[13:], ts[13:])
     feeder.finish()
-    assert Counting.ticks == feeder.ticks == 30
+    # 30 busy minutes over 3 years: 30 ingests and 30 ticks, not one per empty minute
+    assert engine.calls == [
+        ("ingest", 3 if i == 6 else 1) if j == 0 else ("tick", 0) for i in range(30) for j in (0, 1)
+    ]
+    assert feeder.ticks == 30
