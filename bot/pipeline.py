@@ -10,15 +10,22 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.clock import LIVE_AHEAD
 from bot.engine import NarrativeEngine
 from bot.engine.generator import by_interval
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView
-from bot.metrics import NARRATIVES, POSTS_DROPPED, TICK_SECONDS
+from bot.metrics import NARRATIVES, POSTS_DROPPED, POSTS_SKEWED, TICK_SECONDS
 from bot.posts import Post
 from bot.tokens.matcher import NarrativeRef
 from storage.narratives import retire_untracked, save_views
 
 log = logging.getLogger(__name__)
+
+# Post.source values used as a metric label; anything else (a replay file can hold any
+# string) is counted as "other" so the label set stays small.
+METRIC_SOURCES = frozenset(
+    ("bluesky", "hackernews", "rss", "reddit", "mastodon", "x", "telegram", "discord")
+)
 
 NarrativeHook = Callable[[list[NarrativeView], list[AlertEvent]], Awaitable[None]]
 TickPrelude = Callable[[], Awaitable[None]]
@@ -82,8 +89,10 @@ class ScoringPipeline:
         thread_threshold: int = THREAD_THRESHOLD,
         before_tick: TickPrelude | None = None,
         max_buffered: int = MAX_BUFFERED,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
+        self.wall = wall  # epoch seconds; no live post may claim to be later than this
         self.on_narratives = on_narratives
         # Runs at the start of every tick, under the tick lock (e.g. to refresh the leaders).
         self.before_tick = before_tick
@@ -111,7 +120,10 @@ class ScoringPipeline:
 
         When the buffer is full the posts that do not fit are dropped and counted in
         `ghostwatch_posts_dropped`: the sources keep running and scoring catches up.
+        Posts dated more than a few minutes past the wall clock are dropped and counted in
+        `ghostwatch_posts_skewed` (one would move the engine's clock to the future).
         """
+        posts = self._plausible(posts)
         room = self.room
         if len(posts) > room:
             lost = len(posts) - room
@@ -120,6 +132,20 @@ class ScoringPipeline:
             log.warning("scoring buffer full: dropped %d posts", lost)
             posts = posts[:room]
         self._buffer.extend(posts)
+
+    def _plausible(self, posts: Sequence[Post]) -> Sequence[Post]:
+        limit = self.wall() + LIVE_AHEAD
+        if not any(p.created_at.timestamp() > limit for p in posts):
+            return posts
+        kept = [p for p in posts if p.created_at.timestamp() <= limit]
+        for source, count in Counter(
+            p.source if p.source in METRIC_SOURCES else "other"
+            for p in posts
+            if p.created_at.timestamp() > limit
+        ).items():
+            POSTS_SKEWED.labels(source, "dropped").inc(count)
+        log.warning("dropped %d posts dated in the future", len(posts) - len(kept))
+        return kept
 
     def set_leaders(self, handles: Iterable[str]) -> None:
         """Track exactly `handles`; leader posts already recorded from others are forgotten.

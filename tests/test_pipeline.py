@@ -261,3 +261,26 @@ def test_a_full_buffer_drops_and_counts_instead_of_growing() -> None:
     assert pipeline.dropped == len(posts) - 10
     assert REGISTRY.get_sample_value("ghostwatch_posts_dropped_total") == before + len(posts) - 10
     assert pipeline._buffer == posts[:10]  # what was queued first is what gets scored
+
+
+async def test_posts_dated_past_the_wall_clock_are_dropped_and_counted() -> None:
+    from bot.metrics import POSTS_SKEWED
+
+    posts = StreamGenerator(4).background(0.5, 20)
+    wall = posts[-1].created_at.timestamp() + 60
+    pipeline = ScoringPipeline(NarrativeEngine(), persist=False, wall=lambda: wall)
+    dropped = POSTS_SKEWED.labels("x", "dropped")
+    before = dropped._value.get()
+    future = [
+        replace(posts[3], id="f1", source="x", created_at=datetime(2099, 1, 1, tzinfo=UTC)),
+        replace(
+            posts[4], id="f2", source="x", created_at=posts[-1].created_at + timedelta(hours=1)
+        ),
+    ]
+    pipeline.add(posts[:10] + future + posts[10:])
+    result = await pipeline.tick()
+    assert result.posts == len(posts)
+    assert pipeline.engine.now == posts[-1].created_at  # the clock followed real posts only
+    assert dropped._value.get() == before + 2
+    pipeline.add([replace(posts[0], id="near", created_at=datetime.fromtimestamp(wall + 120, UTC))])
+    assert pipeline.buffered == 1  # a couple of minutes ahead is clock noise, not skew

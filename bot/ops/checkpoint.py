@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
+from bot.clock import live_skewed
 from bot.engine import CheckpointError, EngineConfig, NarrativeEngine
 from bot.engine.checkpoint import VERSION
 from storage import checkpoints
@@ -32,8 +33,10 @@ class CheckpointKeeper:
         interval: float,
         keep: int = 3,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.interval = interval
+        self.wall = wall  # epoch seconds: a checkpoint whose stream time is past it is poisoned
         self.keep = keep
         self.clock = clock
         self.last_saved: float = clock()
@@ -57,6 +60,13 @@ class CheckpointKeeper:
                     raise CheckpointError(f"checkpoint version {version}, expected {VERSION}")
                 # Decompressing and unpickling a large engine takes seconds: not on the loop.
                 engine = await asyncio.to_thread(NarrativeEngine.restore, data, config, handles)
+                if engine.now_ts is not None and live_skewed(engine.now_ts, self.wall()):
+                    # Saved after a post with a future date moved the clock: restoring it would
+                    # keep every window empty and drop every real post as too old.
+                    raise CheckpointError(
+                        f"its stream time {engine.now.isoformat() if engine.now else ''} "
+                        "is in the future (an implausible post clock)"
+                    )
             except CheckpointError as exc:
                 self.discarded += 1
                 log.warning("discarding engine checkpoint #%d: %s", checkpoint_id, exc)

@@ -141,3 +141,25 @@ async def test_pickling_and_unpickling_run_off_the_event_loop(
     assert await keeper.restore() is not None
     assert [name for name, _ in threads] == ["dump", "load"]
     assert all(ident != loop_thread for _, ident in threads)
+
+
+async def test_a_checkpoint_with_a_clock_in_the_future_is_discarded_with_a_warning(
+    storage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.posts import Post
+
+    good_engine = _engine()
+    assert good_engine.now is not None
+    wall = good_engine.now.timestamp() + 3600
+    keeper = CheckpointKeeper(interval=60, wall=lambda: wall)
+    good = await keeper.save(good_engine)
+    poisoned = _engine()
+    poisoned.ingest([Post("f", "x", "a", "from 2099", datetime(2099, 1, 1, tzinfo=UTC))])
+    bad = await keeper.save(poisoned)
+    with caplog.at_level(logging.WARNING, logger="bot.ops.checkpoint"):
+        restored = await keeper.restore()
+    assert restored is not None and restored.now == good_engine.now
+    assert f"discarding engine checkpoint #{bad}" in caplog.text and "future" in caplog.text
+    assert await checkpoints.checkpoint_ids() == [good]
