@@ -1,22 +1,21 @@
-"""Reading post files (JSON Lines, plain or gzip) in blocks of lines, with a bound on line length.
+"""Post files cut into blocks of lines, with a bound on line length.
 
-The one reader every file consumer shares (backtest, bench, the replay source), so a new
-container format or a folder of files is added here once.
+Bytes come from bot/recordings.py (one `.jsonl` or `.jsonl.gz` file, or a folder of rotated
+recordings); this module cuts them into lines for every file consumer (backtest, bench, the
+replay source), so a line longer than the bound is never held in memory.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
-import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+
+from bot.recordings import open_recording, recording_files, recording_size, skip
 
 MAX_LINE_BYTES = 1 << 20  # a post line is a few KB; a longer one is skipped, never held whole
 BLOCK_BYTES = 1 << 20  # bytes read per block
-GZIP_MAGIC = b"\x1f\x8b"
-
 
 
 class TooLong:
@@ -42,50 +41,31 @@ Line = bytes | TooLong
 
 
 class PostFile:
-    """An open post file: `blocks()` yields its lines in order, without newlines.
+    """An open post file or folder: `blocks()` yields its lines in order, without newlines.
 
-    Gzip is recognised by its magic bytes, whatever the file is called. A line longer than
-    MAX_LINE_BYTES comes out as None and its bytes are discarded as they are read, so memory
-    stays bounded whatever the file holds. Read errors, including a corrupt or truncated gzip
-    stream, raise OSError.
+    A line longer than MAX_LINE_BYTES comes out as a TooLong and its bytes are discarded as
+    they are read, so memory stays bounded whatever the file holds. `consumed` counts the
+    (decompressed) bytes of the lines yielded so far, newlines included: the replay cursor.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, max_line: int = MAX_LINE_BYTES) -> None:
-        self.path = os.fspath(path)
+        self.path = Path(path)
         self.max_line = max_line
-        self._raw = open(self.path, "rb")  # noqa: SIM115 - closed by close()
-        try:
-            self.size = os.fstat(self._raw.fileno()).st_size
-            self.compressed = self._raw.read(2) == GZIP_MAGIC
-            self._raw.seek(0)
-        except OSError:
-            self._raw.close()
-            raise
+        self.size = recording_size(self.path)  # bytes on disk, for progress
+        self.compressed = any(p.name.endswith(".gz") for p in recording_files(self.path))
         self.consumed = 0
-        self._reader: BinaryIO | gzip.GzipFile = (
-            gzip.GzipFile(fileobj=self._raw, mode="rb") if self.compressed else self._raw
-        )
+        self._reader = open_recording(self.path)
 
     def position(self) -> int:
-        """Bytes of the file itself consumed so far (compressed bytes for gzip), for progress."""
-        try:
-            return self._raw.tell()
-        except (OSError, ValueError):
-            return 0
+        """Bytes read so far (decompressed), for progress."""
+        return self.consumed
 
     def seek(self, offset: int) -> None:
         """Continue from `offset` bytes into the decompressed content (a line start)."""
-        try:
-            self._reader.seek(offset)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise OSError(f"corrupt compressed data: {exc}") from exc
-        self.consumed = offset
+        self.consumed = skip(self._reader, offset)
 
     def _read(self, size: int) -> bytes:
-        try:
-            return self._reader.read(size)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise OSError(f"corrupt compressed data: {exc}") from exc
+        return self._reader.read(size)
 
     def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[list[Line]]:
         limit = self.max_line
@@ -118,11 +98,7 @@ class PostFile:
             yield [b"".join(pending) if pending_len <= limit else TooLong(pending_len)]
 
     def close(self) -> None:
-        try:
-            if self._reader is not self._raw:
-                self._reader.close()
-        finally:
-            self._raw.close()
+        self._reader.close()
 
     def __enter__(self) -> PostFile:
         return self

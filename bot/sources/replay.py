@@ -1,5 +1,6 @@
-"""Replay of a post file (JSON Lines, plain or gzip) at `speed` x real time (0: as fast as
-possible). Posts whose time is implausible for the stream are dropped and counted."""
+"""Replay of recorded posts (a `.jsonl` or `.jsonl.gz` file, or a folder of them; see
+bot/recordings.py) at `speed` x real time (0: as fast as possible). Posts whose time is
+implausible for the stream are dropped and counted."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.clock import Admitted, StreamWatermark
 from bot.metrics import POSTS_INGESTED, POSTS_SKEWED
 from bot.postfile import PostFile, TooLong
 from bot.posts import Post, PostFormatError
+from bot.recordings import is_recording, recording_size
 from bot.sources.base import CursorStore, Sink, StreamSource, load_json_cursor
 from bot.sources.http import HttpClient
 from bot.sources.registry import BuildContext, SourceKind
@@ -50,7 +52,7 @@ class ReplaySource(StreamSource[Post]):
         self._start_event: float | None = None
 
     async def run(self, emit: Sink[Post]) -> None:
-        if not self.path.is_file():
+        if not (is_recording(self.path) or self.path.is_dir()):
             self.finished = True
             self.health.failure(self.name, f"replay file not found: {self.path.name}")
             self.health.set_state(self.name, "finished")
@@ -63,7 +65,7 @@ class ReplaySource(StreamSource[Post]):
             self.health.set_state(self.name, "finished")
             return
         try:
-            await self._load_cursor(handle.compressed)
+            await self._load_cursor()
             if self.offset:
                 await asyncio.to_thread(handle.seek, self.offset)
             await self._replay(handle, emit)
@@ -132,20 +134,13 @@ class ReplaySource(StreamSource[Post]):
         self.offset = max(self.offset, cursor)
         await self._emit(batch, emit, self.offset)
 
-    async def _load_cursor(self, compressed: bool) -> None:
+    async def _load_cursor(self) -> None:
         state = await load_json_cursor(self.cursors, self.cursor_key)
         offset, size = state.get("offset"), state.get("size")
-        current = self.path.stat().st_size
-        # A file that shrank is a different replay: start it from the top. (A gzip file's
-        # offset counts decompressed bytes, so only its size can be compared.)
-        within = compressed or (isinstance(offset, int) and offset <= current)
-        if (
-            isinstance(offset, int)
-            and isinstance(size, int)
-            and offset >= 0
-            and within
-            and current >= size
-        ):
+        current = recording_size(self.path)
+        # A recording that shrank is a different replay: start it from the top. (The offset
+        # counts decompressed bytes of the whole chain, so only sizes on disk compare.)
+        if isinstance(offset, int) and isinstance(size, int) and offset >= 0 and current >= size:
             self.offset = offset
             if offset:
                 log.info("replay %s resumes at byte %d of %d", self.path.name, offset, current)
@@ -157,7 +152,7 @@ class ReplaySource(StreamSource[Post]):
             self.emitted += len(batch)
             POSTS_INGESTED.labels(self.name).inc(len(batch))
             self.health.success(self.name, len(batch))
-        size = self.path.stat().st_size
+        size = recording_size(self.path)
         cursor = {"offset": offset, "size": size}
         await self.cursors.set(self.cursor_key, json.dumps(cursor, separators=(",", ":")))
 
