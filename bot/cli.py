@@ -79,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument(
         "posts",
-        metavar="POSTS.jsonl[.gz]",
-        help="posts in the replay format (JSON Lines, plain or gzip)",
+        metavar="POSTS",
+        help="posts in the replay format: a .jsonl or .jsonl.gz file, or a folder of them",
     )
     backtest.add_argument("--leaders", metavar="FILE", help="one leader handle per line")
     backtest.add_argument("--threshold", type=float, metavar="N", help="alert threshold 0-100")
