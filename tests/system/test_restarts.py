@@ -75,9 +75,9 @@ async def test_two_processes_on_postgres_one_dispatches_and_the_other_takes_over
     world.telegram_chats += ["-1003", "-1004"]
     await seed_subscriptions(postgres_url, world)
     env = world.env(postgres_url)
+    _flood_control(world)  # before the leader starts: a fast replay can alert before it is ready
     leader = world.bot(env, name="leader")
     await leader.wait_ready()
-    _flood_control(world)
     standby = world.bot(env, name="standby")
     await standby.wait_log(lambda m: m.startswith("standing by"))
     status, body = await standby.get("/readyz")
