@@ -100,10 +100,16 @@ def _parser() -> argparse.ArgumentParser:
         "bench",
         help="measure engine throughput and memory beside a naive n-gram counter",
         description="Generate a synthetic stream and report posts/s and peak RSS for the engine "
-        "and for a collections.Counter baseline in the same process.",
+        "on pre-built posts and for `backtest` on a JSONL file (parsing included), each beside "
+        "a collections.Counter baseline in the same run.",
     )
     bench.add_argument("--posts", type=int, default=200_000, help="posts to generate")
     bench.add_argument("--seed", type=int, default=7, help="generator seed")
+    bench.add_argument(
+        "--frames",
+        metavar="FRAMES.jsonl",
+        help="also time Jetstream decoding on recorded frames (one JSON event per line)",
+    )
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -194,7 +200,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "bench":
         from bot.engine.bench import run_bench
 
-        return run_bench(posts=args.posts, seed=args.seed, stdout=sys.stdout)
+        return run_bench(posts=args.posts, seed=args.seed, stdout=sys.stdout, frames=args.frames)
     try:
         settings = load_settings()
     except ConfigError as exc:

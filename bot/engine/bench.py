@@ -166,10 +166,63 @@ def _measure(run: Callable[[], tuple[int, float]]) -> dict[str, float]:
     return result
 
 
-def run_bench(*, posts: int, seed: int, stdout: TextIO, file_replay: bool = True) -> int:
+def jetstream_rates(frames: list[bytes], rounds: int) -> tuple[float, float, int]:
+    """Events/s through JetstreamSource.handle_frame and through bare stdlib `json.loads` (the
+    decoding alone, no checks) on the same frames; also the posts found per round."""
+    from bot.sources.base import MemoryCursorStore
+    from bot.sources.health import HealthRegistry
+    from bot.sources.http import HttpClient
+    from bot.sources.jetstream import JetstreamSource
+
+    http = HttpClient(health=HealthRegistry())  # no session: handle_frame does no I/O
+    source = JetstreamSource("bench", http=http, cursors=MemoryCursorStore(), url="ws://bench")
+    # Each round renames the record keys, so de-duplication does not short-cut later rounds.
+    batches = [[f.replace(b'"rkey":"', b'"rkey":"%d' % r) for f in frames] for r in range(rounds)]
+    t0 = time.perf_counter()
+    found = sum(1 for batch in batches for f in batch if source.handle_frame(f) is not None)
+    ours = len(frames) * rounds / max(time.perf_counter() - t0, 1e-9)
+    t0 = time.perf_counter()
+    for batch in batches:
+        for f in batch:
+            json.loads(f)
+    stdlib = len(frames) * rounds / max(time.perf_counter() - t0, 1e-9)
+    return ours, stdlib, found // rounds
+
+
+def _bench_frames(path: str, stdout: TextIO) -> int:
+    try:
+        with open(path, "rb") as fh:
+            frames = [line.strip() for line in fh if line.strip()]
+    except OSError as exc:
+        print(f"bench: cannot read {path}: {exc}", file=stdout)
+        return 2
+    if not frames:
+        print(f"bench: {path} holds no frames", file=stdout)
+        return 2
+    rounds = max(1, 100_000 // len(frames))
+    ours, stdlib, posts = jetstream_rates(frames, rounds)
+    print(
+        f"jetstream frames ({len(frames):,} recorded events x {rounds}, {posts} posts each time):",
+        file=stdout,
+    )
+    print(f"{'handle_frame':>16}: {ours:12,.0f} events/s (decode, checks, dedup)", file=stdout)
+    print(f"{'json.loads':>16}: {stdlib:12,.0f} events/s (stdlib decoding alone)", file=stdout)
+    return 0
+
+
+def run_bench(
+    *,
+    posts: int,
+    seed: int,
+    stdout: TextIO,
+    file_replay: bool = True,
+    frames: str | None = None,
+) -> int:
     """Print posts/s and peak RSS for each contender and the naive baseline, plus ratios."""
     if posts <= 0:
         print("bench: --posts must be positive", file=stdout)
+        return 2
+    if frames is not None and _bench_frames(frames, stdout) != 0:
         return 2
     print(
         f"bench: {posts:,} synthetic posts (~20 words), seed {seed}, "

@@ -27,3 +27,16 @@ def test_bench_stream_is_seeded_and_sized():
 
 def test_bench_rejects_nonpositive():
     assert run_bench(posts=0, seed=1, stdout=io.StringIO()) != 0
+
+
+def test_bench_times_jetstream_frames_beside_stdlib_json(tmp_path):
+    from bot.engine.bench import _bench_frames, jetstream_rates
+    from tests.conftest import FIXTURES
+
+    frames = (FIXTURES / "expected_v1.jsonl").read_bytes().splitlines()
+    ours, stdlib, posts = jetstream_rates(frames, rounds=2)
+    assert posts == 17 and ours > 0 and stdlib > 0  # every round decodes all 17 posts
+    out = io.StringIO()
+    assert _bench_frames(str(FIXTURES / "expected_v1.jsonl"), out) == 0
+    assert re.search(r"handle_frame: +[\d,]+ events/s", out.getvalue()), out.getvalue()
+    assert _bench_frames(str(tmp_path / "missing.jsonl"), io.StringIO()) == 2
