@@ -335,9 +335,9 @@ class App:
         )
         self.scheduler = scheduler
         self._report_sources(scheduler.sources)
-        resumed = await dispatcher.resume()
-        if resumed.sent or resumed.failed:
-            log.info("resumed %d pending alert(s) from before the restart", resumed.sent)
+        # The worker's first pass sends what was pending before a restart; from then on it
+        # sends what each tick records, without ever holding up scoring.
+        dispatcher.start()
         await scheduler.start()
         return Scoring(engine, pipeline, scheduler, dispatcher, frontends, service, leaders)
 
@@ -392,8 +392,12 @@ class App:
             log.warning("no sources configured: nothing will be ingested")
 
     async def _stop_scoring(self, scoring: Scoring) -> None:
-        """Stop intake, final tick (records and sends due alerts), checkpoint, close."""
+        """Stop intake, final tick (records due alerts), last deliveries, checkpoint, close."""
         await self._bounded(scoring.scheduler.stop(grace=self._grace()), "stopping intake")
+        # The final tick's alerts are recorded; give the worker a bounded time to send them
+        # (what is left, e.g. a chat under flood control, stays pending for the next start).
+        await self._bounded(scoring.dispatcher.drain(), "delivering the last alerts")
+        await self._bounded(scoring.dispatcher.close(), "stopping alert delivery")
         if self.hook_failed:
             log.warning("last alerts not recorded; keeping the previous checkpoint")
         else:
@@ -403,6 +407,7 @@ class App:
 
     async def _abandon(self, scoring: Scoring) -> None:
         """Stop without a final tick or checkpoint: another process is the scorer now."""
+        await self._bounded(scoring.dispatcher.close(), "stopping alert delivery")
         scoring.pipeline.on_narratives = None
         scoring.pipeline.persist = False
         await self._bounded(scoring.scheduler.stop(grace=1.0), "stopping intake")

@@ -36,7 +36,11 @@ class Narrative(Model):
     state = fields.CharField(max_length=16, default="quiet", db_index=True)
     score = fields.FloatField(default=0.0)
     breakdown: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    # Viral episodes, counted across engine lifetimes: the engine's own count plus
+    # `episode_offset`, which grows when the engine's count restarts (a lost or incompatible
+    # checkpoint, a narrative dropped and found again), so alert identity never repeats.
     episode = fields.IntField(default=0)
+    episode_offset = fields.IntField(default=0)
     authors = fields.IntField(default=0)
     mentions = fields.IntField(default=0)
     sources: fields.JSONField[list[str]] = fields.JSONField(default=list)
@@ -47,7 +51,7 @@ class Narrative(Model):
     seed_post_at = fields.DatetimeField(null=True)
     top_posts: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
     series: fields.JSONField[list[list[Any]]] = fields.JSONField(default=list)  # [[iso, n]]
-    updated_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(db_index=True)  # /narrative looks through the newest
 
     class Meta:
         table = "narratives"

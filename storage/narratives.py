@@ -14,6 +14,7 @@ from storage.models import Narrative, ScorePoint
 
 LABEL_CHARS = 300
 KEY_CHARS = 200
+FIRST_SEEN_SLACK = 1.0  # seconds; checkpoints keep times as float timestamps
 
 
 def _fields(view: NarrativeView, at: datetime) -> dict[str, Any]:
@@ -55,6 +56,8 @@ async def save_views(views: Sequence[NarrativeView], at: datetime) -> dict[str, 
             if row is None:
                 row = await Narrative.create(key=key, **fields)
             else:
+                fields["episode_offset"] = episode_offset(row, view)
+                fields["episode"] = view.episode + fields["episode_offset"]
                 row.update_from_dict(fields)
                 await row.save()
             ids[key] = row.id
@@ -69,6 +72,26 @@ async def save_views(views: Sequence[NarrativeView], at: datetime) -> dict[str, 
             )
         await ScorePoint.bulk_create(points)
     return ids
+
+
+def episode_offset(row: Narrative, view: NarrativeView) -> int:
+    """The offset that keeps the row's episodes from repeating across engine lifetimes.
+
+    The engine numbers a narrative's viral episodes itself, and remembers them only as long as
+    its state lives: after a lost or incompatible checkpoint it starts again from 0, and meets
+    the narrative later than before, so the view's `first_seen` moves. From then on every
+    episode it counts is a new wave, numbered after the stored ones; without this, the first
+    new wave would reuse an old (narrative, episode, target) alert key and be skipped as
+    already sent. The same posts scored again (a replay, an older checkpoint) keep
+    `first_seen` and so their numbers: they are the waves already alerted. A narrative the
+    same engine dropped and found again keeps its count in the engine; it may then skip one
+    number, never repeat one.
+    """
+    offset, stored = int(row.episode_offset), int(row.episode)
+    if abs((view.first_seen - row.first_seen).total_seconds()) > FIRST_SEEN_SLACK:
+        # A count already above 0 in its first save fired in that tick: a wave after `stored`.
+        offset = max(offset, stored - view.episode + (1 if view.episode else 0))
+    return offset
 
 
 async def prune_score_points(older_than: datetime) -> int:

@@ -33,6 +33,7 @@ async def test_console_prints_each_alert_once(storage: str) -> None:
     await replay_until_alert(pipeline, MEME_START + 10, MEME_START + 70)
     await replay_minutes(pipeline, MEME_START + 25, MEME_START + 35)  # still viral: no repeat
     await dispatcher.drain()
+    await dispatcher.close()
     text = out.getvalue()
     assert text.count("Emerging narrative: summoning ghosts") == 1
     assert "Score " in text and SEED_URL in text and "seeded by @karpathy" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from bot.metrics import RATE_LIMIT_WAITS
 from bot.pipeline import ScoringPipeline, TickResult
 from bot.service.narratives import NarrativeService
 from bot.service.types import Caller
+from storage import alerts as alert_store
 from storage.models import Alert, Narrative, Subscription, TokenLaunch, TokenMatch
 from tests.alerts.stream import (
     MEME_START,
@@ -58,21 +60,29 @@ class World:
 def make_dispatcher(
     service: NarrativeService, sender: RecordingSender, sleeps: Sleeps, **kw: Any
 ) -> AlertDispatcher:
+    kw.setdefault("clock", Clock())
     return AlertDispatcher({"test": sender}, service, chat_interval=0.0, sleep=sleeps, **kw)
 
 
-@pytest.fixture(params=[False, True], ids=["inline", "background"])
-def background(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
+@dataclass
+class Clock:
+    """The delivery worker's monotonic clock, moved by hand (flood-control deferrals)."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture
-async def world(storage: str) -> World:
+async def world(storage: str) -> AsyncIterator[World]:
     service = NarrativeService(clock=lambda: START + timedelta(minutes=WARM), render_charts=False)
     sender = RecordingSender()
     sleeps = Sleeps()
     pipeline = ScoringPipeline(warmed_engine(WARM))
-    return World(service, sender, sleeps, make_dispatcher(service, sender, sleeps), pipeline)
+    dispatcher = make_dispatcher(service, sender, sleeps)
+    yield World(service, sender, sleeps, dispatcher, pipeline)
+    await dispatcher.close()
 
 
 def next_minute(w: World) -> int:
@@ -87,7 +97,7 @@ async def fire(w: World) -> TickResult:
     return result
 
 
-async def test_each_subscribed_chat_gets_exactly_one_alert(world: World, background: bool) -> None:
+async def test_each_subscribed_chat_gets_exactly_one_alert(world: World) -> None:
     svc = world.service
     await svc.set_alerts(chat("A"), True)
     await svc.set_alerts(chat("high"), True)
@@ -108,7 +118,6 @@ async def test_each_subscribed_chat_gets_exactly_one_alert(world: World, backgro
     assert card.score >= 60 and card.episode == 1
     assert {r.key for r in card.reasons} >= {"reason.reach", "reason.leader"}
     # The narrative stays viral for many ticks: no second alert for the same episode.
-    world.dispatcher.background = background
     world.pipeline.on_narratives = world.dispatcher.on_narratives
     await replay_minutes(world.pipeline, next_minute(world), next_minute(world) + 20)
     await world.dispatcher.drain()
@@ -118,9 +127,8 @@ async def test_each_subscribed_chat_gets_exactly_one_alert(world: World, backgro
 
 
 async def test_low_threshold_chat_is_alerted_once_across_emerging_and_viral(
-    world: World, background: bool
+    world: World,
 ) -> None:
-    world.dispatcher.background = background
     await world.service.set_alerts(chat("low"), True)
     await world.service.set_threshold(chat("low"), 30)
     await world.service.set_alerts(chat("A"), True)
@@ -218,26 +226,78 @@ async def test_resume_sends_pending_alerts_once(world: World) -> None:
     assert len(fresh.to("A")) == 1
 
 
-async def test_flood_control_is_waited_out(world: World) -> None:
+async def test_flood_control_defers_that_chat_without_sleeping(world: World) -> None:
+    clock = Clock()
+    deferring = make_dispatcher(world.service, world.sender, world.sleeps, clock=clock)
     await world.service.set_alerts(chat("A"), True)
+    await world.service.set_alerts(chat("B"), True)
     result = await fire(world)
     world.sender.failures["A"] = [RetryLater(7.0), RetryLater(3.5)]
     before = RATE_LIMIT_WAITS.labels("test")._value.get()
-    report = await world.dispatcher.dispatch(result.views, result.alerts)
-    assert report.sent == 1 and len(world.sender.to("A")) == 1
-    assert world.sleeps.waits == [7.0, 3.5]
+    report = await deferring.dispatch(result.views, result.alerts)
+    assert (report.sent, report.deferred) == (1, 1) and len(world.sender.to("B")) == 1
+    assert world.sleeps.waits == []  # nobody slept on it
+    row = await Alert.get(target="A")
+    assert row.status == "pending" and "retry after 7s" in (row.error or "")
+    clock.now += 6.9  # not yet: A is left alone, not even tried
+    attempts = world.sender.attempts
+    assert (await deferring.resume()).deferred == 1 and world.sender.attempts == attempts
+    clock.now += 0.2
+    assert (await deferring.resume()).deferred == 1  # RetryLater(3.5) this time
+    clock.now += 3.6
+    assert (await deferring.resume()).sent == 1
+    assert len(world.sender.to("A")) == 1 and len(world.sender.to("B")) == 1
     assert RATE_LIMIT_WAITS.labels("test")._value.get() == before + 2
     assert (await Alert.get(target="A")).attempts == 3
 
 
 async def test_endless_flood_control_gives_up(world: World) -> None:
+    clock = Clock()
+    deferring = make_dispatcher(world.service, world.sender, world.sleeps, clock=clock)
     await world.service.set_alerts(chat("A"), True)
     result = await fire(world)
     world.sender.failures["A"] = [RetryLater(1.0) for _ in range(10)]
-    report = await world.dispatcher.dispatch(result.views, result.alerts)
+    report = await deferring.dispatch(result.views, result.alerts)
+    for _ in range(4):
+        assert report.deferred == 1
+        clock.now += 1.0
+        report = await deferring.resume()
     assert report.failed == 1 and world.sender.delivered == []
-    assert len(world.sleeps.waits) == 4  # max_attempts=5: four waits, then give up
+    assert world.sender.attempts == 5  # max_attempts=5, then give up
     assert (await Alert.get(target="A")).status == "failed"
+    assert world.sleeps.waits == []
+
+
+async def test_a_failed_pass_finishes_every_chat_task_before_it_ends(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails for one chat while another chat's send is in flight: that send is
+    cancelled before the pass ends, so the next pass sends its row once, not twice."""
+    await world.service.set_alerts(chat("A"), True)
+    await world.service.set_alerts(chat("B"), True)
+    result = await fire(world)
+    world.sender.holds["B"] = asyncio.Event()
+    real_mark_sent = alert_store.mark_sent
+
+    async def failing_mark_sent(alert: Alert, message_id: str | None) -> None:
+        if alert.target == "A":
+            for _ in range(1000):  # until B's send is in flight
+                if world.sender.attempts >= 2:
+                    break
+                await asyncio.sleep(0.005)
+            raise ConnectionResetError("database connection lost")
+        await real_mark_sent(alert, message_id)
+
+    monkeypatch.setattr(alert_store, "mark_sent", failing_mark_sent)
+    with pytest.raises(ConnectionResetError):
+        await world.dispatcher.dispatch(result.views, result.alerts)
+    assert world.sender.cancelled == 1  # B's task did not outlive the pass
+    monkeypatch.setattr(alert_store, "mark_sent", real_mark_sent)
+    world.sender.holds["B"].set()
+    world.sender.delivered.clear()
+    assert (await world.dispatcher.resume()).sent == 2  # A (at least once) and B
+    assert sorted(d.target for d in world.sender.delivered) == ["A", "B"]
+    assert await Alert.filter(status="sent").count() == 2
 
 
 async def test_a_chat_that_removed_the_bot_is_disabled_not_retried(world: World) -> None:
@@ -302,7 +362,7 @@ async def test_paces_messages_to_one_chat(world: World) -> None:
 async def test_delivers_every_pending_alert_page_by_page(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.alerts.dispatcher.PAGE", 2)
+    monkeypatch.setattr("bot.alerts.delivery.PAGE", 2)
     for i in range(5):
         await world.service.set_alerts(chat(f"c{i}"), True)
     result = await fire(world)
@@ -325,7 +385,6 @@ async def test_the_pipeline_hook_records_at_once_and_delivers_in_the_background(
 ) -> None:
     await world.service.set_alerts(chat("A"), True)
     world.sender.hang = asyncio.Event()  # a flood wait / slow platform
-    world.dispatcher.background = True
     world.pipeline.on_narratives = world.dispatcher.on_narratives
     result = await fire(world)  # the tick returns although the send has not finished
     assert result.alerts and world.sender.delivered == []
@@ -339,7 +398,6 @@ async def test_the_pipeline_hook_records_at_once_and_delivers_in_the_background(
 async def test_close_leaves_unsent_alerts_pending(world: World) -> None:
     await world.service.set_alerts(chat("A"), True)
     world.sender.hang = asyncio.Event()
-    world.dispatcher.background = True
     world.pipeline.on_narratives = world.dispatcher.on_narratives
     await fire(world)
     await world.dispatcher.close()

@@ -8,6 +8,7 @@ still go out once per chat/watcher, as it was when it fired.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from bot.service.narratives import NarrativeService
 from storage.models import Alert, Narrative
 from tests.alerts.stream import (
     MEME_START,
+    SECOND_WAVE,
     after,
     engine_until,
     ghost_posts,
@@ -34,9 +36,15 @@ COOLED = 330  # minutes: the single wave has peaked and cooled (score 0) by then
 TWO_WAVES_COOLED = 500  # the second wave (viral at ~7:14) has cooled by then
 
 
-@pytest.fixture(params=[False, True], ids=["inline", "background"])
-def background(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
+_made: list[AlertDispatcher] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_dispatchers(storage: str) -> AsyncIterator[None]:
+    """Delivery workers stop before the database closes (after storage is set up)."""
+    yield
+    while _made:
+        await _made.pop().close()
 
 
 async def subscribe(service: NarrativeService) -> None:
@@ -50,9 +58,7 @@ async def subscribe(service: NarrativeService) -> None:
     await service.watch(dm("other"), "vibe coding")
 
 
-def make(
-    background: bool = False, **kw: object
-) -> tuple[NarrativeService, RecordingSender, AlertDispatcher]:
+def make(**kw: object) -> tuple[NarrativeService, RecordingSender, AlertDispatcher]:
     service = NarrativeService(clock=lambda: START + timedelta(minutes=WARM), render_charts=False)
     sender = RecordingSender()
     dispatcher = AlertDispatcher(
@@ -60,17 +66,15 @@ def make(
         service,
         chat_interval=0.0,
         sleep=Sleeps(),
-        background=background,
         **kw,  # type: ignore[arg-type]
     )
+    _made.append(dispatcher)
     return service, sender, dispatcher
 
 
-async def test_a_wave_that_peaks_and_cools_inside_one_tick_alerts_once(
-    storage: str, background: bool
-) -> None:
+async def test_a_wave_that_peaks_and_cools_inside_one_tick_alerts_once(storage: str) -> None:
     max_age = timedelta(hours=1)
-    service, sender, dispatcher = make(background, max_age=max_age)
+    service, sender, dispatcher = make(max_age=max_age)
     await subscribe(service)
     pipeline = ScoringPipeline(warmed_engine(WARM), on_narratives=dispatcher.on_narratives)
     pipeline.add(after(ghost_posts(), WARM))
@@ -120,6 +124,7 @@ async def test_two_episodes_fired_inside_one_tick_are_two_alerts(storage: str) -
     pipeline = ScoringPipeline(engine_until(posts, WARM), on_narratives=dispatcher.on_narratives)
     pipeline.add(after(posts, WARM))
     result = await pipeline.tick(START + timedelta(minutes=TWO_WAVES_COOLED))
+    await dispatcher.drain()
 
     assert [event.episode for event in result.alerts] == [1, 2]
     assert len({event.narrative.key for event in result.alerts}) == 1
@@ -155,3 +160,37 @@ async def test_an_event_for_a_narrative_not_persisted_is_skipped_not_fatal(stora
     report = await dispatcher.dispatch([], [ghost, event])
     assert report.recorded == 0  # the real one was recorded by the tick already, the ghost skipped
     assert len(sender.delivered) == 3
+
+
+async def test_a_new_wave_after_a_lost_checkpoint_is_alerted_not_skipped(storage: str) -> None:
+    service, sender, dispatcher = make()
+    await service.set_alerts(chat("A"), True)
+    posts = two_wave_posts()
+    first = ScoringPipeline(engine_until(posts, WARM), on_narratives=dispatcher.on_narratives)
+    first_wave_end = START + timedelta(minutes=COOLED)
+    first.add([post for post in after(posts, WARM) if post.created_at < first_wave_end])
+    [event] = (await first.tick(first_wave_end)).alerts
+    await dispatcher.drain()
+    assert event.episode == 1 and [d.card.episode for d in sender.to("A")] == [1]
+
+    # The checkpoint is lost: a new engine, warmed on later posts only, meets the narrative
+    # again in its second wave and counts that wave as its episode 1.
+    later = [post for post in posts if post.created_at >= first_wave_end]
+    fresh = ScoringPipeline(
+        engine_until(later, SECOND_WAVE - 10), on_narratives=dispatcher.on_narratives
+    )
+    fresh.add(after(later, SECOND_WAVE - 10))
+    fired = (await fresh.tick(START + timedelta(minutes=TWO_WAVES_COOLED))).alerts
+    await dispatcher.drain()
+    again = next(a for a in fired if a.narrative.key == event.narrative.key)
+    assert again.episode == 1
+    row = await Narrative.get(key=event.narrative.key)
+    assert row.episode == 2
+    ghost = [d.card.episode for d in sender.to("A") if d.card.key == event.narrative.key]
+    assert ghost == [1, 2]
+    episodes = (
+        await Alert.filter(target="A", narrative_id=row.id)
+        .order_by("id")
+        .values_list("episode", flat=True)
+    )
+    assert episodes == [1, 2]

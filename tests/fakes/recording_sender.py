@@ -24,12 +24,19 @@ class RecordingSender:
     # target -> errors to raise on the next sends, in order (RetryLater, TargetGone, OSError...)
     failures: dict[str, list[BaseException]] = field(default_factory=dict)
     hang: asyncio.Event | None = None  # when set, sends wait on it (a platform that never answers)
+    holds: dict[str, asyncio.Event] = field(default_factory=dict)  # the same, for one target
     attempts: int = 0
+    cancelled: int = 0  # sends abandoned while waiting (the caller's task was cancelled)
 
     async def _send(self, target: str, direct: bool, card: AlertCard, language: str) -> str:
         self.attempts += 1
-        if self.hang is not None:
-            await self.hang.wait()
+        try:
+            for event in (self.hang, self.holds.get(target)):
+                if event is not None:
+                    await event.wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
         queue = self.failures.get(target)
         if queue:
             raise queue.pop(0)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bot.engine import NarrativeEngine
+from bot.engine.types import Lifecycle, NarrativeView
 from bot.pipeline import ScoringPipeline
 from storage.models import Narrative
-from storage.narratives import retire_untracked
+from storage.narratives import retire_untracked, save_views
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -48,3 +50,47 @@ async def test_a_pipeline_tick_retires_what_the_engine_no_longer_tracks(storage:
     result = await pipeline.tick(NOW)
     assert result.views == [] and result.persisted
     assert (await Narrative.get(key="summon ghost")).state == "dormant"
+
+
+async def test_stored_episodes_continue_when_the_engines_count_restarts(storage: str) -> None:
+    at = NOW
+    base = NarrativeView(
+        key="summon ghost",
+        label="summoning ghosts",
+        phrase="summon ghost",
+        phrases=("summon ghost",),
+        state=Lifecycle.VIRAL,
+        score=70.0,
+        breakdown={},
+        episode=1,
+        first_seen=NOW - timedelta(hours=1),
+        leader=None,
+        seed_post=None,
+        authors=10,
+        mentions=20,
+        sources=("bluesky",),
+        series=(),
+        top_posts=(),
+    )
+    await save_views([dataclasses.replace(base, episode=3, state=Lifecycle.VIRAL)], at)
+    # The same engine output again (a replay, an older checkpoint): the same numbers.
+    await save_views([dataclasses.replace(base, episode=1, state=Lifecycle.VIRAL)], at)
+    row = await Narrative.get(key=base.key)
+    assert (row.episode, row.episode_offset) == (1, 0)
+    await save_views([dataclasses.replace(base, episode=3, state=Lifecycle.VIRAL)], at)
+    # A restarted engine meets the narrative later: emerging (its own count at 0) ...
+    later = dataclasses.replace(base, first_seen=NOW, episode=0, state=Lifecycle.EMERGING)
+    await save_views([later], at)
+    row = await Narrative.get(key=base.key)
+    assert (row.episode, row.episode_offset) == (3, 3)
+    # ... then viral (its episode 1), and counting on within that lifetime.
+    await save_views([dataclasses.replace(later, episode=1, state=Lifecycle.VIRAL)], at)
+    assert (await Narrative.get(key=base.key)).episode == 4
+    await save_views([dataclasses.replace(later, episode=2, state=Lifecycle.VIRAL)], at)
+    row = await Narrative.get(key=base.key)
+    assert (row.episode, row.episode_offset) == (5, 3)
+    # Yet another lifetime whose first save already holds a fired wave.
+    third = dataclasses.replace(base, first_seen=NOW + timedelta(hours=5), episode=1)
+    await save_views([third], at)
+    row = await Narrative.get(key=base.key)
+    assert (row.episode, row.episode_offset) == (6, 5)
