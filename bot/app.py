@@ -335,8 +335,11 @@ class App:
         )
         self.scheduler = scheduler
         self._report_sources(scheduler.sources)
-        # The worker's first pass sends what was pending before a restart; from then on it
-        # sends what each tick records, without ever holding up scoring.
+        # Alerts pending from before a restart go out first (one pass: a chat under flood
+        # control is deferred, not waited for); then the worker sends what each tick records.
+        resumed = await dispatcher.resume()
+        if resumed.sent or resumed.failed:
+            log.info("resumed %d pending alert(s) from before the restart", resumed.sent)
         dispatcher.start()
         await scheduler.start()
         return Scoring(engine, pipeline, scheduler, dispatcher, frontends, service, leaders)
