@@ -73,6 +73,7 @@ EN: dict[str, str] = {
         "Telegram does not tell bots which anonymous admin sent this, so its rights cannot be "
         "checked. Turn off “Remain anonymous” to change settings."
     ),
+    "error.rate_limited": "That is a lot of commands at once. Please wait a minute.",
     "bad.threshold": "The threshold must be a number from 0 to 100.",
     "bad.hours": "Hours must be a whole number from 1 to 48.",
     "bad.empty": "Please say what to use.",
@@ -259,6 +260,7 @@ JA: dict[str, str] = {
         "匿名の管理者が誰かをボットは確認できないため、権限を確認できません。"
         "設定を変えるには「匿名のままにする」をオフにしてください。"
     ),
+    "error.rate_limited": "コマンドが多すぎます。1 分ほど待ってからお試しください。",
     "bad.threshold": "しきい値は 0 から 100 の数値で指定してください。",
     "bad.hours": "時間は 1 から 48 の整数で指定してください。",
     "bad.empty": "対象を指定してください。",

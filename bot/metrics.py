@@ -41,6 +41,12 @@ RATE_LIMIT_WAITS = Counter(
     ["target"],
     registry=REGISTRY,
 )
+COMMANDS_LIMITED = Counter(
+    "ghostwatch_commands_limited",
+    "Chat commands refused by the per-user/per-chat rate limits",
+    ["platform"],
+    registry=REGISTRY,
+)
 TICK_SECONDS = Histogram(
     "ghostwatch_scoring_tick_seconds",
     "Duration of one scoring tick",

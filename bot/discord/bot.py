@@ -19,6 +19,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.config import ConfigError, Settings
 from bot.discord.intake import ChannelScope, DiscordIntake
+from bot.discord.throttle import ThrottledTree
 from bot.discord.translator import GhostwatchTranslator
 from bot.metrics import RATE_LIMIT_WAITS
 
@@ -186,11 +187,17 @@ class ShardedGhostwatchBot(GhostwatchBotMixin, commands.AutoShardedBot):
 
 
 AnyBot = GhostwatchBot | ShardedGhostwatchBot
+MAX_RATELIMIT_WAIT = 30.0
 
 
 def build_bot(
     settings: Settings, service: NarrativeService, *, sync_commands: bool = True, **options: Any
 ) -> AnyBot:
+    # A 429 asking for a longer wait raises RateLimited (the sender's RetryLater), so the
+    # delivery worker defers that channel instead of discord.py sleeping on it (30 s is the
+    # smallest value discord.py accepts).
+    options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
+    options.setdefault("tree_cls", ThrottledTree)  # per-user/per-channel command limits
     if settings.discord_shards:
         return ShardedGhostwatchBot(settings, service, sync_commands=sync_commands, **options)
     return GhostwatchBot(settings, service, sync_commands=sync_commands, **options)

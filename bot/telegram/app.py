@@ -17,6 +17,7 @@ from bot.service.narratives import NarrativeService
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.intake import ChatScope, TelegramIntake
 from bot.telegram.sender import TelegramAlertSender
+from bot.telegram.throttle import CommandGate
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def build_application(
         .concurrent_updates(8)  # a chart being drawn must not hold up other chats
         .build()
     )
+    CommandGate().install(app)
     TelegramHandlers(service).install(app)
     scope = ChatScope(settings.telegram_read_chats)
     if post_sink is not None and scope:
