@@ -33,8 +33,16 @@ async def by_key_or_phrase(canonical: str) -> Narrative | None:
     return found
 
 
-async def recent(limit: int) -> list[Narrative]:
-    return await Narrative.all().order_by("-updated_at", "key").limit(limit)
+async def recent_names(limit: int) -> list[tuple[int, str, list[str]]]:
+    """(id, label, phrases) of the `limit` most recently scored narratives, newest first:
+    only the columns a name lookup reads, not whole rows."""
+    rows = (
+        await Narrative.all()
+        .order_by("-updated_at", "key")
+        .limit(limit)
+        .values_list("id", "label", "phrases")
+    )
+    return [(int(i), str(label), list(phrases or [])) for i, label, phrases in rows]
 
 
 async def containing(fragment: str, limit: int) -> list[Narrative]:
@@ -47,25 +55,33 @@ async def containing(fragment: str, limit: int) -> list[Narrative]:
     )
 
 
-async def history(narrative_id: int, since: datetime | None = None) -> list[ScorePoint]:
-    query = ScorePoint.filter(narrative_id=narrative_id)
-    if since is not None:
-        query = query.filter(at__gte=since)
-    return await query.order_by("at")
-
-
-async def recent_scores(narrative_ids: list[int], since: datetime) -> dict[int, list[float]]:
-    """Score history per narrative since `since`, oldest first."""
-    result: dict[int, list[float]] = {i: [] for i in narrative_ids}
-    if not narrative_ids:
-        return result
+async def chart_points(narrative_id: int, since: datetime) -> list[tuple[datetime, float, int]]:
+    """(at, score, mentions) of one narrative's score history since `since`, oldest first."""
     rows = (
-        await ScorePoint.filter(narrative_id__in=narrative_ids, at__gte=since)
+        await ScorePoint.filter(narrative_id=narrative_id, at__gte=since)
         .order_by("at")
-        .values_list("narrative_id", "score")
+        .values_list("at", "score", "mentions")
     )
-    for nid, score in rows:
-        result[int(nid)].append(float(score))
+    return [(at, float(score), int(mentions)) for at, score, mentions in rows]
+
+
+async def last_scores(
+    narrative_ids: list[int], since: datetime, count: int
+) -> dict[int, list[float]]:
+    """The last `count` scores per narrative since `since`, oldest first.
+
+    One small indexed query per narrative (narrative_id, at): a list of 25 narratives reads at
+    most 25 x `count` points, not days of history.
+    """
+    result: dict[int, list[float]] = {}
+    for nid in narrative_ids:
+        newest = (
+            await ScorePoint.filter(narrative_id=nid, at__gte=since)
+            .order_by("-at")
+            .limit(count)
+            .values_list("score", flat=True)
+        )
+        result[nid] = [float(score) for score in reversed(newest)]
     return result
 
 

@@ -68,8 +68,10 @@ LISTED_STATES = ("emerging", "viral", "cooling")
 QUERY_CHARS = 200
 QUIET_LIMIT = 50
 TREND_POINTS = 6
+RECENT_POINTS = 12  # newest scores a summary uses: TREND_POINTS for the trend, 12 for a sparkline
 CHART_HOURS = 48
 RECENT_WINDOW = timedelta(hours=24)  # a quiet /ghosts lists what alerted within this
+NAME_SCAN = 500  # recent narratives whose names a /narrative lookup compares
 
 
 def _utcnow() -> datetime:
@@ -103,6 +105,7 @@ class NarrativeService:
         self.chat_leader_limit = chat_leader_limit
         self.default_threshold = default_threshold
         self.render_charts = render_charts
+        self.charts = charts.ChartRenderer()
 
     # -- narratives ---------------------------------------------------------------------------
     async def ghosts(
@@ -191,9 +194,9 @@ class NarrativeService:
             raise UnknownNarrative(query=text)
         row = await nq.by_key_or_phrase(canonical)
         if row is None:
-            for candidate in await nq.recent(500):
-                if canonical in candidate.phrases or canonicalize(candidate.label) == canonical:
-                    row = candidate
+            for nid, label, phrases in await nq.recent_names(NAME_SCAN):
+                if canonical in phrases or canonicalize(label) == canonical:
+                    row = await nq.by_id(nid)
                     break
         if row is None:
             close = await nq.containing(canonical, 1)
@@ -225,7 +228,7 @@ class NarrativeService:
     async def _summaries(self, rows: list[Narrative]) -> list[NarrativeSummary]:
         ids = [r.id for r in rows]
         now = self.clock()
-        scores = await nq.recent_scores(ids, now - timedelta(hours=CHART_HOURS))
+        scores = await nq.last_scores(ids, now - timedelta(hours=CHART_HOURS), RECENT_POINTS)
         token_rows = await nq.tokens(ids)
         return [
             self._summary(r, scores.get(r.id, []), token_infos(token_rows.get(r.id, [])))
@@ -261,9 +264,10 @@ class NarrativeService:
 
     async def _detail(self, row: Narrative) -> NarrativeDetail:
         now = self.clock()
-        points = await nq.history(row.id, now - timedelta(hours=CHART_HOURS))
+        since = now - timedelta(hours=CHART_HOURS)
+        scores = (await nq.last_scores([row.id], since, RECENT_POINTS))[row.id]
         tokens = token_infos((await nq.tokens([row.id]))[row.id])
-        summary = self._summary(row, [p.score for p in points], tokens)
+        summary = self._summary(row, scores, tokens)
         posts = [p for p in (post_ref(d) for d in row.top_posts or []) if p is not None]
         dated = [p for p in posts if p.created_at is not None]
         first = min(dated, key=lambda p: p.created_at or now) if dated else None
@@ -272,7 +276,10 @@ class NarrativeService:
             seed = next((p for p in posts if p.url == seed_url), None)
             first = seed or PostRef(seed_leader, "", "", seed_url, row.seed_post_at)
         top = tuple(sorted(posts, key=lambda p: -p.engagement)[:5])
-        chart = await self._chart(row, points) if self.render_charts else None
+        chart = None
+        if self.render_charts:
+            key = (row.id, row.updated_at)  # per narrative and scoring tick
+            chart = await self.charts.chart(key, row.label, lambda: self._chart_series(row, since))
         return NarrativeDetail(
             summary=summary,
             reasons=self._reasons(row, len(tokens), now),
@@ -294,19 +301,19 @@ class NarrativeService:
             now=now,
         )
 
-    async def _chart(self, row: Narrative, points: list[Any]) -> bytes | None:
+    async def _chart_series(self, row: Narrative, since: datetime) -> charts.Series | None:
+        """What the chart draws: the score history, else the mention counts the row keeps."""
+        points = await nq.chart_points(row.id, since)
         if points:
-            times = [p.at for p in points]
-            mentions = [float(p.mentions) for p in points]
-            scores: list[float | None] = [float(p.score) for p in points]
-        else:
-            series = series_of(row.series)
-            if not series:
-                return None
-            times = [t for t, _ in series]
-            mentions = [float(n) for _, n in series]
-            scores = [None] * len(series)
-        return await charts.chart_png(times, mentions, scores, row.label)
+            return (
+                [at for at, _, _ in points],
+                [float(n) for _, _, n in points],
+                [score for _, score, _ in points],
+            )
+        series = series_of(row.series)
+        if not series:
+            return None
+        return [t for t, _ in series], [float(n) for _, n in series], [None] * len(series)
 
     async def alert_card(self, row: Narrative, matched: WatchEntry | None = None) -> AlertCard:
         """What an alert about `row` shows (the dispatcher renders it per platform)."""

@@ -394,3 +394,49 @@ async def test_alert_cards_and_summaries_carry_the_joined_forms(ghost: Ghost) ->
     assert alert_text(card, "en").startswith("👻 Emerging narrative: summoning ghosts · 幽霊を召喚")
     [item] = (await service.ghosts(timedelta(hours=6), 10)).narratives
     assert "幽霊を召喚" in item.phrases
+
+
+async def test_detail_and_ghosts_read_only_what_they_show(
+    ghost: Ghost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import narrative_queries as nq
+
+    service, clock, row = ghost
+    # Two days of 30 s ticks behind the narrative: what a long-running bot has.
+    base = clock.now - timedelta(hours=47)
+    await ScorePoint.bulk_create(
+        [
+            ScorePoint(
+                narrative_id=row.id,
+                at=base + timedelta(seconds=30 * i),
+                score=i % 90,
+                mentions=i % 40,
+                authors=3,
+            )
+            for i in range(5000)
+        ]
+    )
+    calls: list[str] = []
+    real_points, real_scores = nq.chart_points, nq.last_scores
+
+    async def chart_points(*args: object) -> object:
+        calls.append("chart")
+        return await real_points(*args)  # type: ignore[arg-type]
+
+    async def last_scores(ids: list[int], since: datetime, count: int) -> dict[int, list[float]]:
+        calls.append(f"last {count}")
+        got = await real_scores(ids, since, count)
+        assert all(len(v) <= count for v in got.values())
+        return got
+
+    monkeypatch.setattr(nq, "chart_points", chart_points)
+    monkeypatch.setattr(nq, "last_scores", last_scores)
+    first = await service.narrative("summoning ghosts")
+    again = await service.narrative("summoning ghosts")
+    assert first.chart_png == again.chart_png and first.chart_png is not None
+    assert calls.count("chart") == 1  # the second one came from the chart cache
+    assert service.charts.rendered == 1
+    assert set(calls) - {"chart"} == {"last 12"}
+    ghosts = await service.ghosts(timedelta(hours=6), 10)
+    assert ghosts.narratives and calls[-1] == "last 12"
+    service.charts.close()
