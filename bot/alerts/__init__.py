@@ -1,1 +1,2 @@
-"""Alert delivery: the dispatcher and per-platform senders."""
+"""Alerts: planning (who gets one), delivery (the worker that sends them), cards (what a late
+alert shows), the dispatcher (the pipeline hook joining them) and the per-platform senders."""

@@ -62,8 +62,23 @@ class DeliveryReport:
     deferred: int = 0
 
     def add(self, outcome: Outcome, count: int = 1) -> None:
-        name = outcome.value
-        setattr(self, name, getattr(self, name) + count)
+        match outcome:
+            case Outcome.SENT:
+                self.sent += count
+            case Outcome.FAILED:
+                self.failed += count
+            case Outcome.SKIPPED:
+                self.skipped += count
+            case Outcome.DEFERRED:
+                self.deferred += count
+
+    def count(self, outcome: Outcome) -> int:
+        return {
+            Outcome.SENT: self.sent,
+            Outcome.FAILED: self.failed,
+            Outcome.SKIPPED: self.skipped,
+            Outcome.DEFERRED: self.deferred,
+        }[outcome]
 
 
 @dataclass

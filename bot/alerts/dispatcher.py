@@ -82,7 +82,7 @@ class AlertDispatcher:
         report = await self.record(views, alerts)
         delivered = await self.worker.deliver_pending()
         for outcome in Outcome:
-            report.add(outcome, getattr(delivered, outcome.value))
+            report.add(outcome, delivered.count(outcome))
         return report
 
     async def resume(self) -> DispatchReport:
