@@ -19,6 +19,16 @@ POSTGRES_ENV = "GHOSTWATCH_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(autouse=True)
+def _relaxed_command_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Front-end suites send many commands as one user; the limits have their own tests
+    (tests/service/test_ratelimit.py, tests/*/test_throttle.py) with the real rates."""
+    from bot.service import ratelimit
+
+    monkeypatch.setattr(ratelimit, "USER_RATE", ratelimit.Rate(10_000, 0.001))
+    monkeypatch.setattr(ratelimit, "CHAT_RATE", ratelimit.Rate(10_000, 0.001))
+
+
+@pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test reads the developer's GHOSTWATCH_* variables, .env file or database."""
     for name in list(os.environ):

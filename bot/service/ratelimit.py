@@ -45,12 +45,13 @@ class CommandLimiter:
     def __init__(
         self,
         *,
-        user: Rate = USER_RATE,
-        chat: Rate = CHAT_RATE,
+        user: Rate | None = None,
+        chat: Rate | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_tracked: int = MAX_TRACKED,
     ) -> None:
-        self.rates = {"user": user, "chat": chat}
+        # The module defaults are read here, not at import, so a test suite can relax them.
+        self.rates = {"user": user or USER_RATE, "chat": chat or CHAT_RATE}
         self.clock = clock
         self.max_tracked = max_tracked
         self._buckets: OrderedDict[tuple[str, str, str], _Bucket] = OrderedDict()

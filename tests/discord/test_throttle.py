@@ -7,6 +7,7 @@ import asyncio
 from bot.discord.bot import DiscordFrontend
 from bot.discord.throttle import ThrottledTree
 from bot.metrics import REGISTRY
+from bot.service.ratelimit import CHAT_RATE, USER_RATE, CommandLimiter
 from tests.discord.conftest import World
 
 EPHEMERAL = 64
@@ -22,7 +23,8 @@ async def test_a_spammer_gets_one_ephemeral_notice_then_silence(
 ) -> None:
     tree = frontend.bot.tree
     assert isinstance(tree, ThrottledTree)
-    tree.limiter.clock = lambda: 0.0  # no refill during the test
+    # The shipped rates, and no refill during the test however slow it runs.
+    tree.limiter = CommandLimiter(user=USER_RATE, chat=CHAT_RATE, clock=lambda: 0.0)
     fake = world.fake
     before = limited()
     for _ in range(5):

@@ -7,6 +7,7 @@ import asyncio
 from telegram.ext import TypeHandler
 
 from bot.metrics import REGISTRY
+from bot.service.ratelimit import CHAT_RATE, USER_RATE, CommandLimiter
 from bot.telegram.throttle import GATE_GROUP, CommandGate
 from tests.telegram.conftest import Bot
 
@@ -27,7 +28,8 @@ def limited() -> float:
 
 
 async def test_a_spammer_gets_one_polite_reply_then_silence(tg: Bot) -> None:
-    gate(tg).limiter.clock = lambda: 0.0  # no refill during the test, however slow it runs
+    # The shipped rates, and no refill during the test however slow it runs.
+    gate(tg).limiter = CommandLimiter(user=USER_RATE, chat=CHAT_RATE, clock=lambda: 0.0)
     before = limited()
     for i in range(5):  # the burst
         tg.server.user_message(GROUP, "/help", user_id=66, chat_type="supergroup")
