@@ -63,7 +63,10 @@ def test_bad_operators_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_db_upgrade_then_status(tmp_path: Path) -> None:
     upgrade = ghostwatch("db", "upgrade", cwd=tmp_path)
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "applied 2 migration(s): 0001_initial, 0002_alert_evidence" in upgrade.stdout
+    assert (
+        "applied 3 migration(s): 0001_initial, 0002_alert_evidence, 0004_narrative_episode_offset"
+        in upgrade.stdout
+    )
     assert (tmp_path / "data" / "ghostwatch.sqlite3").is_file()
     again = ghostwatch("db", "upgrade", cwd=tmp_path)
     assert "applied 0 migration(s)" in again.stdout
