@@ -2,7 +2,7 @@
 
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
-from bot.engine.folding import canonicalize
+from bot.engine.text import canonicalize
 from bot.engine.types import (
     AlertEvent,
     CheckpointError,

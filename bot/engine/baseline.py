@@ -1,14 +1,19 @@
 """Exact per-phrase counts and daily-cycle-aware baselines for phrases that earned a slot.
 
 Every phrase occurrence first hits the count-min sketch; once a phrase's recent count reaches
-``admit_count`` it gets a slot here: a ring of per-bucket counts, an EWMA of its per-bucket rate
-and an hour-of-day profile (per hour, an EWMA over days of the busiest bucket in that hour).
-Baselines are fed with a lag of one scoring window, so a burst never hides itself.
+``admit_count`` it gets a slot here: a ring of per-bucket counts, an EWMA of its per-bucket
+*share of all posts* and an hour-of-day profile of that share (per hour, over days, the busiest
+bucket's share). Baselines are shares, not counts, so a whole-stream volume change (a reconnect
+backlog, a sampling change, a quiet night, a source added) moves every phrase's expectation
+with it. Baselines are fed with a lag of one scoring window, so a burst never hides itself.
+Buckets without posts carry no information about shares: they are skipped, and idle stream
+time costs nothing.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +24,33 @@ HOURS = 24
 
 
 class PhraseTable:
-    """Bounded table of phrases with exact recent counts and baselines (all numpy)."""
+    """Bounded table of phrases with exact recent counts and share baselines (all numpy)."""
+
+    STATE_ARRAYS = (
+        "keys",
+        "ring",
+        "wsum",
+        "slow_count",
+        "ewma",
+        "weight",
+        "profile",
+        "profile_days",
+        "hour_sum",
+        "admitted",
+        "last_hit",
+        "hot",
+        "volume",
+    )
+    STATE_SCALARS = (
+        "used",
+        "bucket",
+        "folded_hour",
+        "hour_volume",
+        "buckets_seen",
+        "slow_volume",
+        "tail_volume",
+        "fast_volume",
+    )
 
     def __init__(self, config: EngineConfig) -> None:
         self.cfg = config
@@ -28,20 +59,26 @@ class PhraseTable:
             raise ValueError("window_buckets must be smaller than ring_buckets")
         self.keys = np.zeros(cap, dtype=np.uint64)
         self.ring = np.zeros((cap, ring), dtype=np.float32)
-        self.ewma = np.zeros(cap, dtype=np.float32)
+        self.ewma = np.zeros(cap, dtype=np.float32)  # EWMA of the per-bucket share
         self.weight = np.zeros(cap, dtype=np.float32)
-        self.profile = np.zeros((cap, HOURS), dtype=np.float32)
+        self.profile = np.zeros((cap, HOURS), dtype=np.float32)  # share by hour of day
         self.profile_days = np.zeros((cap, HOURS), dtype=np.float32)
-        self.hour_max = np.zeros(cap, dtype=np.float32)
+        self.hour_sum = np.zeros(cap, dtype=np.float32)  # mentions in the hour being folded
+        self.hour_volume = 0.0  # posts in the hour being folded
         self.admitted = np.zeros(cap, dtype=np.int64)
         self.last_hit = np.zeros(cap, dtype=np.int64)
         self.hot = np.zeros(cap, dtype=bool)
         self.wsum = np.zeros(cap, dtype=np.float32)  # running mentions over the scoring window
+        self.slow_count = np.zeros(cap, dtype=np.float32)  # mentions, decayed over hours
+        self.volume = np.zeros(ring, dtype=np.float64)  # posts per ring bucket
+        self.slow_volume = 0.0  # posts, decayed like slow_count
+        self.tail_volume = 0.0  # posts, decayed like the slow sketch
+        self.fast_volume = 0.0  # posts, decayed like the fast sketch
         self.used = 0
         self.free: list[int] = list(range(cap - 1, -1, -1))
         self.index = SlotIndex(max(16, min(24, math.ceil(math.log2(cap)) + 4)))
         self.sketch = CountMinSketch(config.sketch_bits)
-        # A slow twin remembers the long tail's longer-term rate, so a phrase admitted late
+        # A slow twin remembers the long tail's longer-term share, so a phrase admitted late
         # starts with a real baseline instead of the prior (no false "new phrase" bursts).
         self.slow = CountMinSketch(config.sketch_bits)
         self.buckets_seen = 0
@@ -50,58 +87,120 @@ class PhraseTable:
         self.alpha = 1 - 0.5 ** (config.bucket_seconds / (config.baseline_half_life_hours * 3600))
         self.sketch_decay = 0.5 ** (config.bucket_seconds / (config.sketch_half_life_minutes * 60))
         self.slow_decay = 1 - self.alpha
+        self.count_decay = 0.5 ** (config.bucket_seconds / (config.slow_half_life_hours * 3600))
+
+    # -- state --------------------------------------------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """Plain builtins and arrays only (see bot/engine/checkpoint.py)."""
+        state: dict[str, Any] = {name: getattr(self, name) for name in self.STATE_ARRAYS}
+        state.update({name: getattr(self, name) for name in self.STATE_SCALARS})
+        state["free"] = list(self.free)
+        state["index"] = (self.index.keys, self.index.slots)
+        state["sketch"] = self.sketch.table
+        state["slow"] = self.slow.table
+        return state
+
+    @classmethod
+    def from_state(cls, config: EngineConfig, state: dict[str, Any]) -> PhraseTable:
+        table = cls(config)
+        for name in cls.STATE_ARRAYS:
+            arr = np.asarray(state[name])
+            mine = getattr(table, name)
+            if arr.shape != mine.shape or arr.dtype != mine.dtype:
+                raise ValueError(f"array {name} has shape {arr.shape} {arr.dtype}")
+            setattr(table, name, arr.copy())
+        for name in cls.STATE_SCALARS:
+            setattr(table, name, state[name])
+        table.free = [int(x) for x in state["free"]]
+        keys, slots = state["index"]
+        table.index.keys, table.index.slots = np.asarray(keys).copy(), np.asarray(slots).copy()
+        table.sketch.table = np.asarray(state["sketch"]).copy()
+        table.slow.table = np.asarray(state["slow"]).copy()
+        return table
 
     # -- time -------------------------------------------------------------------------------
     def hour_of(self, bucket: int) -> int:
         return (bucket * self.cfg.bucket_seconds // 3600) % HOURS
 
     def advance(self, bucket: int) -> None:
-        """Move the newest bucket forward, clearing ring cells and folding old buckets."""
+        """Move the newest bucket forward: fold buckets leaving the window, decay, clear.
+
+        Cost is independent of the gap: only buckets that held posts are folded, and decay
+        over ``k`` buckets is one multiplication by ``factor**k``.
+        """
         if self.bucket is None:
             self.bucket = bucket
             return
         if bucket <= self.bucket:
             return
         ring, window = self.cfg.ring_buckets, self.cfg.window_buckets
-        # Beyond a day of silence the per-bucket folding carries no information: jump.
-        start = max(self.bucket + 1, bucket - HOURS * 3600 // self.cfg.bucket_seconds)
-        if start > self.bucket + 1:
+        gap = bucket - self.bucket
+        # Buckets leaving the scoring window: (old newest - window, new newest - window].
+        for b in range(self.bucket - window + 1, min(self.bucket, bucket - window) + 1):
+            if self.volume[b % ring] > 0:
+                self._fold(b)
+        if gap >= ring:
             self.ring[:] = 0
             self.wsum[:] = 0
-        for b in range(start, bucket + 1):
-            self._fold(b - window)
-            self.ring[:, b % ring] = 0
-            self.sketch.decay(self.sketch_decay)
-            self.slow.decay(self.slow_decay)
-        self.buckets_seen += bucket - self.bucket
+            self.volume[:] = 0
+        else:
+            for b in range(self.bucket + 1, bucket + 1):
+                self.ring[:, b % ring] = 0
+                self.volume[b % ring] = 0
+        steps = min(gap, 100_000)
+        self.sketch.decay(self.sketch_decay**steps)
+        self.slow.decay(self.slow_decay**steps)
+        self.slow_count *= np.float32(self.count_decay**steps)
+        self.slow_volume *= self.count_decay**steps
+        self.tail_volume *= self.slow_decay**steps
+        self.fast_volume *= self.sketch_decay**steps
+        self.buckets_seen += gap
         self.bucket = bucket
 
     def _fold(self, old: int) -> None:
-        """Feed bucket ``old`` (which just left the scoring window) into the baselines."""
+        """Feed bucket ``old`` (which just left the scoring window) into the share baselines."""
+        col = old % self.cfg.ring_buckets
         live = (self.keys != 0) & (self.admitted <= old)
-        x = self.ring[:, old % self.cfg.ring_buckets]
+        x = self.ring[:, col]
         self.wsum -= x
         np.maximum(self.wsum, 0, out=self.wsum)
+        share = x / np.float32(self.volume[col])
         a = np.float32(self.alpha)
-        self.ewma = np.where(live, self.ewma + a * (x - self.ewma), self.ewma)
+        self.ewma = np.where(live, self.ewma + a * (share - self.ewma), self.ewma)
         self.weight = np.where(live, self.weight + a * (1 - self.weight), self.weight)
         hour = self.hour_of(old)
         if self.folded_hour is not None and hour != self.folded_hour:
             self._close_hour(self.folded_hour)
         self.folded_hour = hour
-        self.hour_max = np.where(live, np.maximum(self.hour_max, x), self.hour_max)
+        self.hour_sum += np.where(live, x, np.float32(0))
+        self.hour_volume += float(self.volume[col])
 
     def _close_hour(self, hour: int) -> None:
+        # The hour's share as a whole, not its busiest bucket: a bucket of one post would
+        # give every phrase in it a share of 1.
+        share = self.hour_sum / np.float32(max(self.hour_volume, 1.0))
         seen = self.profile_days[:, hour]
         live = self.keys != 0
-        blended = np.where(
-            seen > 0, 0.5 * self.profile[:, hour] + 0.5 * self.hour_max, self.hour_max
-        )
+        blended = np.where(seen > 0, 0.5 * self.profile[:, hour] + 0.5 * share, share)
         self.profile[:, hour] = np.where(live, blended, self.profile[:, hour])
         self.profile_days[:, hour] = np.where(live, seen + 1, seen)
-        self.hour_max[:] = 0
+        self.hour_sum[:] = 0
+        self.hour_volume = 0.0
 
     # -- counting ---------------------------------------------------------------------------
+    def add_posts(self, buckets: np.ndarray) -> None:
+        """Count the stream's own volume (every post, whether or not it yields phrases)."""
+        assert self.bucket is not None
+        ring = self.cfg.ring_buckets
+        ok = buckets > self.bucket - ring
+        if ok.any():
+            uniq, counts = np.unique(buckets[ok], return_counts=True)
+            np.add.at(self.volume, uniq % ring, counts)
+        n = float(buckets.size)
+        self.slow_volume += n
+        self.tail_volume += n
+        self.fast_volume += n
+
     def add(self, phrases: np.ndarray, buckets: np.ndarray) -> np.ndarray:
         """Count occurrences; returns the slot per occurrence (-1 = long tail only)."""
         slots = self.index.lookup(phrases)
@@ -113,7 +212,7 @@ class PhraseTable:
             est = self.sketch.estimate(tail)
             heavy = np.flatnonzero(est >= self.cfg.admit_count)
             if heavy.size:
-                self._admit(tail[heavy], est[heavy], self.slow.estimate(tail[heavy]))
+                self.admit(tail[heavy], est[heavy])
                 slots[miss[heavy]] = self.index.lookup(tail[heavy])
         self._count(slots, buckets)
         return slots
@@ -129,22 +228,29 @@ class PhraseTable:
         in_window = s[b > self.bucket - self.cfg.window_buckets]
         scatter_add(self.ring.reshape(-1), flat)
         scatter_add(self.wsum, in_window)
+        scatter_add(self.slow_count, s)
         self.last_hit[s] = self.bucket
 
-    def _admit(self, hashes: np.ndarray, est: np.ndarray, slow: np.ndarray) -> None:
+    def admit(self, hashes: np.ndarray, est: np.ndarray | None = None) -> None:
+        """Give phrases exact slots, seeded with the share the sketches remember."""
         order = np.argsort(hashes, kind="stable")
-        hashes, est, slow = hashes[order], est[order], slow[order]
+        hashes = hashes[order]
         first = np.concatenate(([True], hashes[1:] != hashes[:-1]))
-        hashes, est, slow = hashes[first], est[first], slow[first]
-        # Slow-sketch mass -> per-bucket rate, over the buckets this engine has actually seen.
-        n = max(1, self.buckets_seen)
-        d = self.slow_decay
-        rates = (slow - est) * (1 - d) / (1 - d**n)
-        hist_w = 1 - d**n
+        hashes = hashes[first]
+        known = self.index.lookup(hashes)
+        hashes = hashes[known < 0]
+        if hashes.size == 0:
+            return
+        recent = self.sketch.estimate(hashes) if est is None else est[order][first][known < 0]
+        slow = self.slow.estimate(hashes)
+        # Slow-sketch mass not explained by the recent burst, over the posts it has seen.
+        older_posts = max(1.0, self.tail_volume - self.fast_volume)
+        shares = np.maximum(slow - recent, 0.0) / older_posts
+        hist_w = 1 - self.slow_decay ** max(1, self.buckets_seen)
         assert self.bucket is not None
         if len(self.free) < hashes.size:
             self._evict(max(hashes.size, self.cfg.capacity // 16))
-        for key, count, rate in zip(hashes.tolist(), est.tolist(), rates.tolist(), strict=True):
+        for key, count, share in zip(hashes.tolist(), recent.tolist(), shares.tolist(), strict=True):
             if not self.free:
                 break
             slot = self.free[-1]
@@ -156,9 +262,11 @@ class PhraseTable:
             self.last_hit[slot] = self.bucket
             # The sketch saw earlier mentions this slot never counted; credit them (minus the
             # occurrences of this batch, which _count adds right after).
-            self.ring[slot, self.bucket % self.cfg.ring_buckets] = max(0.0, count - 1.0)
-            self.wsum[slot] = max(0.0, count - 1.0)
-            self.ewma[slot] = max(0.0, rate) * hist_w
+            credit = max(0.0, count - 1.0) if est is not None else 0.0
+            self.ring[slot, self.bucket % self.cfg.ring_buckets] = credit
+            self.wsum[slot] = credit
+            self.slow_count[slot] = credit
+            self.ewma[slot] = share * hist_w
             self.weight[slot] = hist_w
             self.used += 1
 
@@ -167,7 +275,7 @@ class PhraseTable:
         live = np.flatnonzero((self.keys != 0) & ~self.hot)
         if live.size == 0:
             return
-        activity = self.wsum[live] + self.ewma[live] * self.cfg.window_buckets
+        activity = self.wsum[live] + self.slow_count[live]
         n = min(n, live.size)
         victims = live[np.argpartition(activity, n - 1)[:n]]
         self.index.remove(self.keys[victims])
@@ -177,18 +285,19 @@ class PhraseTable:
         self.keys[slots] = 0
         self.ring[slots] = 0
         self.wsum[slots] = 0
+        self.slow_count[slots] = 0
         self.ewma[slots] = 0
         self.weight[slots] = 0
         self.profile[slots] = 0
         self.profile_days[slots] = 0
-        self.hour_max[slots] = 0
+        self.hour_sum[slots] = 0
         self.hot[slots] = False
         self.free.extend(sorted(slots.tolist(), reverse=True))
         self.used -= int(slots.size)
 
     # -- reading ----------------------------------------------------------------------------
-    def window_columns(self, bucket: int) -> list[int]:
-        w, ring = self.cfg.window_buckets, self.cfg.ring_buckets
+    def window_columns(self, bucket: int, buckets: int | None = None) -> list[int]:
+        w, ring = buckets or self.cfg.window_buckets, self.cfg.ring_buckets
         return [(bucket - k) % ring for k in range(w)]
 
     def window_counts(
@@ -198,21 +307,28 @@ class PhraseTable:
         cols = np.array(self.window_columns(bucket)[: recent or None], dtype=np.int64)
         return self.ring[np.ix_(slots, cols)].sum(axis=1)
 
-    def expected(self, slots: np.ndarray, bucket: int) -> np.ndarray:
-        """Expected window mentions from the phrase's own history (daily-cycle aware)."""
+    def window_volume(self, bucket: int) -> float:
+        return float(self.volume[self.window_columns(bucket)].sum())
+
+    def share(self, slots: np.ndarray, bucket: int) -> np.ndarray:
+        """Baseline share of posts per phrase (history, daily habit at this hour, or prior)."""
         weight = self.weight[slots]
         rate = np.where(weight > 0.0, self.ewma[slots] / np.maximum(weight, 1e-9), 0.0)
-        rate = np.maximum(rate, self.cfg.prior_rate)
-        total = np.zeros(slots.size, dtype=np.float64)
-        prof = self.profile[slots]
-        seen = self.profile_days[slots] > 0
-        for k in range(self.cfg.window_buckets):
-            h = self.hour_of(bucket - k)
-            # Neighbouring hours too: a daily habit drifts by a few minutes from day to day.
-            hours = [(h - 1) % HOURS, h, (h + 1) % HOURS]
-            daily = np.where(seen[:, hours], prof[:, hours], 0.0).max(axis=1)
-            total += np.maximum(rate, daily)
-        return total
+        rate = np.maximum(rate, self.cfg.prior_share)
+        h = self.hour_of(bucket)
+        # Neighbouring hours too: a daily habit drifts by a few minutes from day to day.
+        hours = [(h - 2) % HOURS, (h - 1) % HOURS, h, (h + 1) % HOURS]
+        seen = self.profile_days[slots][:, hours] > 0
+        daily = np.where(seen, self.profile[slots][:, hours], 0.0).max(axis=1)
+        return np.maximum(rate, daily)
+
+    def expected(self, slots: np.ndarray, bucket: int) -> np.ndarray:
+        """Expected window mentions: baseline share times the window's posts."""
+        return self.share(slots, bucket) * self.window_volume(bucket)
+
+    def expected_slow(self, slots: np.ndarray, bucket: int) -> np.ndarray:
+        """Expected decayed mentions over hours: baseline share times decayed posts."""
+        return self.share(slots, bucket) * self.slow_volume
 
     def series(self, slot: int, bucket: int) -> list[tuple[int, int]]:
         ring = self.cfg.ring_buckets

@@ -1,4 +1,4 @@
-"""Exact per-author state for the few phrases that look like they are bursting."""
+"""Exact per-author state for the phrases that may be emerging: who adopted them, and when."""
 
 from __future__ import annotations
 
@@ -6,24 +6,32 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
+from bot.engine.evidence import NO_EVIDENCE, Evidence
 from bot.engine.scoring import Signals
-from bot.engine.types import SamplePost
+from bot.engine.types import SamplePost, utc
 from bot.posts import Post
 
 MAX_SURFACES = 8
 CO_POSTS = 200  # recent post keys kept for co-occurrence clustering
 TOP_POSTS = 4
+MAX_ADOPTIONS = 512  # adoptions kept for the scan (the newest; older ones stop mattering)
+RECENT_ADOPTERS = 128  # adopters whose texts a new adopter is compared with (rings)
 
 
 class Candidate:
-    """A tracked phrase: authors (once per window), sources, engagement, sample posts."""
+    """A tracked phrase: its adoptions, sources, engagement and sample posts."""
 
     __slots__ = (
-        "adopters",
+        "adopt_marks",
+        "adopt_times",
+        "adopt_weights",
         "authors",
         "breakdown",
         "canonical",
         "engagement",
+        "evidence",
         "first_post",
         "first_seen",
         "key",
@@ -33,6 +41,7 @@ class Candidate:
         "narrative",
         "posts",
         "promoted",
+        "recent_texts",
         "score",
         "seed_post",
         "signals",
@@ -40,6 +49,7 @@ class Candidate:
         "sources",
         "surface_hits",
         "surfaces",
+        "text_counts",
         "top",
     )
 
@@ -50,7 +60,13 @@ class Candidate:
         self.first_seen = first_seen
         self.canonical: str | None = None
         self.n_tokens = 0
-        self.authors: dict[str, list[int]] = {}  # author -> [last bucket, text sig, count]
+        self.authors: dict[str, int] = {}  # author -> last bucket (an adoption happens once)
+        self.adopt_times: list[float] = []
+        self.adopt_weights: list[float] = []
+        self.adopt_marks: list[int] = []  # the stream's cumulative post count at adoption
+        # Text fingerprints of the latest adopters (exact signature, then LSH bands).
+        self.recent_texts: deque[tuple[int, ...]] = deque(maxlen=RECENT_ADOPTERS)
+        self.text_counts: dict[int, int] = {}
         self.sources: dict[str, int] = {}  # source -> last bucket
         self.engagement: dict[int, int] = {}  # bucket -> engagement sum
         self.posts: deque[int] = deque(maxlen=CO_POSTS)
@@ -61,26 +77,68 @@ class Candidate:
         self.top: list[SamplePost] = []
         self.leader: str | None = None
         self.seed_post: SamplePost | None = None
-        self.adopters = 0
         self.narrative: str | None = None
         self.score = 0.0
         self.breakdown: dict[str, Any] = {}
         self.signals: Signals | None = None
+        self.evidence: Evidence = NO_EVIDENCE
 
-    def hit(self, post: Post, post_key: int, bucket: int, sig: int) -> None:
-        """Record one post mentioning the phrase (repeats within a post are ignored)."""
+    # -- state --------------------------------------------------------------------------------
+    _PLAIN = (
+        "key",
+        "slot",
+        "promoted",
+        "canonical",
+        "n_tokens",
+        "authors",
+        "adopt_times",
+        "adopt_weights",
+        "adopt_marks",
+        "text_counts",
+        "sources",
+        "engagement",
+        "last_post",
+        "surfaces",
+        "surface_hits",
+        "leader",
+        "narrative",
+        "score",
+    )
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain builtins only (sample posts as tuples; see bot/engine/checkpoint.py)."""
+        state = {name: getattr(self, name) for name in self._PLAIN}
+        state["first_seen"] = self.first_seen.timestamp()
+        state["recent_texts"] = list(self.recent_texts)
+        state["posts"] = list(self.posts)
+        state["first_post"] = SamplePost.pack(self.first_post)
+        state["top"] = [SamplePost.pack(s) for s in self.top]
+        state["seed_post"] = SamplePost.pack(self.seed_post)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Candidate:
+        cand = cls(int(state["key"]), int(state["slot"]), utc(state["first_seen"]))
+        for name in cls._PLAIN:
+            setattr(cand, name, state[name])
+        cand.recent_texts.extend(tuple(t) for t in state["recent_texts"])
+        cand.posts.extend(state["posts"])
+        cand.first_post = SamplePost.unpack(state["first_post"])
+        cand.top = [s for s in map(SamplePost.unpack, state["top"]) if s is not None]
+        cand.seed_post = SamplePost.unpack(state["seed_post"])
+        return cand
+
+    # -- counting -----------------------------------------------------------------------------
+    def is_new_author(self, author: str) -> bool:
+        return author not in self.authors
+
+    def hit(self, post: Post, post_key: int, bucket: int) -> bool:
+        """Record one post mentioning the phrase; False if this post was already counted."""
         if post_key == self.last_post:
-            return
+            return False
         self.last_post = post_key
         self.posts.append(post_key)
-        entry = self.authors.get(post.author)
-        if entry is None:
-            self.authors[post.author] = [bucket, sig, 1]
-        else:
-            if entry[0] < bucket:
-                entry[0] = bucket
-            entry[1] = sig
-            entry[2] += 1
+        self.authors[post.author] = bucket
         self.sources[post.source] = bucket
         engagement = post.likes + post.reposts + post.replies
         self.engagement[bucket] = self.engagement.get(bucket, 0) + engagement
@@ -90,6 +148,35 @@ class Candidate:
             self.top.append(SamplePost.of(post))
             self.top.sort(key=lambda s: (-s.engagement, s.created_at, s.id))
             del self.top[TOP_POSTS:]
+        return True
+
+    def adopt(self, ts: float, mark: int, fingerprint: tuple[int, ...], ring_weight: float) -> None:
+        """A new author took the phrase up; a near-copy of a recent adopter's text counts less."""
+        copy = any(self.text_counts.get(f, 0) for f in fingerprint)
+        if len(self.recent_texts) == self.recent_texts.maxlen:
+            for f in self.recent_texts[0]:
+                left = self.text_counts.get(f, 0) - 1
+                if left > 0:
+                    self.text_counts[f] = left
+                else:
+                    self.text_counts.pop(f, None)
+        self.recent_texts.append(fingerprint)
+        for f in fingerprint:
+            self.text_counts[f] = self.text_counts.get(f, 0) + 1
+        self.adopt_times.append(ts)
+        self.adopt_weights.append(ring_weight if copy else 1.0)
+        self.adopt_marks.append(mark)
+        if len(self.adopt_times) > 2 * MAX_ADOPTIONS:
+            del self.adopt_times[:-MAX_ADOPTIONS]
+            del self.adopt_weights[:-MAX_ADOPTIONS]
+            del self.adopt_marks[:-MAX_ADOPTIONS]
+
+    def adoptions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.asarray(self.adopt_times, dtype=np.float64),
+            np.asarray(self.adopt_weights, dtype=np.float64),
+            np.asarray(self.adopt_marks, dtype=np.int64),
+        )
 
     def add_surface(self, surface: str) -> None:
         self.surface_hits += 1
@@ -98,27 +185,20 @@ class Candidate:
 
     @property
     def surface(self) -> str:
+        """The spelling people write most often (what a reader sees; never the stemmed key)."""
         if not self.surfaces:
             return self.canonical or ""
         return max(self.surfaces.items(), key=lambda kv: (kv[1], kv[0]))[0]
 
-    def prune(self, oldest: int) -> None:
-        """Forget authors, sources and engagement older than the scoring window."""
-        self.authors = {a: e for a, e in self.authors.items() if e[0] >= oldest}
+    @property
+    def weight(self) -> float:
+        """Independent adoptions so far (how much of the story this phrase carries)."""
+        return float(sum(self.adopt_weights))
+
+    def prune(self, oldest: int, memory: int) -> None:
+        """Forget sources and engagement older than the window; bound the author memory."""
         self.sources = {s: b for s, b in self.sources.items() if b >= oldest}
         self.engagement = {b: v for b, v in self.engagement.items() if b >= oldest}
-
-    def author_stats(
-        self, ring_weight: float, leaders: frozenset[str]
-    ) -> tuple[int, float, float, int]:
-        """(authors, effective authors, top author share, non-leader adopters) in the window."""
-        groups: dict[int, int] = {}
-        total = top = adopters = 0
-        for author, (_, sig, count) in self.authors.items():
-            groups[sig] = groups.get(sig, 0) + 1
-            total += count
-            top = max(top, count)
-            if author.lower().lstrip("@") not in leaders:
-                adopters += 1
-        effective = sum(1.0 + ring_weight * (n - 1) for n in groups.values())
-        return len(self.authors), effective, (top / total if total else 0.0), adopters
+        if len(self.authors) > memory:
+            newest = sorted(self.authors.items(), key=lambda kv: kv[1])[-memory // 2 :]
+            self.authors = dict(newest)

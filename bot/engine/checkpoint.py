@@ -6,14 +6,14 @@ import hashlib
 import io
 import pickle
 import zlib
-from collections import deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.engine.candidates import CO_POSTS, Candidate
+from bot.engine.baseline import PhraseTable
+from bot.engine.candidates import Candidate
 from bot.engine.config import STRUCTURAL, EngineConfig
 from bot.engine.lifecycle import Narrative
 from bot.engine.types import CheckpointError, Lifecycle, SamplePost
@@ -22,20 +22,7 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 2  # 2: narratives store their anchor slot and seed (leader, post)
-_TABLE_ARRAYS = (
-    "keys",
-    "ring",
-    "wsum",
-    "ewma",
-    "weight",
-    "profile",
-    "profile_days",
-    "hour_max",
-    "admitted",
-    "last_hit",
-    "hot",
-)
+VERSION = 3  # 3: share baselines, adoption evidence, per-network leaders
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -52,6 +39,23 @@ def _unarr(t: Any) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
+def _plain(value: Any) -> Any:
+    """Arrays become (dtype, shape, bytes) tuples; everything else must already be plain."""
+    if isinstance(value, np.ndarray):
+        return ("__array__", _arr(value))
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        if len(value) == 2 and value[0] == "__array__":
+            return _unarr(value[1])
+        return tuple(_unplain(v) for v in value)
+    return value
+
+
 def _ts(d: datetime | None) -> float | None:
     return None if d is None else d.timestamp()
 
@@ -60,45 +64,8 @@ def _dt(x: float | None) -> datetime | None:
     return None if x is None else datetime.fromtimestamp(x, tz=UTC)
 
 
-def _sample(s: SamplePost | None) -> tuple[Any, ...] | None:
-    if s is None:
-        return None
-    return (s.id, s.author, s.source, s.text, s.url, s.created_at.timestamp(), s.engagement)
-
-
-def _unsample(t: Any) -> SamplePost | None:
-    if t is None:
-        return None
-    i, a, src, text, url, ts, eng = t
-    return SamplePost(i, a, src, text, url, datetime.fromtimestamp(ts, tz=UTC), eng)
-
-
 def dump(engine: NarrativeEngine) -> bytes:
-    t = engine.table
-    cands = [
-        {
-            "key": c.key,
-            "slot": c.slot,
-            "first_seen": _ts(c.first_seen),
-            "canonical": c.canonical,
-            "n_tokens": c.n_tokens,
-            "authors": c.authors,
-            "sources": c.sources,
-            "engagement": c.engagement,
-            "posts": list(c.posts),
-            "last_post": c.last_post,
-            "surfaces": c.surfaces,
-            "surface_hits": c.surface_hits,
-            "first_post": _sample(c.first_post),
-            "top": [_sample(s) for s in c.top],
-            "leader": c.leader,
-            "seed_post": _sample(c.seed_post),
-            "narrative": c.narrative,
-            "score": c.score,
-            "promoted": c.promoted,
-        }
-        for c in engine.by_slot.values()
-    ]
+    """A versioned, checksummed snapshot of everything the engine has learned."""
     narrs = [
         {
             "key": n.key,
@@ -110,24 +77,19 @@ def dump(engine: NarrativeEngine) -> bytes:
             "anchor": n.anchor.slot,
             "members": [c.slot for c in n.members],
             "leader": n.leader,
-            "seed_post": _sample(n.seed_post),
+            "seed_post": SamplePost.pack(n.seed_post),
         }
         for n in engine.narrs.values()
     ]
     state = {
         "config": engine.cfg.to_dict(),
-        "table": {name: _arr(getattr(t, name)) for name in _TABLE_ARRAYS},
-        "free": list(t.free),
-        "used": t.used,
-        "bucket": t.bucket,
-        "folded_hour": t.folded_hour,
-        "index": (_arr(t.index.keys), _arr(t.index.slots)),
-        "sketch": _arr(t.sketch.table),
-        "candidates": cands,
+        "table": {k: _plain(v) for k, v in engine.table.to_state().items()},
+        "candidates": [c.to_state() for c in engine.by_slot.values()],
         "narratives": narrs,
         "history": dict(engine.history),
+        "benched": dict(engine.benched),
         "leader_posts": [
-            (lp.ts, lp.bucket, lp.author, _sample(lp.sample), sorted(lp.phrases))
+            (lp.ts, lp.bucket, lp.author, SamplePost.pack(lp.sample), sorted(lp.phrases))
             for lp in engine.leader_posts
         ],
         "start_ts": engine.start_ts,
@@ -135,6 +97,7 @@ def dump(engine: NarrativeEngine) -> bytes:
         "posts": engine.posts_ingested,
         "occurrences": engine.occurrences,
         "alerts": engine.alerts_fired,
+        "skewed": engine.skewed,
     }
     payload = zlib.compress(pickle.dumps(state, protocol=5), 1)
     header = MAGIC + VERSION.to_bytes(2, "big")
@@ -142,8 +105,9 @@ def dump(engine: NarrativeEngine) -> bytes:
 
 
 def load(
-    cls: type[NarrativeEngine], data: bytes, config: EngineConfig | None, leaders: Iterable[str]
+    data: bytes, config: EngineConfig | None = None, leaders: Iterable[str] = ()
 ) -> NarrativeEngine:
+    """Rebuild an engine from ``dump`` output; CheckpointError if it cannot be trusted."""
     if not isinstance(data, bytes | bytearray) or len(data) < len(MAGIC) + 34:
         raise CheckpointError("checkpoint too short")
     if data[: len(MAGIC)] != MAGIC:
@@ -156,7 +120,7 @@ def load(
         raise CheckpointError("checkpoint checksum mismatch (corrupt)")
     try:
         state = _PlainUnpickler(io.BytesIO(zlib.decompress(payload))).load()
-        return _build(cls, state, config, leaders)
+        return _build(state, config, leaders)
     except CheckpointError:
         raise
     except Exception as exc:  # any malformed structure is reported the same way
@@ -164,40 +128,24 @@ def load(
 
 
 def _build(
-    cls: type[NarrativeEngine],
-    state: dict[str, Any],
-    config: EngineConfig | None,
-    leaders: Iterable[str],
+    state: dict[str, Any], config: EngineConfig | None, leaders: Iterable[str]
 ) -> NarrativeEngine:
+    from bot.engine.engine import LeaderPost, NarrativeEngine
+
     saved = EngineConfig.from_dict(state["config"])
     cfg = config or saved
     for name in STRUCTURAL:
         if getattr(cfg, name) != getattr(saved, name):
             raise CheckpointError(f"config {name}={getattr(cfg, name)} differs from checkpoint")
     handles = list(leaders)
-    engine = cls(cfg, handles)
-    t = engine.table
-    for name in _TABLE_ARRAYS:
-        arr = _unarr(state["table"][name])
-        if arr.shape != getattr(t, name).shape:
-            raise CheckpointError(f"array {name} has shape {arr.shape}")
-        setattr(t, name, arr)
-    t.free = list(state["free"])
-    t.used = int(state["used"])
-    t.bucket = state["bucket"]
-    t.folded_hour = state["folded_hour"]
-    t.index.keys, t.index.slots = (_unarr(x) for x in state["index"])
-    t.sketch.table = _unarr(state["sketch"])
+    engine = NarrativeEngine(cfg, handles)
+    table_state = {k: _unplain(v) for k, v in state["table"].items()}
+    try:
+        engine.table = PhraseTable.from_state(cfg, table_state)
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from exc
     for d in state["candidates"]:
-        c = Candidate(d["key"], d["slot"], _dt(d["first_seen"]) or datetime.now(UTC))
-        c.canonical, c.n_tokens = d["canonical"], d["n_tokens"]
-        c.authors, c.sources, c.engagement = d["authors"], d["sources"], d["engagement"]
-        c.posts = deque(d["posts"], maxlen=CO_POSTS)
-        c.last_post, c.surfaces, c.surface_hits = d["last_post"], d["surfaces"], d["surface_hits"]
-        c.first_post = _unsample(d["first_post"])
-        c.top = [s for s in (_unsample(x) for x in d["top"]) if s is not None]
-        c.leader, c.seed_post = d["leader"], _unsample(d["seed_post"])
-        c.narrative, c.score, c.promoted = d["narrative"], d["score"], d["promoted"]
+        c = Candidate.from_state(d)
         engine.by_slot[c.slot] = c
     for d in state["narratives"]:
         anchor = engine.by_slot[d["anchor"]]
@@ -208,17 +156,17 @@ def _build(
         n.members = [engine.by_slot[s] for s in d["members"]]
         if anchor not in n.members or anchor.narrative != n.key:
             raise CheckpointError(f"narrative {n.key!r} does not hold its anchor phrase")
-        n.leader, n.seed_post = d["leader"], _unsample(d["seed_post"])
+        n.leader, n.seed_post = d["leader"], SamplePost.unpack(d["seed_post"])
         engine.narrs[n.key] = n
     engine.history = dict(state["history"])
-    from bot.engine.engine import LeaderPost
-
+    engine.benched = dict(state["benched"])
     for ts, bucket, author, sample, phrases in state["leader_posts"]:
-        lp_sample = _unsample(sample)
-        assert lp_sample is not None
+        lp_sample = SamplePost.unpack(sample)
+        if lp_sample is None:
+            raise CheckpointError("leader post without its sample")
         engine.leader_posts.append(LeaderPost(ts, bucket, author, lp_sample, frozenset(phrases)))
     engine.set_leaders(handles)  # posts of leaders no longer tracked are forgotten here too
     engine.start_ts, engine.now_ts = state["start_ts"], state["now_ts"]
     engine.posts_ingested, engine.occurrences = state["posts"], state["occurrences"]
-    engine.alerts_fired = state["alerts"]
+    engine.alerts_fired, engine.skewed = state["alerts"], state["skewed"]
     return engine

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
+import re
+
 from collections.abc import Iterable, Sequence
 
 from bot.engine.candidates import Candidate
-from bot.engine.folding import stem
+from bot.engine.folding import HIRAGANA, is_cjk, stem
 
 MIN_SHARED = 3  # posts two phrases must share before they can be linked
 MIN_OVERLAP = 0.5  # ... as a share of the smaller phrase's recent posts
@@ -22,22 +25,94 @@ def linked(a: set[int], b: set[int]) -> bool:
     )
 
 
+_HIRAGANA_RE = re.compile(f"[{HIRAGANA}]")
+FRAGMENT_SHARE = 0.5  # a longer phrase this common relative to a part of it is the story
+CROSS_SHARED = 2  # posts carrying both a CJK and a Latin-script form before they are linked
+CROSS_OVERLAP = 0.1  # ... as a share of the smaller form's recent posts
+CROSS_SECONDS = 3 * 3600  # ... whose first adoptions are this close in time
+
+
 def _squash(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
+def compound(text: str) -> str:
+    """One spelling-free form per phrase: "#VibeCoding", "vibe-coded", "vibe coding" -> "vibecod".
+
+    Spaces, hyphens and the tag mark go, the whole is stemmed as one word, and in Japanese the
+    particles between content words go too ("幽霊を召喚" -> "幽霊召喚").
+    """
+    squashed = _squash(text.casefold())
+    if is_cjk(squashed[:1]) or _HIRAGANA_RE.search(squashed):
+        stripped = _HIRAGANA_RE.sub("", squashed)
+        return stripped or squashed
+    return stem(squashed)
+
+
+def forms(cand: Candidate) -> set[str]:
+    """The compound forms of a phrase's key and of every spelling seen."""
+    name = cand.canonical or ""
+    body = name[1:] if name[:1] in "#$" else name
+    out = {compound(body)}
+    out.update(compound(s[1:] if s[:1] in "#$" else s) for s in cand.surfaces)
+    out.discard("")
+    return out
+
+
+def distinctive(cand: Candidate) -> bool:
+    """Whether a phrase can name or seed a story: several words, a tag, or a long CJK word."""
+    name = cand.canonical or ""
+    if cand.n_tokens >= 2 or name[:1] in "#$":
+        return True
+    return is_cjk(name[:1]) and len(name) >= 4
+
+
+def ordinary(cand: Candidate) -> bool:
+    """A plain single word of the language: it needs far more evidence than a coinage."""
+    return not distinctive(cand)
+
+
 def tag_linked(tag: Candidate, phrase: Candidate) -> bool:
-    """#summoningghosts <-> "summoning ghosts"; $ghost <-> a phrase containing "ghost"."""
+    """#summoningghosts <-> "summoning ghosts"; $goblin <-> "goblin coin"; "goblincoin" too."""
     name = tag.canonical or ""
-    if not name or name[0] not in "#$" or (phrase.canonical or "")[:1] in ("#", "$"):
+    other = phrase.canonical or ""
+    if not name or not other or tag is phrase:
         return False
-    body = _squash(name[1:])
-    if name[0] == "#":
-        # The tag body is stemmed as one word ("#vibecoding" -> "vibecod") while the phrase is
-        # stemmed per word ("vibe code"), so compare the squashed surfaces stemmed as one word too.
-        forms = [_squash(f) for f in (phrase.canonical or "", *phrase.surfaces)]
-        return len(body) >= 4 and any(f in (body, body + "s") or stem(f) == body for f in forms)
-    return len(body) >= 3 and body in (phrase.canonical or "").split()
+    if name[0] == "$":
+        body = name[1:]
+        return len(body) >= 3 and (body in other.split() or compound(body) in forms(phrase))
+    if len(compound(name)) < 4:
+        return False
+    return bool(forms(tag) & forms(phrase))
+
+
+def cross_linked(a: Candidate, b: Candidate) -> bool:
+    """Two scripts, one story: posts carry both forms, or one leader post seeded both.
+
+    A translation is linked by evidence in the stream, never by a dictionary: a shared seed
+    post, or posts that carry both forms while both are being taken up at the same time.
+    """
+    ca, cb = a.canonical or "", b.canonical or ""
+    if is_cjk(ca[:1]) == is_cjk(cb[:1]):
+        return False
+    if a.seed_post is not None and b.seed_post is not None and a.seed_post.id == b.seed_post.id:
+        return True
+    if not (a.adopt_times and b.adopt_times):
+        return False
+    if abs(a.adopt_times[0] - b.adopt_times[0]) > CROSS_SECONDS:
+        return False
+    pa, pb = set(a.posts), set(b.posts)
+    shared = len(pa & pb)
+    return shared >= CROSS_SHARED and shared >= CROSS_OVERLAP * min(len(pa), len(pb))
+
+
+def related(a: Candidate, b: Candidate, a_posts: set[int], b_posts: set[int]) -> bool:
+    return (
+        linked(a_posts, b_posts)
+        or tag_linked(a, b)
+        or tag_linked(b, a)
+        or cross_linked(a, b)
+    )
 
 
 def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
@@ -53,11 +128,7 @@ def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
     sets = [set(c.posts) for c in cands]
     for i in range(len(cands)):
         for j in range(i + 1, len(cands)):
-            if (
-                linked(sets[i], sets[j])
-                or tag_linked(cands[i], cands[j])
-                or tag_linked(cands[j], cands[i])
-            ):
+            if related(cands[i], cands[j], sets[i], sets[j]):
                 parent[find(i)] = find(j)
     comps: dict[int, list[Candidate]] = {}
     for i, cand in enumerate(cands):
@@ -72,19 +143,88 @@ def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candi
     shared = len(own & narrative_posts)
     if shared >= MIN_SHARED and shared >= MIN_OVERLAP * len(own):
         return True
-    return any(tag_linked(cand, m) or tag_linked(m, cand) for m in members)
+    return any(
+        tag_linked(cand, m) or tag_linked(m, cand) or cross_linked(cand, m) for m in members
+    )
+
+
+def _subphrases(name: str) -> list[str]:
+    words = name.split()
+    return [
+        " ".join(words[i:j])
+        for i in range(len(words))
+        for j in range(i + 1, len(words) + 1)
+        if j - i < len(words)
+    ]
+
+
+def _since(cand: Candidate, ts: float) -> float:
+    i = bisect.bisect_left(cand.adopt_times, ts)
+    return float(sum(cand.adopt_weights[i:]))
+
+
+def nested(cands: Iterable[Candidate]) -> list[Candidate]:
+    """Tracked phrases that are not stories of their own (maximal-phrase pruning).
+
+    For a tracked phrase inside a longer tracked one, the longer one is the story when it was
+    taken up at least half as often as the shorter one since it appeared ("code" inside
+    "vibe coding"); otherwise the longer one is a rare extension of it ("vibe coding kamix").
+    """
+    pool = [c for c in cands if c.canonical]
+    by_name = {c.canonical: c for c in pool}
+    cjk = [c for c in pool if is_cjk((c.canonical or "")[:1])]
+    out: list[Candidate] = []
+    for longer in pool:
+        name = longer.canonical or ""
+        if is_cjk(name[:1]):
+            inner = [c for c in cjk if c is not longer and (c.canonical or "") in name]
+        elif longer.n_tokens >= 2:
+            inner = [by_name[p] for p in _subphrases(name) if p in by_name]
+        else:
+            continue
+        if not longer.adopt_times:
+            continue
+        since = longer.adopt_times[0]
+        mine = _since(longer, since)
+        for shorter in inner:
+            theirs = _since(shorter, since)
+            out.append(shorter if mine >= FRAGMENT_SHARE * theirs else longer)
+    return out
+
+
+def headline(members: Iterable[Candidate]) -> Candidate | None:
+    """The phrase that names the story: the distinctive form most adopters wrote.
+
+    Adoptions are counted for the longest tracked phrase of each post, so a fragment ("code")
+    or a rare extension ("kamix vibe coding") of the story's phrase never outweighs it.
+    """
+    pool = list(members)
+    named = [c for c in pool if c.canonical and distinctive(c)] or [c for c in pool if c.canonical]
+    if not named:
+        return None
+    return max(named, key=lambda c: (c.weight, c.n_tokens, c.canonical or ""))
 
 
 def label_of(members: Sequence[Candidate]) -> Candidate:
-    """The longest phrase that still explains most of the burst (not a rare long fragment)."""
-    mentions = {id(c): (c.signals.mentions if c.signals else 0.0) for c in members}
-    peak = max(mentions.values(), default=0.0)
-    pool = [
-        c for c in members if mentions[id(c)] >= 0.5 * peak and (c.canonical or "")[:1] not in "#$"
+    """The phrase a new narrative is keyed by (its headline when it is first grouped)."""
+    best = headline(members)
+    return best if best is not None else members[0]
+
+
+def seeding(members: Iterable[Candidate]) -> Candidate | None:
+    """The member whose leader seed counts: a whole form of the story, never a fragment."""
+    members = list(members)
+    pool = [c for c in members if c.leader and c.seed_post is not None and distinctive(c)]
+    whole = [
+        c
+        for c in pool
+        if not any(
+            _contains(o.canonical or "", c.canonical or "") for o in members if o is not c
+        )
     ]
-    if not pool:
-        pool = list(members)
-    return max(pool, key=lambda c: (c.n_tokens, mentions[id(c)], c.canonical or ""))
+    if not whole:
+        return None
+    return min(whole, key=lambda c: (c.seed_post.created_at, c.seed_post.id))  # type: ignore[union-attr]
 
 
 def _contains(longer: str, shorter: str) -> bool:

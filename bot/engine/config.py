@@ -27,21 +27,28 @@ class EngineConfig:
     warmup_minutes: int = 120  # no alerts until this much stream time has been seen
     capacity: int = 65536  # phrases with exact counts and baselines
     sketch_bits: int = 20  # count-min sketch width 2**bits for the long tail
-    admit_count: float = 4.0  # recent sketch count that earns a phrase an exact slot
+    admit_count: float = 3.0  # recent sketch count that earns a phrase an exact slot
     sketch_half_life_minutes: float = 30.0
-    baseline_half_life_hours: float = 12.0  # EWMA of the per-bucket rate
-    hour_profile_rate: float = 0.25  # per-bucket learning rate of the hour-of-day profile
-    prior_rate: float = 0.05  # expected mentions per bucket for a phrase with no history
-    promote_mentions: int = 5  # window mentions before a phrase gets per-author tracking
+    baseline_half_life_hours: float = 12.0  # EWMA of the per-bucket *share* of all posts
+    slow_half_life_hours: float = 6.0  # decayed counts for phrases building over hours
+    prior_share: float = 1e-4  # share of posts expected of a phrase with no history
+    promote_mentions: int = 3  # mentions (window or decayed) before per-author tracking
     promote_ratio: float = 3.0
-    promote_z: float = 3.0
+    promote_z: float = 2.5
     max_candidates: int = 3000  # phrases with per-author tracking
-    min_authors: float = 15.0  # effective authors for full score
-    reach_authors: float = 150.0  # effective authors for a full reach component
-    ring_weight: float = 0.1  # each extra author posting identical text counts this much
+    # The sequential test (bot/engine/evidence.py) and the score built on it.
+    evidence_bound: float = 12.0  # nats of evidence for an anonymous phrase at score 60
+    min_adopters: float = 6.0  # independent adopters for an anonymous phrase at score 60
+    leader_bound_factor: float = 0.5  # a tracked leader's fresh coinage needs this much ...
+    leader_min_adopters: float = 4.0  # ... and this many adopters
+    ordinary_factor: float = 2.0  # a plain single word needs this much more of both
+    tolerance: float = 2.0  # the null allows a phrase twice its baseline share
+    max_window_hours: float = 48.0  # longest window the scan considers
+    author_memory: int = 4096  # authors remembered per phrase (a repeat is not an adoption)
+    ring_weight: float = 0.1  # a near-duplicate of an earlier adopter's post counts this much
     leader_lookback_hours: float = 48.0
-    leader_adopters: float = 20.0  # non-leader adopters for the full leader bonus
     max_leader_posts: int = 5000
+    max_lead_minutes: float = 60.0  # posts dated further ahead of the stream are skipped
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,15 +3,20 @@
 Pipeline per ``ingest`` batch (all in stream time, no I/O):
   text.extract          posts -> phrase occurrences (numpy)          \\ the aggregation seam:
   PhraseTable.add       sketch + exact per-bucket counts per phrase  / ``ingest_extraction``
-  Candidate.hit         per-author state, only for promoted phrases
-and per ``tick``: promote bursting phrases, score, group into narratives, run the lifecycle.
+  Candidate.hit/adopt   per-author state, only for tracked phrases: who took a phrase up, when
+and per ``tick``: track phrases whose share of the stream jumps (at minutes or hours scale),
+score each by the sequential adoption test (bot/engine/evidence.py), join the forms of one
+story into a narrative (bot/engine/clustering.py), and run the lifecycle.
+
+A post that carries a longer tracked phrase ("vibe coding") is an adoption of that phrase, not
+of its parts ("vibe", "code"): the story is named and counted by its whole phrase.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
@@ -19,17 +24,45 @@ from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
 from bot.engine.candidates import Candidate
 from bot.engine.config import EngineConfig
-from bot.engine.folding import canonicalize
+from bot.engine.evidence import acceleration, scan
 from bot.engine.lifecycle import Narrative, step
-from bot.engine.scoring import Signals, acceleration, score
-from bot.engine.text import Extraction, Vocab, extract, phrase_text
-from bot.engine.types import AlertEvent, Lifecycle, NarrativeView, SamplePost
+from bot.engine.scoring import Signals, score
+from bot.engine.text import Extraction, Vocab, canonicalize, extract, fingerprint, phrase_text
+from bot.engine.types import AlertEvent, Lifecycle, NarrativeView, SamplePost, utc
 from bot.posts import Post
 
 SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels
-RECENT_BUCKETS = 3
 MAX_HISTORY = 10_000  # retired narratives remembered (episode counts survive)
-RETIRE_AFTER = timedelta(hours=24)
+RETIRE_SECONDS = 24 * 3600
+NARRATIVE_KEY_CHARS = 200  # the one place that bounds a narrative key (storage holds as much)
+LEADER_PHRASES = 64  # phrases of one leader post tracked at once
+LEADER_NETWORKS = ("x", "bluesky")  # where a bare handle in a leaders list is looked up
+
+
+def network_of(source: str) -> str:
+    """The network part of a post's source ("reddit:r/foo" -> "reddit")."""
+    return source.split(":", 1)[0].strip().casefold()
+
+
+def leader_ids(entries: Iterable[str]) -> frozenset[str]:
+    """Leader identities as "network:handle"; a bare handle means its X and Bluesky accounts."""
+    out: set[str] = set()
+    for raw in entries:
+        entry = raw.strip().casefold()
+        if ":" in entry:
+            network, handle = entry.split(":", 1)
+            handle = handle.strip().lstrip("@")
+            if network.strip() and handle:
+                out.add(f"{network.strip()}:{handle}")
+        else:
+            handle = entry.lstrip("@")
+            if handle:
+                out.update(f"{network}:{handle}" for network in LEADER_NETWORKS)
+    return frozenset(out)
+
+
+def _author_id(post: Post) -> str:
+    return f"{network_of(post.source)}:{post.author.strip().lstrip('@').casefold()}"
 
 
 class LeaderPost:
@@ -40,17 +73,9 @@ class LeaderPost:
     ) -> None:
         self.ts = ts
         self.bucket = bucket
-        self.author = author
+        self.author = author  # the display handle (no network)
         self.sample = sample
         self.phrases = phrases
-
-
-def _handle(name: str) -> str:
-    return name.strip().lstrip("@").casefold()
-
-
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=UTC)
 
 
 class NarrativeEngine:
@@ -65,6 +90,7 @@ class NarrativeEngine:
         self.set_leaders(leaders)
         self.by_slot: dict[int, Candidate] = {}
         self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted
+        self.pending: set[int] = set()  # phrase hashes of fresh leader posts, tracked next tick
         self.scored_bucket: int | None = None
         self.narrs: dict[str, Narrative] = {}
         self.history: dict[str, tuple[int, float | None]] = {}
@@ -73,24 +99,40 @@ class NarrativeEngine:
         self.posts_ingested = 0
         self.occurrences = 0
         self.alerts_fired = 0
+        self.skewed = 0  # posts dated implausibly far ahead of the stream, skipped
 
     # -- configuration ------------------------------------------------------------------------
     def set_leaders(self, handles: Iterable[str]) -> None:
-        """Track exactly ``handles``; remembered posts of anyone else are forgotten.
+        """Track exactly these leaders ("network:handle", or a bare X/Bluesky handle).
 
         A removed leader must not seed narratives from posts made while still tracked (and
         re-adding them later does not bring those posts back). Narratives already seeded keep
         their leader.
         """
-        self.leaders = frozenset(h for h in (_handle(x) for x in handles) if h)
-        self._leader_cache: dict[str, bool] = {}
-        kept = [lp for lp in self.leader_posts if lp.author in self.leaders]
+        self.leaders = leader_ids(handles)
+        self._leader_cache: dict[tuple[str, str], str | None] = {}
+        kept = [lp for lp in self.leader_posts if lp.author in self._leader_handles()]
         if len(kept) != len(self.leader_posts):
             self.leader_posts = deque(kept, maxlen=self.leader_posts.maxlen)
 
+    def _leader_handles(self) -> set[str]:
+        return {ident.split(":", 1)[1] for ident in self.leaders}
+
+    def _leader_of(self, post: Post) -> str | None:
+        """The leader's display handle when ``post`` is by a tracked leader on that network."""
+        key = (post.source, post.author)
+        if key in self._leader_cache:
+            return self._leader_cache[key]
+        if len(self._leader_cache) > 200_000:
+            self._leader_cache.clear()
+        ident = _author_id(post)
+        found = ident.split(":", 1)[1] if ident in self.leaders else None
+        self._leader_cache[key] = found
+        return found
+
     @property
     def now(self) -> datetime | None:
-        return None if self.now_ts is None else _dt(self.now_ts)
+        return None if self.now_ts is None else utc(self.now_ts)
 
     def _bucket(self, ts: float) -> int:
         return int(ts // self.cfg.bucket_seconds)
@@ -100,21 +142,39 @@ class NarrativeEngine:
         """Count a batch of posts (any order within a few hours; event time only)."""
         if not posts:
             return
-        ext = extract([p.text for p in posts], self.vocab)
         ts = np.fromiter(
             (p.created_at.timestamp() for p in posts), dtype=np.float64, count=len(posts)
         )
+        plausible = self._plausible(ts)
+        if not plausible.all():
+            self.skewed += int((~plausible).sum())
+            posts = [p for p, ok in zip(posts, plausible.tolist(), strict=True) if ok]
+            ts = ts[plausible]
+            if not posts:
+                return
+        ext = extract([p.text for p in posts], self.vocab)
         self.ingest_extraction(ext, ts, posts)
+
+    def _plausible(self, ts: np.ndarray) -> np.ndarray:
+        """Posts dated far ahead of the stream (a client's wrong clock) would move every window.
+
+        The stream's own progress is the reference: the newest accepted time, or for the first
+        batch its median, so one post dated 2099 in a file changes nothing.
+        """
+        median = float(np.median(ts))
+        reference = median if self.now_ts is None else max(self.now_ts, median)
+        return ts <= reference + self.cfg.max_lead_minutes * 60.0
 
     def ingest_extraction(self, ext: Extraction, ts: np.ndarray, posts: Sequence[Post]) -> None:
         """Aggregate an extracted batch (the seam: extraction may run in another process)."""
         newest = float(ts.max())
         if self.start_ts is None:
-            self.start_ts = float(ts.min())
+            self.start_ts = float(np.median(ts))
         if self.now_ts is None or newest > self.now_ts:
             self.now_ts = newest
         buckets = (ts // self.cfg.bucket_seconds).astype(np.int64)
         self.table.advance(self._bucket(self.now_ts))
+        self.table.add_posts(buckets)
         slots = self.table.add(ext.phrase, buckets[ext.post])
         base = self.posts_ingested
         if self.leaders:
@@ -123,7 +183,7 @@ class NarrativeEngine:
             hot = self.table.hot[np.maximum(slots, 0)] & (slots >= 0)
             idx = np.flatnonzero(hot)
             if idx.size:
-                self._hits(ext, idx, slots, buckets, posts, base)
+                self._hits(ext, idx, slots, ts, buckets, posts, base)
         self.posts_ingested += len(posts)
         self.occurrences += int(ext.phrase.size)
 
@@ -132,43 +192,55 @@ class NarrativeEngine:
         ext: Extraction,
         idx: np.ndarray,
         slots: np.ndarray,
+        ts: np.ndarray,
         buckets: np.ndarray,
         posts: Sequence[Post],
         base: int,
     ) -> None:
-        sigs = ext.text_sig
         by_slot = self.by_slot
-        for i, slot, p in zip(
-            idx.tolist(), slots[idx].tolist(), ext.post[idx].tolist(), strict=True
-        ):
+        post_of = ext.post[idx].tolist()
+        starts = ext.start[idx].tolist()
+        lengths = ext.length[idx].tolist()
+        # Per post, the tracked occurrences; one inside a longer tracked one is not its own.
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for p, s, n in zip(post_of, starts, lengths, strict=True):
+            spans.setdefault(p, []).append((s, n))
+        ring_weight = self.cfg.ring_weight
+        for slot, p, s, n in zip(slots[idx].tolist(), post_of, starts, lengths, strict=True):
             cand = by_slot[slot]
-            cand.hit(posts[p], base + p, int(buckets[p]), int(sigs[p]))
+            post = posts[p]
+            new_author = cand.is_new_author(post.author)
+            if not cand.hit(post, base + p, int(buckets[p])):
+                continue
             if cand.surface_hits < SURFACE_SAMPLES:
-                canonical, surface = phrase_text(
-                    ext, self.vocab, int(ext.start[i]), int(ext.length[i])
-                )
+                canonical, surface = phrase_text(ext, self.vocab, s, n)
                 if cand.canonical is None:
                     cand.canonical = canonical
-                    cand.n_tokens = int(ext.length[i])
+                    cand.n_tokens = n
                 cand.add_surface(surface)
+            if not new_author or self._leader_of(post) is not None:
+                continue
+            if any(n2 > n and s2 <= s and s2 + n2 >= s + n for s2, n2 in spans[p]):
+                continue  # the post adopts the longer phrase that contains this one
+            cand.adopt(
+                float(ts[p]), base + p, fingerprint(ext, self.vocab, p, s, n), ring_weight
+            )
 
     def _record_leader_posts(
         self, ext: Extraction, ts: np.ndarray, buckets: np.ndarray, posts: Sequence[Post]
     ) -> None:
-        cache = self._leader_cache
-        if len(cache) > 200_000:
-            cache.clear()
         for p, post in enumerate(posts):
-            hit = cache.get(post.author)
-            if hit is None:
-                hit = cache[post.author] = _handle(post.author) in self.leaders
-            if hit:
-                author = _handle(post.author)
-                phrases = frozenset(ext.phrase[ext.post == p].tolist())
-                sample = SamplePost.of(post)
-                self.leader_posts.append(
-                    LeaderPost(float(ts[p]), int(buckets[p]), author, sample, phrases)
-                )
+            handle = self._leader_of(post)
+            if handle is None:
+                continue
+            mine = ext.post == p
+            phrases = frozenset(ext.phrase[mine].tolist())
+            self.leader_posts.append(
+                LeaderPost(float(ts[p]), int(buckets[p]), handle, SamplePost.of(post), phrases)
+            )
+            # A leader's fresh phrases are tracked at once, so their first adopters count.
+            multi = ext.phrase[mine & (ext.length > 1)].tolist()
+            self.pending.update(multi[:LEADER_PHRASES])
 
     # -- tick ---------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None) -> list[AlertEvent]:
@@ -183,7 +255,7 @@ class NarrativeEngine:
         if self.now_ts is None or self.table.bucket is None:
             return []
         bucket = self.table.bucket
-        moment = _dt(self.now_ts)
+        moment = utc(self.now_ts)
         self._promote(bucket, moment)
         self._score(bucket)
         self._group(moment)
@@ -192,30 +264,69 @@ class NarrativeEngine:
         return alerts
 
     def _promote(self, bucket: int, moment: datetime) -> None:
-        room = self.cfg.max_candidates - len(self.by_slot)
-        if room <= 0 or not self._armed():
+        t, cfg = self.table, self.cfg
+        if self.pending:
+            hashes = np.fromiter(self.pending, dtype=np.uint64, count=len(self.pending))
+            self.pending.clear()
+            t.admit(hashes)
+            found = t.index.lookup(hashes)
+            self._track(found[found >= 0], bucket, moment)
+        if not self._armed():
             return  # before warm-up every phrase looks new: baselines need history first
-        t = self.table
-        counts = t.wsum
-        sel = np.flatnonzero((counts >= self.cfg.promote_mentions) & (t.keys != 0) & ~t.hot)
+        live = (t.keys != 0) & ~t.hot
+        busy = live & ((t.wsum >= cfg.promote_mentions) | (t.slow_count >= cfg.promote_mentions))
+        sel = np.flatnonzero(busy)
         if self.benched:
             self.benched = {s: b for s, b in self.benched.items() if b > bucket}
-            if self.benched:
+            if self.benched and sel.size:
                 sel = sel[~np.isin(sel, np.fromiter(self.benched, dtype=np.int64))]
         if sel.size == 0:
             return
-        m = counts[sel].astype(np.float64)
-        e = t.expected(sel, bucket)
-        ratio = (m + 1.0) / (e + 1.0)
-        z = 2.0 * (np.sqrt(m + 0.375) - np.sqrt(e + 0.375))
-        keep = (ratio >= self.cfg.promote_ratio) & (z >= self.cfg.promote_z)
-        sel, ratio = sel[keep], ratio[keep]
-        order = np.lexsort((t.keys[sel], -ratio))[:room]
-        for slot in sel[order].tolist():
+        share = t.share(sel, bucket)
+        strength = np.zeros(sel.size)
+        # Two time scales: the scoring window (minutes) and decayed counts (hours).
+        for m, e in (
+            (t.wsum[sel].astype(np.float64), share * t.window_volume(bucket)),
+            (t.slow_count[sel].astype(np.float64), share * t.slow_volume),
+        ):
+            ratio = (m + 1.0) / (e + 1.0)
+            z = 2.0 * (np.sqrt(m + 0.375) - np.sqrt(e + 0.375))
+            ok = (m >= cfg.promote_mentions) & (ratio >= cfg.promote_ratio) & (z >= cfg.promote_z)
+            strength = np.maximum(strength, np.where(ok, ratio, 0.0))
+        keep = strength > 0
+        sel, strength = sel[keep], strength[keep]
+        if sel.size == 0:
+            return
+        room = cfg.max_candidates - len(self.by_slot)
+        if room < sel.size:
+            room += self._make_room(sel.size - room, bucket)
+        order = np.lexsort((t.keys[sel], -strength))[: max(room, 0)]
+        self._track(sel[order], bucket, moment)
+
+    def _track(self, slots: np.ndarray, bucket: int, moment: datetime) -> None:
+        t = self.table
+        for slot in slots.tolist():
+            if slot in self.by_slot:
+                continue
             cand = Candidate(int(t.keys[slot]), slot, moment, bucket)
             self._find_leader(cand, int(t.admitted[slot]))
             self.by_slot[slot] = cand
             t.hot[slot] = True
+
+    def _make_room(self, wanted: int, bucket: int) -> int:
+        """Stop tracking the weakest phrases that belong to no narrative."""
+        weak = sorted(
+            (c for c in self.by_slot.values() if c.narrative is None and c.promoted < bucket),
+            key=lambda c: (c.score, c.weight, c.promoted),
+        )[:wanted]
+        for cand in weak:
+            self._untrack(cand)
+            self.benched[cand.slot] = bucket + self.cfg.window_buckets
+        return len(weak)
+
+    def _untrack(self, cand: Candidate) -> None:
+        del self.by_slot[cand.slot]
+        self.table.hot[cand.slot] = False
 
     def _find_leader(self, cand: Candidate, admitted: int) -> None:
         if not self.leader_posts or self.now_ts is None:
@@ -230,44 +341,52 @@ class NarrativeEngine:
 
     def _score(self, bucket: int) -> None:
         # Everything is rescored once per bucket; between bucket boundaries only phrases that
-        # could matter soon (a live narrative, or already half-way to emerging).
+        # took new adopters or could matter soon (a live narrative, or already half-way).
         full = self.scored_bucket != bucket
         self.scored_bucket = bucket
         floor = self.cfg.emerging_threshold / 2
         cands = [
             c
             for c in self.by_slot.values()
-            if c.canonical is not None and (full or c.narrative is not None or c.score >= floor)
+            if c.canonical is not None
+            and (full or c.narrative is not None or c.score >= floor or c.adopt_times)
+            and (c.adopt_times or c.score > 0.0)
         ]
         if not cands:
             return
+        assert self.now_ts is not None
+        t, cfg = self.table, self.cfg
         slots = np.array([c.slot for c in cands], dtype=np.int64)
-        t, w = self.table, self.cfg.window_buckets
+        shares = t.share(slots, bucket).tolist()
         mentions = t.window_counts(slots, bucket).tolist()
-        recent = t.window_counts(slots, bucket, RECENT_BUCKETS).tolist()
-        expected = t.expected(slots, bucket).tolist()
-        oldest = bucket - w + 1
-        for cand, m, r, e in zip(cands, mentions, recent, expected, strict=True):
-            cand.prune(oldest)
-            authors, effective, top_share, adopters = cand.author_stats(
-                self.cfg.ring_weight, self.leaders
+        oldest = bucket - cfg.window_buckets + 1
+        mark = self.posts_ingested
+        for cand, share, m in zip(cands, shares, mentions, strict=True):
+            cand.prune(oldest, cfg.author_memory)
+            times, weights, marks = cand.adoptions()
+            ev = scan(
+                times,
+                weights,
+                marks,
+                now_ts=self.now_ts,
+                now_mark=mark,
+                share=share,
+                tolerance=cfg.tolerance,
+                max_seconds=cfg.max_window_hours * 3600,
             )
+            cand.evidence = ev
             sig = Signals(
-                mentions=m,
-                expected=e,
-                recent=r,
-                authors=authors,
-                effective_authors=effective,
-                top_author_share=top_share,
+                evidence=ev,
                 sources=tuple(sorted(cand.sources)),
                 engagement=sum(cand.engagement.values()),
-                leader=cand.leader,
-                adopters=adopters,
-                recent_buckets=RECENT_BUCKETS,
-                window_buckets=w,
+                leader=cand.leader if clustering.distinctive(cand) else None,
+                ordinary=clustering.ordinary(cand),
+                mentions=int(m),
             )
             cand.signals = sig
-            cand.score, cand.breakdown = score(sig, self.cfg)
+            cand.score, cand.breakdown = score(sig, cfg)
+        for part in clustering.nested(self.by_slot.values()):
+            part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
 
     def _group(self, moment: datetime) -> None:
         loose_min = self.cfg.emerging_threshold / 2
@@ -292,13 +411,13 @@ class NarrativeEngine:
             if max(c.score for c in group) < self.cfg.emerging_threshold:
                 continue
             label = clustering.label_of(group)
-            key = (label.canonical or "")[:200]
-            # Same key, other phrase (a 200-char cut): join it; the first anchor stays.
+            key = (label.canonical or "")[:NARRATIVE_KEY_CHARS]
+            # Same key, other phrase (a cut key): join it; the first anchor stays.
             target = self.narrs.get(key)
             if target is None:
                 episode, last = self.history.pop(key, (0, None))
                 target = Narrative(key, min(c.first_seen for c in group), label, episode)
-                target.last_alert = None if last is None else _dt(last)
+                target.last_alert = None if last is None else utc(last)
                 if episode:
                     target.state = Lifecycle.DORMANT
                 self.narrs[key] = target
@@ -318,44 +437,40 @@ class NarrativeEngine:
         alerts: list[AlertEvent] = []
         for n in self._sorted_narratives():
             top = n.top
-            accel = acceleration(top.signals) if top and top.signals else 0.0
+            accel = acceleration(top.evidence) if top else 0.0
             if step(n, n.score, accel, moment, self.cfg, armed):
+                n.attribute()
                 self.alerts_fired += 1
                 alerts.append(AlertEvent(self._view(n, bucket), moment, n.episode))
         return alerts
 
     def _retire(self, bucket: int, moment: datetime) -> None:
         """Drop per-author state that no longer matters; keep memory bounded."""
-        stale = bucket - self.cfg.window_buckets
-        t = self.table
+        cfg, t = self.cfg, self.table
+        stale = bucket - cfg.window_buckets
+        idle = bucket - max(cfg.window_buckets, int(cfg.max_window_hours * 3600) // cfg.bucket_seconds)
         for slot, cand in list(self.by_slot.items()):
-            quiet = t.last_hit[slot] < stale and cand.score < 5.0
             n = self.narrs.get(cand.narrative) if cand.narrative else None
-            if (
-                n is None
-                and cand.promoted <= bucket - 3
-                and cand.score < self.cfg.emerging_threshold / 3
-            ):
-                quiet = True  # promoted on a fluctuation that went nowhere
-                self.benched[slot] = bucket + self.cfg.window_buckets
+            # Unproductive: no hit for the scan's longest window, or nothing said for a window.
+            quiet = (t.last_hit[slot] < idle and cand.score < 5.0) or (
+                t.last_hit[slot] < stale and not cand.adopt_times
+            )
             if quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
                 if n is not None:
                     if cand is not n.anchor:
                         n.members.remove(cand)
                     elif len(n.members) > 1:
-                        # The narrative's own phrase leaves last: it names and charts the
+                        # The narrative's own phrase leaves last: it keys and charts the
                         # narrative, so a co-occurring member never takes over its key.
                         continue
                     else:
                         self._drop(n)  # its episode count survives in history
-                del self.by_slot[slot]
-                t.hot[slot] = False
+                self._untrack(cand)
             elif cand.canonical is None and t.last_hit[slot] < stale:
-                del self.by_slot[slot]
-                t.hot[slot] = False
+                self._untrack(cand)
         for n in list(self.narrs.values()):
-            idle = n.last_alert is None or moment - n.last_alert > RETIRE_AFTER
-            if n.state in (Lifecycle.DORMANT, Lifecycle.QUIET) and idle and n.score < 1:
+            idle_n = n.last_alert is None or (moment - n.last_alert).total_seconds() > RETIRE_SECONDS
+            if n.state in (Lifecycle.DORMANT, Lifecycle.QUIET) and idle_n and n.score < 1:
                 self._drop(n)
 
     def _drop(self, n: Narrative) -> None:
@@ -373,8 +488,7 @@ class NarrativeEngine:
     def _view(self, n: Narrative, bucket: int) -> NarrativeView:
         members = sorted(n.members, key=lambda c: (-c.score, c.canonical or ""))
         top = members[0] if members else None
-        anchor = n.anchor
-        sig = top.signals if top else None
+        head = clustering.headline(n.members) or n.anchor
         breakdown = dict(top.breakdown) if top else {}
         posts: dict[str, SamplePost] = {}
         firsts = [c.first_post for c in members if c.first_post]
@@ -391,14 +505,15 @@ class NarrativeEngine:
             posts.setdefault(sample.id, sample)
         bs = self.cfg.bucket_seconds
         # The anchor is always tracked (hot) while the narrative exists: its slot is its own.
-        series = tuple((_dt(b * bs), c) for b, c in self.table.series(anchor.slot, bucket))
+        series = tuple((utc(b * bs), c) for b, c in self.table.series(n.anchor.slot, bucket))
         leader = n.leader
         breakdown["leader"] = leader
+        ev = top.evidence if top else None
         return NarrativeView(
             key=n.key,
-            label=anchor.surface or n.key,
-            phrase=anchor.canonical or n.key,
-            phrases=tuple(clustering.member_phrases(members, keep=anchor)),
+            label=head.surface or n.key,
+            phrase=head.canonical or n.key,
+            phrases=tuple(clustering.member_phrases(members, keep=head)),
             state=n.state,
             score=n.score,
             breakdown=breakdown,
@@ -406,8 +521,8 @@ class NarrativeEngine:
             first_seen=n.first_seen,
             leader=leader,
             seed_post=n.seed_post,
-            authors=sig.authors if sig else 0,
-            mentions=int(sig.mentions) if sig else 0,
+            authors=ev.distinct if ev else 0,
+            mentions=int(breakdown.get("mentions", 0)),
             sources=tuple(sorted({s for c in members for s in c.sources})),
             series=series,
             top_posts=tuple(posts.values()),
@@ -426,10 +541,12 @@ class NarrativeEngine:
         q = canonicalize(query)
         if not q or self.table.bucket is None:
             return None
+        squashed = clustering.compound(q)
         for n in sorted(self.narrs.values(), key=lambda n: (-n.score, n.key)):
             names = {n.key, *(c.canonical for c in n.members)}
             labels = {canonicalize(c.surface) for c in n.members}
-            if q in names or q in labels:
+            compounds = {clustering.compound(c.canonical or "") for c in n.members}
+            if q in names or q in labels or squashed in compounds:
                 return self._view(n, self.table.bucket)
         return None
 
@@ -444,6 +561,7 @@ class NarrativeEngine:
             "vocab_chunks": self.vocab.n_chunks,
             "sketch_bytes": self.table.sketch.nbytes,
             "leader_posts": len(self.leader_posts),
+            "skewed_posts": self.skewed,
         }
 
     # -- persistence --------------------------------------------------------------------------
@@ -458,4 +576,4 @@ class NarrativeEngine:
     ) -> NarrativeEngine:
         from bot.engine.checkpoint import load
 
-        return load(cls, data, config, leaders)
+        return load(data, config, leaders)

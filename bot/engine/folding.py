@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 
 # Script classes used by the tokenizer and by canonical joining (CJK tokens join without spaces).
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
@@ -292,22 +291,3 @@ def stable_hash(text: str) -> int:
     """64-bit hash that is identical across processes (unlike hash())."""
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little") or 1
-
-
-def canonicalize(phrase: str) -> str:
-    """Fold user input the way the engine folds phrases ("Summoning Ghosts" -> "summon ghost")."""
-    from bot.engine.text import is_edge_stop, normalize, tokenize
-
-    tokens = [t for t in tokenize(normalize(phrase)) if not _is_break(t)]
-    while tokens and is_edge_stop(tokens[0]):
-        tokens.pop(0)
-    while tokens and is_edge_stop(tokens[-1]):
-        tokens.pop()
-    return join_tokens([fold_token(t) for t in tokens])
-
-
-def _is_break(token: str) -> bool:
-    first = token[:1]
-    return not first or not (
-        first.isalnum() or first in "#$" or unicodedata.category(first)[0] == "L"
-    )

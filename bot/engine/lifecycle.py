@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.engine import clustering
 from bot.engine.candidates import Candidate
 from bot.engine.config import EngineConfig
 from bot.engine.types import Lifecycle, SamplePost
@@ -46,15 +47,20 @@ class Narrative:
         self.add(anchor)
 
     def add(self, cand: Candidate) -> None:
-        """Make ``cand`` a member (and adopt its seed post if it is the earliest one)."""
+        """Make ``cand`` a member (and re-check who seeded the story)."""
         cand.narrative = self.key
         if cand not in self.members:
             self.members.append(cand)
-        seed = cand.seed_post
-        if cand.leader and seed is not None:
-            mine = self.seed_post
-            if mine is None or (seed.created_at, seed.id) < (mine.created_at, mine.id):
-                self.leader, self.seed_post = cand.leader, seed
+        self.attribute()
+
+    def attribute(self) -> None:
+        """Credit the leader who first posted a whole form of the story (never a fragment)."""
+        seeder = clustering.seeding(self.members)
+        if seeder is None or seeder.seed_post is None:
+            return
+        seed, mine = seeder.seed_post, self.seed_post
+        if mine is None or (seed.created_at, seed.id) < (mine.created_at, mine.id):
+            self.leader, self.seed_post = seeder.leader, seed
 
     @property
     def top(self) -> Candidate | None:

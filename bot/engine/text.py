@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.engine.folding import HAN, HIRAGANA, KATAKANA, STOPWORDS, fold_token, stable_hash
+from bot.engine.folding import (
+    HAN,
+    HIRAGANA,
+    KATAKANA,
+    STOPWORDS,
+    fold_token,
+    join_tokens,
+    stable_hash,
+)
 
 POST_SEP = "\x00"  # joins posts in a batch (as its own whitespace-delimited chunk)
 MAX_TEXT_CHARS = 4000  # huge posts are truncated: bounded cost, and phrases live near the start
@@ -187,6 +195,7 @@ class Extraction:
     start: np.ndarray  # int64 first token index per occurrence
     length: np.ndarray  # int8 n-gram length per occurrence
     text_sig: np.ndarray  # uint64 per post: order-free signature of its tokens (ring detection)
+    bounds: np.ndarray  # int64, n_posts + 1: post i's tokens are token_ids[bounds[i]:bounds[i+1]]
 
 
 _SEP_CHUNK = f" {POST_SEP} "
@@ -223,7 +232,9 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
     empty_u = np.zeros(0, dtype=np.uint64)
     empty_i = np.zeros(0, dtype=np.int64)
     if n_posts == 0:
-        return Extraction(0, empty_i, empty_u, empty_i, empty_i, empty_i.astype(np.int8), empty_u)
+        return Extraction(
+            0, empty_i, empty_u, empty_i, empty_i, empty_i.astype(np.int8), empty_u, np.zeros(1, np.int64)
+        )
     vocab.maybe_reset()
     ids = _token_ids(_joined(texts).split(), vocab)
     hashes = vocab.hashes[ids]
@@ -265,11 +276,12 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
 
     # Order-free signature per post (wrapping sum of token hashes): identical texts collide.
     text_sig = np.zeros(n_posts, dtype=np.uint64)
+    bounds = np.zeros(n_posts + 1, dtype=np.int64)
     if n_tok:
         content = np.where(brk, np.uint64(0), hashes)
         csum = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(content, dtype=np.uint64)))
         sep_pos = np.flatnonzero(is_sep)
-        bounds = np.concatenate(([0], sep_pos, [n_tok]))
+        bounds = np.concatenate(([0], sep_pos, [n_tok])).astype(np.int64)
         text_sig = (csum[bounds[1:]] - csum[bounds[:-1]]).astype(np.uint64)
     return Extraction(
         n_posts=n_posts,
@@ -279,13 +291,55 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
         start=start,
         length=length,
         text_sig=text_sig,
+        bounds=bounds,
     )
 
 
 def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -> tuple[str, str]:
-    """(canonical, surface) strings of one occurrence; used only for promoted candidates."""
-    from bot.engine.folding import join_tokens
-
+    """(canonical, surface) strings of one occurrence; used only for tracked phrases."""
     ids = extraction.token_ids[start : start + length].tolist()
     folded = join_tokens([vocab.folded[i] for i in ids])
     return folded, join_tokens([vocab.token_str[i] for i in ids])
+
+
+_BAND_SALTS = np.array([stable_hash(f"minhash:{k}") for k in range(6)], dtype=np.uint64)
+
+
+def fingerprint(
+    extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
+) -> tuple[int, ...]:
+    """What a post says *besides* the phrase: its exact signature and two MinHash bands.
+
+    Two adopters whose surrounding words are (nearly) the same are a copy-paste ring or sock
+    puppets, not independent evidence. The phrase's own tokens are left out, or every post
+    carrying the phrase would look alike.
+    """
+    lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
+    ids = extraction.token_ids[lo:hi]
+    inside = np.arange(lo, hi)
+    keep = ((vocab.flags[ids] & (STOP | BREAK)) == 0) & ((inside < start) | (inside >= start + length))
+    hashes = vocab.hashes[ids[keep]]
+    if hashes.size < 2:
+        return (int(extraction.text_sig[post]),)  # nothing else said: only exact copies match
+    exact = int(hashes.sum(dtype=np.uint64))
+    mins = mix64(hashes[None, :] ^ _BAND_SALTS[:, None]).min(axis=1)
+    band0 = stable_hash(f"{mins[0]}:{mins[1]}:{mins[2]}")
+    band1 = stable_hash(f"{mins[3]}:{mins[4]}:{mins[5]}")
+    return (exact, band0, band1)
+
+
+def canonicalize(phrase: str) -> str:
+    """Fold user input the way the engine folds phrases ("Summoning Ghosts" -> "summon ghost")."""
+    tokens = [t for t in tokenize(normalize(phrase)) if not _is_text_break(t)]
+    while tokens and is_edge_stop(tokens[0]):
+        tokens.pop(0)
+    while tokens and is_edge_stop(tokens[-1]):
+        tokens.pop()
+    return join_tokens([fold_token(t) for t in tokens])
+
+
+def _is_text_break(token: str) -> bool:
+    first = token[:1]
+    return not first or not (
+        first.isalnum() or first in "#$" or unicodedata.category(first)[0] == "L"
+    )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from bot.posts import Post, format_time
 
 SAMPLE_TEXT_CHARS = 500
+
+
+def utc(ts: float) -> datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(ts, tz=UTC)
 
 
 class CheckpointError(ValueError):
@@ -45,6 +50,21 @@ class SamplePost:
             created_at=post.created_at,
             engagement=post.engagement,
         )
+
+    @staticmethod
+    def pack(sample: SamplePost | None) -> tuple[Any, ...] | None:
+        """Plain-tuple form for checkpoints (None stays None)."""
+        if sample is None:
+            return None
+        s = sample
+        return (s.id, s.author, s.source, s.text, s.url, s.created_at.timestamp(), s.engagement)
+
+    @classmethod
+    def unpack(cls, data: Any) -> SamplePost | None:
+        if data is None:
+            return None
+        post_id, author, source, text, url, ts, engagement = data
+        return cls(post_id, author, source, text, url, utc(ts), engagement)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -61,7 +61,8 @@ def test_views_are_consistent(leader_run):
     _engine, alerts, _ = leader_run
     view = alerts[0].narrative
     assert 0 <= view.score <= 100
-    assert view.authors >= 10 and view.mentions >= view.authors
+    # A leader's coinage alerts at its first few independent adopters (the prior), not at 10+.
+    assert view.authors >= 4 and view.mentions >= view.authors
     assert len(view.top_posts) <= 5 and view.top_posts
     assert view.series and all(isinstance(c, int) for _, c in view.series)
     points = sum(view.breakdown["components"].values())
