@@ -30,6 +30,7 @@ class Candidate:
         "authors",
         "breakdown",
         "canonical",
+        "dirty",
         "engagement",
         "evidence",
         "first_post",
@@ -82,6 +83,7 @@ class Candidate:
         self.breakdown: dict[str, Any] = {}
         self.signals: Signals | None = None
         self.evidence: Evidence = NO_EVIDENCE
+        self.dirty = False  # adopted since it was last scored
 
     # -- state --------------------------------------------------------------------------------
     _PLAIN = (
@@ -163,6 +165,7 @@ class Candidate:
         self.recent_texts.append(fingerprint)
         for f in fingerprint:
             self.text_counts[f] = self.text_counts.get(f, 0) + 1
+        self.dirty = True
         self.adopt_times.append(ts)
         self.adopt_weights.append(ring_weight if copy else 1.0)
         self.adopt_marks.append(mark)

@@ -26,7 +26,9 @@ def linked(a: set[int], b: set[int]) -> bool:
 
 
 _HIRAGANA_RE = re.compile(f"[{HIRAGANA}]")
-FRAGMENT_SHARE = 0.5  # a longer phrase this common relative to a part of it is the story
+TAG_NAMING = 0.75  # a hashtag must be this much more common than a phrase to name the story
+FRAGMENT_SHARE = 0.5
+FRAGMENT_MIN = 3.0  # adoptions before a phrase can be called the story over a part of it  # a longer phrase this common relative to a part of it is the story
 CROSS_SHARED = 2  # posts carrying both a CJK and a Latin-script form before they are linked
 CROSS_OVERLAP = 0.1  # ... as a share of the smaller form's recent posts
 CROSS_SECONDS = 3 * 3600  # ... whose first adoptions are this close in time
@@ -188,7 +190,10 @@ def nested(cands: Iterable[Candidate]) -> list[Candidate]:
         mine = _since(longer, since)
         for shorter in inner:
             theirs = _since(shorter, since)
-            out.append(shorter if mine >= FRAGMENT_SHARE * theirs else longer)
+            if mine >= FRAGMENT_SHARE * theirs and mine >= FRAGMENT_MIN:
+                out.append(shorter)
+            elif theirs >= FRAGMENT_MIN:
+                out.append(longer)
     return out
 
 
@@ -202,7 +207,12 @@ def headline(members: Iterable[Candidate]) -> Candidate | None:
     named = [c for c in pool if c.canonical and distinctive(c)] or [c for c in pool if c.canonical]
     if not named:
         return None
-    return max(named, key=lambda c: (c.weight, c.n_tokens, c.canonical or ""))
+    return max(named, key=lambda c: (_naming_weight(c), c.n_tokens, c.canonical or ""))
+
+
+def _naming_weight(cand: Candidate) -> float:
+    # A hashtag labels a phrase; it names the story only when clearly the more common form.
+    return cand.weight * (TAG_NAMING if (cand.canonical or "")[:1] == "#" else 1.0)
 
 
 def label_of(members: Sequence[Candidate]) -> Candidate:

@@ -111,9 +111,14 @@ class NarrativeEngine:
         """
         self.leaders = leader_ids(handles)
         self._leader_cache: dict[tuple[str, str], str | None] = {}
-        kept = [lp for lp in self.leader_posts if lp.author in self._leader_handles()]
+        handles = self._leader_handles()
+        kept = [lp for lp in self.leader_posts if lp.author in handles]
         if len(kept) != len(self.leader_posts):
             self.leader_posts = deque(kept, maxlen=self.leader_posts.maxlen)
+        for cand in getattr(self, "by_slot", {}).values():
+            if cand.leader is not None and cand.leader not in handles and cand.narrative is None:
+                cand.leader = cand.seed_post = None
+                self._find_leader(cand, int(self.table.admitted[cand.slot]))
 
     def _leader_handles(self) -> set[str]:
         return {ident.split(":", 1)[1] for ident in self.leaders}
@@ -345,12 +350,12 @@ class NarrativeEngine:
         full = self.scored_bucket != bucket
         self.scored_bucket = bucket
         floor = self.cfg.emerging_threshold / 2
+        # A phrase without new adopters and without a score cannot gain one by waiting.
         cands = [
             c
             for c in self.by_slot.values()
             if c.canonical is not None
-            and (full or c.narrative is not None or c.score >= floor or c.adopt_times)
-            and (c.adopt_times or c.score > 0.0)
+            and (c.dirty or c.narrative is not None or c.score >= floor or (full and c.score > 0))
         ]
         if not cands:
             return
@@ -362,6 +367,7 @@ class NarrativeEngine:
         oldest = bucket - cfg.window_buckets + 1
         mark = self.posts_ingested
         for cand, share, m in zip(cands, shares, mentions, strict=True):
+            cand.dirty = False
             cand.prune(oldest, cfg.author_memory)
             times, weights, marks = cand.adoptions()
             ev = scan(
@@ -451,9 +457,11 @@ class NarrativeEngine:
         idle = bucket - max(cfg.window_buckets, int(cfg.max_window_hours * 3600) // cfg.bucket_seconds)
         for slot, cand in list(self.by_slot.items()):
             n = self.narrs.get(cand.narrative) if cand.narrative else None
-            # Unproductive: no hit for the scan's longest window, or nothing said for a window.
-            quiet = (t.last_hit[slot] < idle and cand.score < 5.0) or (
-                t.last_hit[slot] < stale and not cand.adopt_times
+            # A story that went dormant lets go of its phrases after a quiet window; a loose
+            # phrase may be building slowly, so it is kept for the scan's longest window.
+            last = t.last_hit[slot]
+            quiet = (cand.score < 5.0 and last < (stale if n is not None else idle)) or (
+                last < stale and not cand.adopt_times
             )
             if quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
                 if n is not None:

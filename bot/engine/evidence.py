@@ -87,8 +87,13 @@ def scan(
     span = max(now_ts - float(times[best]), 0.0)
     quarter = now_ts - span / 4.0
     recent = float(weights[best:][times[best:] >= quarter].sum())
+    # Silence since the last adoption is evidence that the spread stopped: had it gone on at
+    # the window's own rate, that many adoptions were due (a Poisson zero costs that many nats).
+    active = max(float(times[-1]) - float(times[best]), 60.0)
+    silence = max(now_ts - float(times[-1]), 0.0)
+    stopped = float(a[best]) / active * silence
     return Evidence(
-        llr=float(llr[best]),
+        llr=max(0.0, float(llr[best]) - stopped),
         adopters=float(a[best]),
         distinct=int(n - best),
         expected=float(expected[best]),

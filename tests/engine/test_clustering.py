@@ -6,22 +6,23 @@ from datetime import UTC, datetime
 
 from bot.engine.candidates import Candidate
 from bot.engine.clustering import member_phrases
+from bot.engine.evidence import Evidence
 from bot.engine.scoring import Signals
 
 
 def cand(canonical: str, mentions: float) -> Candidate:
     c = Candidate(key=hash(canonical), slot=1, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
     c.canonical = canonical
-    c.signals = Signals(
-        mentions=mentions,
+    evidence = Evidence(
+        llr=mentions,
+        adopters=mentions,
+        distinct=int(mentions),
         expected=1.0,
+        window_seconds=3600.0,
+        window_posts=1000,
         recent=mentions / 4,
-        authors=int(mentions),
-        effective_authors=mentions,
-        top_author_share=0.1,
-        sources=("x",),
-        engagement=0,
     )
+    c.signals = Signals(evidence=evidence, sources=("x",), engagement=0, mentions=int(mentions))
     return c
 
 

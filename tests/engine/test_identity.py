@@ -87,7 +87,7 @@ def replay_watched(engine: NarrativeEngine, posts: list[Post], watch: Watch) -> 
 
 
 # A small table forces the retired phrases' slots to be evicted and handed to other phrases.
-CONFIGS = {"default": EngineConfig(), "small-table": EngineConfig(capacity=320)}
+CONFIGS = {"default": EngineConfig(), "small-table": EngineConfig(capacity=128)}
 
 
 @functools.cache

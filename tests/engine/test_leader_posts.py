@@ -19,8 +19,8 @@ def _stream() -> tuple[list[Post], list[Post]]:
     early = [p for p in bg if p.created_at < cut]
     late = [p for p in bg if p.created_at >= cut]
     seeds = [
-        gen._post(100, "Seer", "we are summoning ghosts now"),
-        gen._post(101, "Oracle", "summoning ghosts is the only way"),
+        gen._post(100, "Seer", "we are summoning ghosts now", "x"),
+        gen._post(101, "Oracle", "summoning ghosts is the only way", "x"),
     ]
     meme = gen.meme(GHOST_VARIANTS, start_minute=140, peak_per_minute=6, authors=400)
     return merge(early, seeds), merge(late, meme)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.engine.evaluation.truth import Negative, Scenario, Story
-from bot.engine.folding import canonicalize
+from bot.engine.text import canonicalize
 from bot.posts import parse_time
 
 _CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
