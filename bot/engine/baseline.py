@@ -39,6 +39,7 @@ class PhraseTable:
         "admitted",
         "last_hit",
         "hot",
+        "touched",
         "volume",
     )
     STATE_SCALARS = (
@@ -68,6 +69,7 @@ class PhraseTable:
         self.admitted = np.zeros(cap, dtype=np.int64)
         self.last_hit = np.zeros(cap, dtype=np.int64)
         self.hot = np.zeros(cap, dtype=bool)
+        self.touched = np.zeros(cap, dtype=bool)  # counted since the last promotion pass
         self.wsum = np.zeros(cap, dtype=np.float32)  # running mentions over the scoring window
         self.slow_count = np.zeros(cap, dtype=np.float32)  # mentions, decayed over hours
         self.volume = np.zeros(ring, dtype=np.float64)  # posts per ring bucket
@@ -230,6 +232,7 @@ class PhraseTable:
         scatter_add(self.wsum, in_window)
         scatter_add(self.slow_count, s)
         self.last_hit[s] = self.bucket
+        self.touched[s] = True
 
     def admit(self, hashes: np.ndarray, est: np.ndarray | None = None) -> None:
         """Give phrases exact slots, seeded with the share the sketches remember."""
@@ -292,8 +295,15 @@ class PhraseTable:
         self.profile_days[slots] = 0
         self.hour_sum[slots] = 0
         self.hot[slots] = False
+        self.touched[slots] = False
         self.free.extend(sorted(slots.tolist(), reverse=True))
         self.used -= int(slots.size)
+
+    def take_touched(self) -> np.ndarray:
+        """Slots counted since the last call: the only ones whose promotion can have changed."""
+        slots = np.flatnonzero(self.touched)
+        self.touched[slots] = False
+        return slots
 
     # -- reading ----------------------------------------------------------------------------
     def window_columns(self, bucket: int, buckets: int | None = None) -> list[int]:

@@ -18,6 +18,8 @@ CO_POSTS = 200  # recent post keys kept for co-occurrence clustering
 TOP_POSTS = 4
 MAX_ADOPTIONS = 512  # adoptions kept for the scan (the newest; older ones stop mattering)
 RECENT_ADOPTERS = 128  # adopters whose texts a new adopter is compared with (rings)
+NEAR_SHARE = 0.6  # a post sharing this much of its other words with one recent adopter's copies it
+NEAR_MIN_WORDS = 3  # ... when it says at least this many other words (else: exact copies only)
 
 
 class Candidate:
@@ -65,8 +67,8 @@ class Candidate:
         self.adopt_times: list[float] = []
         self.adopt_weights: list[float] = []
         self.adopt_marks: list[int] = []  # the stream's cumulative post count at adoption
-        # Text fingerprints of the latest adopters (exact signature, then LSH bands).
-        self.recent_texts: deque[tuple[int, ...]] = deque(maxlen=RECENT_ADOPTERS)
+        # The latest adopters' texts: (exact signature, other content words).
+        self.recent_texts: deque[tuple[int, frozenset[int]]] = deque(maxlen=RECENT_ADOPTERS)
         self.text_counts: dict[int, int] = {}
         self.sources: dict[str, int] = {}  # source -> last bucket
         self.engagement: dict[int, int] = {}  # bucket -> engagement sum
@@ -111,7 +113,7 @@ class Candidate:
         """Plain builtins only (sample posts as tuples; see bot/engine/checkpoint.py)."""
         state = {name: getattr(self, name) for name in self._PLAIN}
         state["first_seen"] = self.first_seen.timestamp()
-        state["recent_texts"] = list(self.recent_texts)
+        state["recent_texts"] = [(sig, sorted(words)) for sig, words in self.recent_texts]
         state["posts"] = list(self.posts)
         state["first_post"] = SamplePost.pack(self.first_post)
         state["top"] = [SamplePost.pack(s) for s in self.top]
@@ -123,7 +125,7 @@ class Candidate:
         cand = cls(int(state["key"]), int(state["slot"]), utc(state["first_seen"]))
         for name in cls._PLAIN:
             setattr(cand, name, state[name])
-        cand.recent_texts.extend(tuple(t) for t in state["recent_texts"])
+        cand.recent_texts.extend((sig, frozenset(words)) for sig, words in state["recent_texts"])
         cand.posts.extend(state["posts"])
         cand.first_post = SamplePost.unpack(state["first_post"])
         cand.top = [s for s in map(SamplePost.unpack, state["top"]) if s is not None]
@@ -152,19 +154,24 @@ class Candidate:
             del self.top[TOP_POSTS:]
         return True
 
-    def adopt(self, ts: float, mark: int, fingerprint: tuple[int, ...], ring_weight: float) -> None:
-        """A new author took the phrase up; a near-copy of a recent adopter's text counts less."""
-        copy = any(self.text_counts.get(f, 0) for f in fingerprint)
+    def adopt(
+        self, ts: float, mark: int, text: tuple[int, frozenset[int]], ring_weight: float
+    ) -> None:
+        """A new author took the phrase up; a near-copy of a recent adopter's post counts less."""
+        sig, words = text
+        copy = self.text_counts.get(sig, 0) > 0
+        if not copy and len(words) >= NEAR_MIN_WORDS:
+            need = NEAR_SHARE * len(words)
+            copy = any(len(words & seen) >= need for _, seen in self.recent_texts)
         if len(self.recent_texts) == self.recent_texts.maxlen:
-            for f in self.recent_texts[0]:
-                left = self.text_counts.get(f, 0) - 1
-                if left > 0:
-                    self.text_counts[f] = left
-                else:
-                    self.text_counts.pop(f, None)
-        self.recent_texts.append(fingerprint)
-        for f in fingerprint:
-            self.text_counts[f] = self.text_counts.get(f, 0) + 1
+            old = self.recent_texts[0][0]
+            left = self.text_counts.get(old, 0) - 1
+            if left > 0:
+                self.text_counts[old] = left
+            else:
+                self.text_counts.pop(old, None)
+        self.recent_texts.append((sig, words))
+        self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
         self.dirty = True
         self.adopt_times.append(ts)
         self.adopt_weights.append(ring_weight if copy else 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,7 @@ def linked(a: set[int], b: set[int]) -> bool:
 _HIRAGANA_RE = re.compile(f"[{HIRAGANA}]")
 TAG_NAMING = 0.75  # a hashtag must be this much more common than a phrase to name the story
 FRAGMENT_SHARE = 0.5
+SUPPRESS_FROM = 5.0  # only phrases scoring at least this can be told apart from their parts
 FRAGMENT_MIN = 3.0  # adoptions before a phrase can be called the story over a part of it  # a longer phrase this common relative to a part of it is the story
 CROSS_SHARED = 2  # posts carrying both a CJK and a Latin-script form before they are linked
 CROSS_OVERLAP = 0.1  # ... as a share of the smaller form's recent posts
@@ -150,14 +152,15 @@ def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candi
     )
 
 
-def _subphrases(name: str) -> list[str]:
+@functools.lru_cache(maxsize=65536)
+def _subphrases(name: str) -> tuple[str, ...]:
     words = name.split()
-    return [
+    return tuple(
         " ".join(words[i:j])
         for i in range(len(words))
         for j in range(i + 1, len(words) + 1)
         if j - i < len(words)
-    ]
+    )
 
 
 def _since(cand: Candidate, ts: float) -> float:
@@ -173,6 +176,9 @@ def nested(cands: Iterable[Candidate]) -> list[Candidate]:
     "vibe coding"); otherwise the longer one is a rare extension of it ("vibe coding kamix").
     """
     pool = [c for c in cands if c.canonical]
+    scoring = {id(c) for c in pool if c.score >= SUPPRESS_FROM}
+    if not scoring:
+        return []
     by_name = {c.canonical: c for c in pool}
     cjk = [c for c in pool if is_cjk((c.canonical or "")[:1])]
     out: list[Candidate] = []
@@ -189,6 +195,8 @@ def nested(cands: Iterable[Candidate]) -> list[Candidate]:
         since = longer.adopt_times[0]
         mine = _since(longer, since)
         for shorter in inner:
+            if id(shorter) not in scoring and id(longer) not in scoring:
+                continue
             theirs = _since(shorter, since)
             if mine >= FRAGMENT_SHARE * theirs and mine >= FRAGMENT_MIN:
                 out.append(shorter)

@@ -47,6 +47,7 @@ class EngineConfig:
     author_memory: int = 4096  # authors remembered per phrase (a repeat is not an adoption)
     ring_weight: float = 0.1  # a near-duplicate of an earlier adopter's post counts this much
     leader_lookback_hours: float = 48.0
+    fresh_share: float = 3e-4  # a leader seeds only phrases rarer than this before they spread
     max_leader_posts: int = 5000
     max_lead_minutes: float = 60.0  # posts dated further ahead of the stream are skipped
 

@@ -27,7 +27,7 @@ from bot.engine.config import EngineConfig
 from bot.engine.evidence import acceleration, scan
 from bot.engine.lifecycle import Narrative, step
 from bot.engine.scoring import Signals, score
-from bot.engine.text import Extraction, Vocab, canonicalize, extract, fingerprint, phrase_text
+from bot.engine.text import Extraction, Vocab, canonicalize, context, extract, phrase_text
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView, SamplePost, utc
 from bot.posts import Post
 
@@ -92,6 +92,7 @@ class NarrativeEngine:
         self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted
         self.pending: set[int] = set()  # phrase hashes of fresh leader posts, tracked next tick
         self.scored_bucket: int | None = None
+        self.retired_bucket: int | None = None
         self.narrs: dict[str, Narrative] = {}
         self.history: dict[str, tuple[int, float | None]] = {}
         self.start_ts: float | None = None
@@ -227,9 +228,7 @@ class NarrativeEngine:
                 continue
             if any(n2 > n and s2 <= s and s2 + n2 >= s + n for s2, n2 in spans[p]):
                 continue  # the post adopts the longer phrase that contains this one
-            cand.adopt(
-                float(ts[p]), base + p, fingerprint(ext, self.vocab, p, s, n), ring_weight
-            )
+            cand.adopt(float(ts[p]), base + p, context(ext, self.vocab, p, s, n), ring_weight)
 
     def _record_leader_posts(
         self, ext: Extraction, ts: np.ndarray, buckets: np.ndarray, posts: Sequence[Post]
@@ -265,7 +264,9 @@ class NarrativeEngine:
         self._score(bucket)
         self._group(moment)
         alerts = self._lifecycle(moment, bucket)
-        self._retire(bucket, moment)
+        if self.retired_bucket != bucket:
+            self.retired_bucket = bucket
+            self._retire(bucket, moment)
         return alerts
 
     def _promote(self, bucket: int, moment: datetime) -> None:
@@ -278,9 +279,10 @@ class NarrativeEngine:
             self._track(found[found >= 0], bucket, moment)
         if not self._armed():
             return  # before warm-up every phrase looks new: baselines need history first
-        live = (t.keys != 0) & ~t.hot
-        busy = live & ((t.wsum >= cfg.promote_mentions) | (t.slow_count >= cfg.promote_mentions))
-        sel = np.flatnonzero(busy)
+        sel = t.take_touched()
+        busy = (t.keys[sel] != 0) & ~t.hot[sel]
+        busy &= (t.wsum[sel] >= cfg.promote_mentions) | (t.slow_count[sel] >= cfg.promote_mentions)
+        sel = sel[busy]
         if self.benched:
             self.benched = {s: b for s, b in self.benched.items() if b > bucket}
             if self.benched and sel.size:
@@ -335,6 +337,11 @@ class NarrativeEngine:
 
     def _find_leader(self, cand: Candidate, admitted: int) -> None:
         if not self.leader_posts or self.now_ts is None:
+            return
+        # A leader's *fresh* coinage: a phrase the stream already used is not theirs to seed.
+        if float(self.table.share(np.array([cand.slot]), self.table.bucket or 0)[0]) > (
+            self.cfg.fresh_share
+        ):
             return
         horizon = self.now_ts - self.cfg.leader_lookback_hours * 3600
         for lp in self.leader_posts:

@@ -302,30 +302,22 @@ def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -
     return folded, join_tokens([vocab.token_str[i] for i in ids])
 
 
-_BAND_SALTS = np.array([stable_hash(f"minhash:{k}") for k in range(6)], dtype=np.uint64)
-
-
-def fingerprint(
+def context(
     extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
-) -> tuple[int, ...]:
-    """What a post says *besides* the phrase: its exact signature and two MinHash bands.
+) -> tuple[int, frozenset[int]]:
+    """What a post says besides the phrase: (exact text signature, its other content words).
 
-    Two adopters whose surrounding words are (nearly) the same are a copy-paste ring or sock
+    Adopters whose surrounding words are (nearly) the same are a copy-paste ring or sock
     puppets, not independent evidence. The phrase's own tokens are left out, or every post
     carrying the phrase would look alike.
     """
     lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
     ids = extraction.token_ids[lo:hi]
     inside = np.arange(lo, hi)
-    keep = ((vocab.flags[ids] & (STOP | BREAK)) == 0) & ((inside < start) | (inside >= start + length))
-    hashes = vocab.hashes[ids[keep]]
-    if hashes.size < 2:
-        return (int(extraction.text_sig[post]),)  # nothing else said: only exact copies match
-    exact = int(hashes.sum(dtype=np.uint64))
-    mins = mix64(hashes[None, :] ^ _BAND_SALTS[:, None]).min(axis=1)
-    band0 = stable_hash(f"{mins[0]}:{mins[1]}:{mins[2]}")
-    band1 = stable_hash(f"{mins[3]}:{mins[4]}:{mins[5]}")
-    return (exact, band0, band1)
+    keep = ((vocab.flags[ids] & (STOP | BREAK)) == 0) & (
+        (inside < start) | (inside >= start + length)
+    )
+    return int(extraction.text_sig[post]), frozenset(vocab.hashes[ids[keep]].tolist())
 
 
 def canonicalize(phrase: str) -> str:
