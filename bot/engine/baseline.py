@@ -253,7 +253,9 @@ class PhraseTable:
         assert self.bucket is not None
         if len(self.free) < hashes.size:
             self._evict(max(hashes.size, self.cfg.capacity // 16))
-        for key, count, share in zip(hashes.tolist(), recent.tolist(), shares.tolist(), strict=True):
+        for key, count, share in zip(
+            hashes.tolist(), recent.tolist(), shares.tolist(), strict=True
+        ):
             if not self.free:
                 break
             slot = self.free[-1]

@@ -6,8 +6,6 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from bot.engine.evidence import NO_EVIDENCE, Evidence
 from bot.engine.scoring import Signals
 from bot.engine.types import SamplePost, utc
@@ -54,6 +52,7 @@ class Candidate:
         "surfaces",
         "text_counts",
         "top",
+        "total_weight",
     )
 
     def __init__(self, key: int, slot: int, first_seen: datetime, promoted: int = 0) -> None:
@@ -67,6 +66,7 @@ class Candidate:
         self.adopt_times: list[float] = []
         self.adopt_weights: list[float] = []
         self.adopt_marks: list[int] = []  # the stream's cumulative post count at adoption
+        self.total_weight = 0.0
         # The latest adopters' texts: (exact signature, other content words).
         self.recent_texts: deque[tuple[int, frozenset[int]]] = deque(maxlen=RECENT_ADOPTERS)
         self.text_counts: dict[int, int] = {}
@@ -125,6 +125,7 @@ class Candidate:
         cand = cls(int(state["key"]), int(state["slot"]), utc(state["first_seen"]))
         for name in cls._PLAIN:
             setattr(cand, name, state[name])
+        cand.total_weight = float(sum(cand.adopt_weights))
         cand.recent_texts.extend((sig, frozenset(words)) for sig, words in state["recent_texts"])
         cand.posts.extend(state["posts"])
         cand.first_post = SamplePost.unpack(state["first_post"])
@@ -174,19 +175,15 @@ class Candidate:
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
         self.dirty = True
         self.adopt_times.append(ts)
-        self.adopt_weights.append(ring_weight if copy else 1.0)
+        weight = ring_weight if copy else 1.0
+        self.adopt_weights.append(weight)
+        self.total_weight += weight
         self.adopt_marks.append(mark)
         if len(self.adopt_times) > 2 * MAX_ADOPTIONS:
             del self.adopt_times[:-MAX_ADOPTIONS]
             del self.adopt_weights[:-MAX_ADOPTIONS]
             del self.adopt_marks[:-MAX_ADOPTIONS]
-
-    def adoptions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (
-            np.asarray(self.adopt_times, dtype=np.float64),
-            np.asarray(self.adopt_weights, dtype=np.float64),
-            np.asarray(self.adopt_marks, dtype=np.int64),
-        )
+            self.total_weight = float(sum(self.adopt_weights))
 
     def add_surface(self, surface: str) -> None:
         self.surface_hits += 1
@@ -202,8 +199,8 @@ class Candidate:
 
     @property
     def weight(self) -> float:
-        """Independent adoptions so far (how much of the story this phrase carries)."""
-        return float(sum(self.adopt_weights))
+        """Independent adoptions kept (how much of the story this phrase carries)."""
+        return self.total_weight
 
     def prune(self, oldest: int, memory: int) -> None:
         """Forget sources and engagement older than the window; bound the author memory."""

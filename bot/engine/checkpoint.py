@@ -98,6 +98,7 @@ def dump(engine: NarrativeEngine) -> bytes:
         "occurrences": engine.occurrences,
         "alerts": engine.alerts_fired,
         "skewed": engine.skewed,
+        "seen_seconds": engine.seen_seconds,
     }
     payload = zlib.compress(pickle.dumps(state, protocol=5), 1)
     header = MAGIC + VERSION.to_bytes(2, "big")
@@ -169,4 +170,5 @@ def _build(
     engine.start_ts, engine.now_ts = state["start_ts"], state["now_ts"]
     engine.posts_ingested, engine.occurrences = state["posts"], state["occurrences"]
     engine.alerts_fired, engine.skewed = state["alerts"], state["skewed"]
+    engine.seen_seconds = float(state["seen_seconds"])
     return engine

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-
 from collections.abc import Iterable, Sequence
 
 from bot.engine.candidates import Candidate
@@ -28,10 +27,10 @@ def linked(a: set[int], b: set[int]) -> bool:
 
 _HIRAGANA_RE = re.compile(f"[{HIRAGANA}]")
 TAG_NAMING = 0.75  # a hashtag must be this much more common than a phrase to name the story
-FRAGMENT_SHARE = 0.5
-SUPPRESS_FROM = 5.0  # only phrases scoring at least this can be told apart from their parts
-FRAGMENT_MIN = 3.0  # adoptions before a phrase can be called the story over a part of it  # a longer phrase this common relative to a part of it is the story
-CROSS_SHARED = 2  # posts carrying both a CJK and a Latin-script form before they are linked
+FRAGMENT_SHARE = 0.5  # a longer phrase this common relative to a part of it is the story
+FRAGMENT_MIN = 3.0  # adoptions before a phrase can be called the story over a part of it
+SUPPRESS_FROM = 5.0  # only phrases scoring at least this are told apart from their parts
+CROSS_SHARED = 1  # posts carrying both a CJK and a Latin-script form before they are linked
 CROSS_OVERLAP = 0.1  # ... as a share of the smaller form's recent posts
 CROSS_SECONDS = 3 * 3600  # ... whose first adoptions are this close in time
 
@@ -111,12 +110,7 @@ def cross_linked(a: Candidate, b: Candidate) -> bool:
 
 
 def related(a: Candidate, b: Candidate, a_posts: set[int], b_posts: set[int]) -> bool:
-    return (
-        linked(a_posts, b_posts)
-        or tag_linked(a, b)
-        or tag_linked(b, a)
-        or cross_linked(a, b)
-    )
+    return linked(a_posts, b_posts) or tag_linked(a, b) or tag_linked(b, a) or cross_linked(a, b)
 
 
 def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
@@ -147,9 +141,7 @@ def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candi
     shared = len(own & narrative_posts)
     if shared >= MIN_SHARED and shared >= MIN_OVERLAP * len(own):
         return True
-    return any(
-        tag_linked(cand, m) or tag_linked(m, cand) or cross_linked(cand, m) for m in members
-    )
+    return any(tag_linked(cand, m) or tag_linked(m, cand) or cross_linked(cand, m) for m in members)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -175,9 +167,8 @@ def nested(cands: Iterable[Candidate]) -> list[Candidate]:
     taken up at least half as often as the shorter one since it appeared ("code" inside
     "vibe coding"); otherwise the longer one is a rare extension of it ("vibe coding kamix").
     """
-    pool = [c for c in cands if c.canonical]
-    scoring = {id(c) for c in pool if c.score >= SUPPRESS_FROM}
-    if not scoring:
+    pool = [c for c in cands if c.canonical and c.adopt_times]
+    if not any(c.score >= SUPPRESS_FROM for c in pool):
         return []
     by_name = {c.canonical: c for c in pool}
     cjk = [c for c in pool if is_cjk((c.canonical or "")[:1])]
@@ -185,19 +176,16 @@ def nested(cands: Iterable[Candidate]) -> list[Candidate]:
     for longer in pool:
         name = longer.canonical or ""
         if is_cjk(name[:1]):
-            inner = [c for c in cjk if c is not longer and (c.canonical or "") in name]
+            parts = [c for c in cjk if c is not longer and (c.canonical or "") in name]
         elif longer.n_tokens >= 2:
-            inner = [by_name[p] for p in _subphrases(name) if p in by_name]
+            parts = [by_name[p] for p in _subphrases(name) if p in by_name]
         else:
             continue
-        if not longer.adopt_times:
-            continue
-        since = longer.adopt_times[0]
-        mine = _since(longer, since)
-        for shorter in inner:
-            if id(shorter) not in scoring and id(longer) not in scoring:
+        for shorter in parts:
+            if max(shorter.score, longer.score) < SUPPRESS_FROM:
                 continue
-            theirs = _since(shorter, since)
+            since = longer.adopt_times[0]
+            mine, theirs = _since(longer, since), _since(shorter, since)
             if mine >= FRAGMENT_SHARE * theirs and mine >= FRAGMENT_MIN:
                 out.append(shorter)
             elif theirs >= FRAGMENT_MIN:
@@ -236,9 +224,7 @@ def seeding(members: Iterable[Candidate]) -> Candidate | None:
     whole = [
         c
         for c in pool
-        if not any(
-            _contains(o.canonical or "", c.canonical or "") for o in members if o is not c
-        )
+        if not any(_contains(o.canonical or "", c.canonical or "") for o in members if o is not c)
     ]
     if not whole:
         return None

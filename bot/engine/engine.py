@@ -37,6 +37,8 @@ RETIRE_SECONDS = 24 * 3600
 NARRATIVE_KEY_CHARS = 200  # the one place that bounds a narrative key (storage holds as much)
 LEADER_PHRASES = 64  # phrases of one leader post tracked at once
 LEADER_NETWORKS = ("x", "bluesky")  # where a bare handle in a leaders list is looked up
+JUMP_AGREEMENT = 16  # posts that must agree before the stream's clock jumps ahead
+MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
 
 
 def network_of(source: str) -> str:
@@ -101,6 +103,9 @@ class NarrativeEngine:
         self.occurrences = 0
         self.alerts_fired = 0
         self.skewed = 0  # posts dated implausibly far ahead of the stream, skipped
+        self.held: list[Post] = []  # posts dated far ahead, waiting for agreement (watermark)
+        self._in_step_since_hold = 0
+        self.seen_seconds = 0.0  # stream time seen, gaps capped (warm-up; a jump is no history)
 
     # -- configuration ------------------------------------------------------------------------
     def set_leaders(self, handles: Iterable[str]) -> None:
@@ -151,35 +156,57 @@ class NarrativeEngine:
         ts = np.fromiter(
             (p.created_at.timestamp() for p in posts), dtype=np.float64, count=len(posts)
         )
-        plausible = self._plausible(ts)
-        if not plausible.all():
-            self.skewed += int((~plausible).sum())
-            posts = [p for p, ok in zip(posts, plausible.tolist(), strict=True) if ok]
-            ts = ts[plausible]
-            if not posts:
-                return
-        ext = extract([p.text for p in posts], self.vocab)
-        self.ingest_extraction(ext, ts, posts)
+        posts, ts = self._watermark(posts, ts)
+        if posts:
+            ext = extract([p.text for p in posts], self.vocab)
+            self.ingest_extraction(ext, ts, posts)
 
-    def _plausible(self, ts: np.ndarray) -> np.ndarray:
-        """Posts dated far ahead of the stream (a client's wrong clock) would move every window.
+    def _watermark(self, posts: Sequence[Post], ts: np.ndarray) -> tuple[list[Post], np.ndarray]:
+        """Hold back posts dated far ahead of the stream (a client's wrong clock).
 
-        The stream's own progress is the reference: the newest accepted time, or for the first
-        batch its median, so one post dated 2099 in a file changes nothing.
+        The stream's own progress is the reference: the newest accepted time, or the median of
+        a batch big enough to speak for the stream. A post far ahead of it waits; if enough
+        such posts agree (a replay of a later week, a restart after days), the stream really
+        moved on and they are counted; if the stream goes on in step instead, they were wrong
+        clocks and are skipped and counted. So one post dated 2099 (or a first post from 1999)
+        changes nothing.
         """
-        median = float(np.median(ts))
-        reference = median if self.now_ts is None else max(self.now_ts, median)
-        return ts <= reference + self.cfg.max_lead_minutes * 60.0
+        if self.now_ts is None:
+            return list(posts), ts
+        reference = self.now_ts
+        if ts.size >= JUMP_AGREEMENT:
+            reference = max(reference, float(np.median(ts)))
+        ahead = ts > reference + self.cfg.max_lead_minutes * 60.0
+        in_step = int((~ahead).sum())
+        if not ahead.any():
+            self._in_step_since_hold += in_step
+            if self.held and self._in_step_since_hold >= JUMP_AGREEMENT:
+                self.skewed += len(self.held)
+                self.held.clear()
+            return list(posts), ts
+        flags = ahead.tolist()
+        self.held.extend(p for p, a in zip(posts, flags, strict=True) if a)
+        kept = [p for p, a in zip(posts, flags, strict=True) if not a]
+        kept_ts = ts[~ahead]
+        if len(self.held) < JUMP_AGREEMENT:
+            self._in_step_since_hold += in_step
+            return kept, kept_ts
+        # Enough posts agree that the stream is elsewhere in time: count those near their median.
+        held_ts = np.array([p.created_at.timestamp() for p in self.held])
+        target = float(np.median(held_ts)) + self.cfg.max_lead_minutes * 60.0
+        agree = held_ts <= target
+        kept += [p for p, a in zip(self.held, agree.tolist(), strict=True) if a]
+        kept_ts = np.concatenate((kept_ts, held_ts[agree]))
+        self.skewed += int((~agree).sum())
+        self.held.clear()
+        self._in_step_since_hold = 0
+        return kept, kept_ts
 
     def ingest_extraction(self, ext: Extraction, ts: np.ndarray, posts: Sequence[Post]) -> None:
         """Aggregate an extracted batch (the seam: extraction may run in another process)."""
-        newest = float(ts.max())
-        if self.start_ts is None:
-            self.start_ts = float(np.median(ts))
-        if self.now_ts is None or newest > self.now_ts:
-            self.now_ts = newest
+        now = self._advance_clock(float(ts.max()), float(np.median(ts)))
         buckets = (ts // self.cfg.bucket_seconds).astype(np.int64)
-        self.table.advance(self._bucket(self.now_ts))
+        self.table.advance(self._bucket(now))
         self.table.add_posts(buckets)
         slots = self.table.add(ext.phrase, buckets[ext.post])
         base = self.posts_ingested
@@ -251,11 +278,7 @@ class NarrativeEngine:
         """Score, group and advance lifecycles at stream time ``now``; returns new alerts."""
         if now is not None:
             ts = now.timestamp()
-            if self.now_ts is None or ts > self.now_ts:
-                self.now_ts = ts
-                if self.start_ts is None:
-                    self.start_ts = ts
-            self.table.advance(self._bucket(self.now_ts))
+            self.table.advance(self._bucket(self._advance_clock(ts, ts)))
         if self.now_ts is None or self.table.bucket is None:
             return []
         bucket = self.table.bucket
@@ -369,18 +392,25 @@ class NarrativeEngine:
         assert self.now_ts is not None
         t, cfg = self.table, self.cfg
         slots = np.array([c.slot for c in cands], dtype=np.int64)
-        shares = t.share(slots, bucket).tolist()
+        shares = t.share(slots, bucket)
+        # A plain word is judged against its share of everything seen so far, burst included:
+        # on the first day its history is short, and a word of the language is rarely news.
+        plain = np.array([clustering.ordinary(c) for c in cands])
+        if plain.any():
+            keys = np.array([c.key for c in cands], dtype=np.uint64)[plain]
+            overall = t.slow.estimate(keys) / max(t.tail_volume, 1.0)
+            shares[plain] = np.maximum(shares[plain], overall)
+        shares = shares.tolist()
         mentions = t.window_counts(slots, bucket).tolist()
         oldest = bucket - cfg.window_buckets + 1
         mark = self.posts_ingested
         for cand, share, m in zip(cands, shares, mentions, strict=True):
             cand.dirty = False
             cand.prune(oldest, cfg.author_memory)
-            times, weights, marks = cand.adoptions()
             ev = scan(
-                times,
-                weights,
-                marks,
+                cand.adopt_times,
+                cand.adopt_weights,
+                cand.adopt_marks,
                 now_ts=self.now_ts,
                 now_mark=mark,
                 share=share,
@@ -436,11 +466,48 @@ class NarrativeEngine:
                 self.narrs[key] = target
             for cand in group:
                 target.add(cand)
+        self._merge_forms()
+
+    def _merge_forms(self) -> None:
+        """Join a narrative that has not alerted yet into a live one that is the same story.
+
+        Forms of one story can start as narratives of their own before the evidence that joins
+        them exists (the first bilingual post, the first hashtag); once it does, the younger
+        joins the older, so the story alerts once.
+        """
+        live = [n for n in self._sorted_narratives() if n.state is not Lifecycle.DORMANT]
+        for young in sorted(live, key=lambda n: (n.first_seen, n.key), reverse=True):
+            if young.episode or young.key not in self.narrs:
+                continue
+            for old in live:
+                if old is young or old.key not in self.narrs or old.first_seen > young.first_seen:
+                    continue
+                if any(
+                    clustering.tag_linked(a, b)
+                    or clustering.tag_linked(b, a)
+                    or clustering.cross_linked(a, b)
+                    for a in young.members
+                    for b in old.members
+                ):
+                    del self.narrs[young.key]
+                    for cand in young.members:
+                        old.add(cand)
+                    break
+
+    def _advance_clock(self, newest: float, first: float) -> float:
+        if self.start_ts is None:
+            self.start_ts = first
+        if self.now_ts is None:
+            self.now_ts = first
+        if newest > self.now_ts:
+            gap = newest - self.now_ts
+            # A jump (a first post from 1999, a replay of a later year) is not history.
+            self.seen_seconds += gap if gap <= MAX_COUNTED_GAP else 0.0
+            self.now_ts = newest
+        return self.now_ts
 
     def _armed(self) -> bool:
-        if self.now_ts is None or self.start_ts is None:
-            return False
-        return self.now_ts - self.start_ts >= self.cfg.warmup_minutes * 60
+        return self.seen_seconds >= self.cfg.warmup_minutes * 60
 
     def _sorted_narratives(self) -> list[Narrative]:
         return [self.narrs[k] for k in sorted(self.narrs)]
@@ -461,7 +528,9 @@ class NarrativeEngine:
         """Drop per-author state that no longer matters; keep memory bounded."""
         cfg, t = self.cfg, self.table
         stale = bucket - cfg.window_buckets
-        idle = bucket - max(cfg.window_buckets, int(cfg.max_window_hours * 3600) // cfg.bucket_seconds)
+        idle = bucket - max(
+            cfg.window_buckets, int(cfg.max_window_hours * 3600) // cfg.bucket_seconds
+        )
         for slot, cand in list(self.by_slot.items()):
             n = self.narrs.get(cand.narrative) if cand.narrative else None
             # A story that went dormant lets go of its phrases after a quiet window; a loose
@@ -484,7 +553,9 @@ class NarrativeEngine:
             elif cand.canonical is None and t.last_hit[slot] < stale:
                 self._untrack(cand)
         for n in list(self.narrs.values()):
-            idle_n = n.last_alert is None or (moment - n.last_alert).total_seconds() > RETIRE_SECONDS
+            idle_n = (
+                n.last_alert is None or (moment - n.last_alert).total_seconds() > RETIRE_SECONDS
+            )
             if n.state in (Lifecycle.DORMANT, Lifecycle.QUIET) and idle_n and n.score < 1:
                 self._drop(n)
 

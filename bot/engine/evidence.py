@@ -42,6 +42,7 @@ class Evidence:
 
 
 NO_EVIDENCE = Evidence(0.0, 0.0, 0, 0.0, 0.0, 0, 0.0)
+SMALL = 48  # adoptions up to which the scan runs in plain Python
 
 
 def poisson_llr(observed: float, expected: float) -> float:
@@ -53,9 +54,9 @@ def poisson_llr(observed: float, expected: float) -> float:
 
 
 def scan(
-    times: np.ndarray,
-    weights: np.ndarray,
-    marks: np.ndarray,
+    times: list[float],
+    weights: list[float],
+    marks: list[int],
     *,
     now_ts: float,
     now_mark: int,
@@ -64,15 +65,38 @@ def scan(
     max_seconds: float,
 ) -> Evidence:
     """Best window over adoptions (oldest first); ``marks`` are cumulative post counts."""
-    n = times.size
-    if n == 0:
+    if not times:
         return NO_EVIDENCE
+    if len(times) <= SMALL:
+        return _scan_small(times, weights, marks, now_ts, now_mark, share, tolerance, max_seconds)
+    return _scan_array(
+        np.asarray(times, dtype=np.float64),
+        np.asarray(weights, dtype=np.float64),
+        np.asarray(marks, dtype=np.int64),
+        now_ts,
+        now_mark,
+        share,
+        tolerance,
+        max_seconds,
+    )
+
+
+def _scan_array(
+    times: np.ndarray,
+    weights: np.ndarray,
+    marks: np.ndarray,
+    now_ts: float,
+    now_mark: int,
+    share: float,
+    tolerance: float,
+    max_seconds: float,
+) -> Evidence:
     keep = times >= now_ts - max_seconds
     if not keep.all():
         times, weights, marks = times[keep], weights[keep], marks[keep]
-        n = times.size
-        if n == 0:
-            return NO_EVIDENCE
+    n = times.size
+    if n == 0:
+        return NO_EVIDENCE
     # Suffix sums: the window starting at adoption i holds adoptions i..n-1.
     adopters = np.cumsum(weights[::-1])[::-1]
     posts = np.maximum(now_mark - marks, 1).astype(np.float64)
@@ -99,6 +123,47 @@ def scan(
         expected=float(expected[best]),
         window_seconds=span,
         window_posts=int(posts[best]),
+        recent=recent,
+    )
+
+
+def _scan_small(
+    times: list[float],
+    weights: list[float],
+    marks: list[int],
+    now_ts: float,
+    now_mark: int,
+    share: float,
+    tolerance: float,
+    max_seconds: float,
+) -> Evidence:
+    """The same scan in plain Python: for a few adoptions, numpy's call overhead dominates."""
+    oldest = now_ts - max_seconds
+    best_llr, best = 0.0, -1
+    a = 0.0
+    for i in range(len(times) - 1, -1, -1):
+        if times[i] < oldest:
+            break
+        a += weights[i]
+        llr = poisson_llr(a, tolerance * share * max(now_mark - marks[i], 1))
+        if llr > best_llr:
+            best_llr, best = llr, i
+    if best < 0:
+        return NO_EVIDENCE
+    adopters = sum(weights[best:])
+    span = max(now_ts - times[best], 0.0)
+    quarter = now_ts - span / 4.0
+    recent = sum(w for t, w in zip(times[best:], weights[best:], strict=True) if t >= quarter)
+    active = max(times[-1] - times[best], 60.0)
+    stopped = adopters / active * max(now_ts - times[-1], 0.0)
+    posts = max(now_mark - marks[best], 1)
+    return Evidence(
+        llr=max(0.0, best_llr - stopped),
+        adopters=adopters,
+        distinct=len(times) - best,
+        expected=share * posts,
+        window_seconds=span,
+        window_posts=posts,
         recent=recent,
     )
 

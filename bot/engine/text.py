@@ -233,7 +233,14 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
     empty_i = np.zeros(0, dtype=np.int64)
     if n_posts == 0:
         return Extraction(
-            0, empty_i, empty_u, empty_i, empty_i, empty_i.astype(np.int8), empty_u, np.zeros(1, np.int64)
+            0,
+            empty_i,
+            empty_u,
+            empty_i,
+            empty_i,
+            empty_i.astype(np.int8),
+            empty_u,
+            np.zeros(1, np.int64),
         )
     vocab.maybe_reset()
     ids = _token_ids(_joined(texts).split(), vocab)

@@ -1,0 +1,112 @@
+"""Engine v2 behaviour a reader of the alerts meets: one story, its real name, its real coiner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.engine import AlertEvent, NarrativeEngine, canonicalize
+from bot.engine.engine import leader_ids
+from bot.engine.generator import merge, replay
+from bot.posts import Post
+
+from .scenarios import MEME_START, RAMP, background, run
+
+
+def test_leader_ids_are_per_network() -> None:
+    assert leader_ids(["@Karpathy"]) == {"x:karpathy", "bluesky:karpathy"}
+    assert leader_ids(["reddit:Spez", "x:"]) == {"reddit:spez"}
+
+
+def _replay(posts: list[Post]) -> tuple[NarrativeEngine, list[AlertEvent]]:
+    engine = NarrativeEngine()
+    alerts = replay(engine, posts)
+    return engine, [a for a in alerts if isinstance(a, AlertEvent)]
+
+
+def test_a_client_clock_from_2099_or_1999_changes_nothing() -> None:
+    gen, bg = background(21, hours=5)
+    meme = gen.meme(["ghost protocol"], start_minute=MEME_START, ramp_minutes=30, peak_per_minute=6)
+    stream = merge(bg + meme)
+    clean_engine, clean = _replay(stream)
+    future = Post(
+        "f", "bluesky", "clock", "ghost protocol from 2099", datetime(2099, 1, 1, tzinfo=UTC)
+    )
+    past = Post(
+        "p", "bluesky", "clock", "ghost protocol from 1999", datetime(1999, 1, 1, tzinfo=UTC)
+    )
+    # As a live source delivers them: a wrong clock first, and one in the middle of the stream.
+    middle = len(stream) // 2
+    engine, alerts = _replay([past, *stream[:middle], future, *stream[middle:]])
+    assert engine.now == clean_engine.now
+    assert engine.skewed == 1 and engine.held == []
+    assert [(a.narrative.key, a.fired_at) for a in alerts] == [
+        (a.narrative.key, a.fired_at) for a in clean
+    ]
+    assert clean and clean_engine.skewed == 0
+
+
+def test_a_leader_on_another_network_is_not_that_leader() -> None:
+    gen, bg = background(22)
+    meme = gen.meme(
+        ["jagged frontier"],
+        start_minute=MEME_START,
+        ramp_minutes=RAMP,
+        peak_per_minute=6,
+        leader="karpathy",
+        leader_text="the jagged frontier of capability",
+    )
+    seed = meme[0]
+    reddit_seed = Post(seed.id, "reddit", seed.author, seed.text, seed.created_at)
+    _, on_x = run(bg + meme, leaders=("karpathy",))
+    _, on_reddit = run([*bg, reddit_seed, *meme[1:]], leaders=("karpathy",))
+    assert [a.narrative.leader for a in on_x] == ["karpathy"]
+    assert [a.narrative.leader for a in on_reddit] == [None]
+
+
+def test_a_leader_who_used_one_word_of_the_phrase_did_not_coin_it() -> None:
+    gen, bg = background(23)
+    trap = gen.spam("oracle", "engineering is the hard part of every team", 1, MEME_START - 60, 1)
+    trap = [Post(p.id, "x", p.author, p.text, p.created_at) for p in trap]
+    meme = gen.meme(
+        ["context engineering", "#ContextEngineering"],
+        start_minute=MEME_START,
+        ramp_minutes=RAMP,
+        peak_per_minute=6,
+        leader="seer",
+        leader_text="forget prompts: context engineering is the craft now",
+    )
+    _, alerts = run(bg + trap + meme, leaders=("oracle", "seer"))
+    assert len(alerts) == 1
+    view = alerts[0].narrative
+    assert canonicalize(view.label) == canonicalize("context engineering")
+    assert view.leader == "seer"
+
+
+def test_english_and_japanese_forms_of_one_story_alert_once() -> None:
+    gen, bg = background(24)
+    meme = gen.meme(
+        ["summoning ghosts", "幽霊を召喚", "summoning ghosts (幽霊を召喚)", "幽霊を召喚する"],
+        start_minute=MEME_START,
+        ramp_minutes=RAMP,
+        peak_per_minute=8,
+    )
+    engine, alerts = run(bg + meme)
+    assert len(alerts) == 1
+    view = engine.find("幽霊を召喚")
+    assert view is not None and view.key == alerts[0].narrative.key
+    assert {canonicalize("summoning ghosts"), canonicalize("幽霊を召喚")} <= set(view.phrases)
+
+
+def test_cashtag_compound_and_spelled_out_name_are_one_story() -> None:
+    gen, bg = background(25)
+    meme = gen.meme(
+        ["$GOBLIN", "goblin coin", "goblincoin", "$GOBLIN goblin coin"],
+        start_minute=MEME_START,
+        ramp_minutes=RAMP,
+        peak_per_minute=8,
+    )
+    engine, alerts = run(bg + meme)
+    assert len(alerts) == 1
+    view = engine.find("goblincoin")
+    assert view is not None and view.key == alerts[0].narrative.key
+    assert engine.find("$goblin") is not None
