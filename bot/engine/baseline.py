@@ -49,7 +49,6 @@ class PhraseTable:
         "hour_volume",
         "buckets_seen",
         "slow_volume",
-        "tail_volume",
         "fast_volume",
     )
 
@@ -71,10 +70,11 @@ class PhraseTable:
         self.hot = np.zeros(cap, dtype=bool)
         self.touched = np.zeros(cap, dtype=bool)  # counted since the last promotion pass
         self.wsum = np.zeros(cap, dtype=np.float32)  # running mentions over the scoring window
-        self.slow_count = np.zeros(cap, dtype=np.float32)  # mentions, decayed over hours
+        # Mentions decayed like the slow sketch, history included: the phrase's share of
+        # everything seen (slow_count / slow_volume), and its slow time scale for tracking.
+        self.slow_count = np.zeros(cap, dtype=np.float32)
         self.volume = np.zeros(ring, dtype=np.float64)  # posts per ring bucket
-        self.slow_volume = 0.0  # posts, decayed like slow_count
-        self.tail_volume = 0.0  # posts, decayed like the slow sketch
+        self.slow_volume = 0.0  # posts, decayed like slow_count and the slow sketch
         self.fast_volume = 0.0  # posts, decayed like the fast sketch
         self.used = 0
         self.free: list[int] = list(range(cap - 1, -1, -1))
@@ -89,7 +89,6 @@ class PhraseTable:
         self.alpha = 1 - 0.5 ** (config.bucket_seconds / (config.baseline_half_life_hours * 3600))
         self.sketch_decay = 0.5 ** (config.bucket_seconds / (config.sketch_half_life_minutes * 60))
         self.slow_decay = 1 - self.alpha
-        self.count_decay = 0.5 ** (config.bucket_seconds / (config.slow_half_life_hours * 3600))
 
     # -- state --------------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
@@ -152,9 +151,8 @@ class PhraseTable:
         steps = min(gap, 100_000)
         self.sketch.decay(self.sketch_decay**steps)
         self.slow.decay(self.slow_decay**steps)
-        self.slow_count *= np.float32(self.count_decay**steps)
-        self.slow_volume *= self.count_decay**steps
-        self.tail_volume *= self.slow_decay**steps
+        self.slow_count *= np.float32(self.slow_decay**steps)
+        self.slow_volume *= self.slow_decay**steps
         self.fast_volume *= self.sketch_decay**steps
         self.buckets_seen += gap
         self.bucket = bucket
@@ -200,7 +198,6 @@ class PhraseTable:
             np.add.at(self.volume, uniq % ring, counts)
         n = float(buckets.size)
         self.slow_volume += n
-        self.tail_volume += n
         self.fast_volume += n
 
     def add(self, phrases: np.ndarray, buckets: np.ndarray) -> np.ndarray:
@@ -247,14 +244,14 @@ class PhraseTable:
         recent = self.sketch.estimate(hashes) if est is None else est[order][first][known < 0]
         slow = self.slow.estimate(hashes)
         # Slow-sketch mass not explained by the recent burst, over the posts it has seen.
-        older_posts = max(1.0, self.tail_volume - self.fast_volume)
+        older_posts = max(1.0, self.slow_volume - self.fast_volume)
         shares = np.maximum(slow - recent, 0.0) / older_posts
         hist_w = 1 - self.slow_decay ** max(1, self.buckets_seen)
         assert self.bucket is not None
         if len(self.free) < hashes.size:
             self._evict(max(hashes.size, self.cfg.capacity // 16))
-        for key, count, share in zip(
-            hashes.tolist(), recent.tolist(), shares.tolist(), strict=True
+        for key, count, share, seen in zip(
+            hashes.tolist(), recent.tolist(), shares.tolist(), slow.tolist(), strict=True
         ):
             if not self.free:
                 break
@@ -270,7 +267,7 @@ class PhraseTable:
             credit = max(0.0, count - 1.0) if est is not None else 0.0
             self.ring[slot, self.bucket % self.cfg.ring_buckets] = credit
             self.wsum[slot] = credit
-            self.slow_count[slot] = credit
+            self.slow_count[slot] = max(0.0, seen - 1.0) if est is not None else seen
             self.ewma[slot] = share * hist_w
             self.weight[slot] = hist_w
             self.used += 1
@@ -338,9 +335,13 @@ class PhraseTable:
         """Expected window mentions: baseline share times the window's posts."""
         return self.share(slots, bucket) * self.window_volume(bucket)
 
-    def expected_slow(self, slots: np.ndarray, bucket: int) -> np.ndarray:
-        """Expected decayed mentions over hours: baseline share times decayed posts."""
-        return self.share(slots, bucket) * self.slow_volume
+    def overall(self, keys: np.ndarray) -> np.ndarray:
+        """Share of everything seen (decayed over the baseline half-life), burst included."""
+        slots = self.index.lookup(keys)
+        counts = np.where(
+            slots >= 0, self.slow_count[np.maximum(slots, 0)], self.slow.estimate(keys)
+        )
+        return np.minimum(counts / max(self.slow_volume, 1.0), 1.0)
 
     def series(self, slot: int, bucket: int) -> list[tuple[int, int]]:
         ring = self.cfg.ring_buckets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ TOP_POSTS = 4
 MAX_ADOPTIONS = 512  # adoptions kept for the scan (the newest; older ones stop mattering)
 RECENT_ADOPTERS = 128  # adopters whose texts a new adopter is compared with (rings)
 NEAR_SHARE = 0.6  # a post sharing this much of its other words with one recent adopter's copies it
-NEAR_MIN_WORDS = 3  # ... when it says at least this many other words (else: exact copies only)
+NEAR_MIN_WORDS = 2  # ... and at least this many of them (one shared word is chance)
 
 
 class Candidate:
@@ -40,6 +41,7 @@ class Candidate:
         "leader",
         "n_tokens",
         "narrative",
+        "parts",
         "posts",
         "promoted",
         "recent_texts",
@@ -62,6 +64,7 @@ class Candidate:
         self.first_seen = first_seen
         self.canonical: str | None = None
         self.n_tokens = 0
+        self.parts: np.ndarray | None = None  # phrase keys of its words (chance co-occurrence)
         self.authors: dict[str, int] = {}  # author -> last bucket (an adoption happens once)
         self.adopt_times: list[float] = []
         self.adopt_weights: list[float] = []
@@ -162,7 +165,7 @@ class Candidate:
         sig, words = text
         copy = self.text_counts.get(sig, 0) > 0
         if not copy and len(words) >= NEAR_MIN_WORDS:
-            need = NEAR_SHARE * len(words)
+            need = max(NEAR_MIN_WORDS, math.ceil(NEAR_SHARE * len(words)))
             copy = any(len(words & seen) >= need for _, seen in self.recent_texts)
         if len(self.recent_texts) == self.recent_texts.maxlen:
             old = self.recent_texts[0][0]

@@ -99,6 +99,7 @@ def dump(engine: NarrativeEngine) -> bytes:
         "alerts": engine.alerts_fired,
         "skewed": engine.skewed,
         "seen_seconds": engine.seen_seconds,
+        "tokens": engine.tokens,
     }
     payload = zlib.compress(pickle.dumps(state, protocol=5), 1)
     header = MAGIC + VERSION.to_bytes(2, "big")
@@ -171,4 +172,5 @@ def _build(
     engine.posts_ingested, engine.occurrences = state["posts"], state["occurrences"]
     engine.alerts_fired, engine.skewed = state["alerts"], state["skewed"]
     engine.seen_seconds = float(state["seen_seconds"])
+    engine.tokens = int(state["tokens"])
     return engine

@@ -30,7 +30,6 @@ class EngineConfig:
     admit_count: float = 3.0  # recent sketch count that earns a phrase an exact slot
     sketch_half_life_minutes: float = 30.0
     baseline_half_life_hours: float = 12.0  # EWMA of the per-bucket *share* of all posts
-    slow_half_life_hours: float = 6.0  # decayed counts for phrases building over hours
     prior_share: float = 1e-4  # share of posts expected of a phrase with no history
     promote_mentions: int = 3  # mentions (window or decayed) before per-author tracking
     promote_ratio: float = 3.0

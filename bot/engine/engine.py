@@ -27,7 +27,15 @@ from bot.engine.config import EngineConfig
 from bot.engine.evidence import acceleration, scan
 from bot.engine.lifecycle import Narrative, step
 from bot.engine.scoring import Signals, score
-from bot.engine.text import Extraction, Vocab, canonicalize, context, extract, phrase_text
+from bot.engine.text import (
+    Extraction,
+    Vocab,
+    canonicalize,
+    context,
+    extract,
+    phrase_text,
+    word_keys,
+)
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView, SamplePost, utc
 from bot.posts import Post
 
@@ -101,6 +109,7 @@ class NarrativeEngine:
         self.now_ts: float | None = None
         self.posts_ingested = 0
         self.occurrences = 0
+        self.tokens = 0  # tokens seen (words per post, for chance co-occurrence)
         self.alerts_fired = 0
         self.skewed = 0  # posts dated implausibly far ahead of the stream, skipped
         self.held: list[Post] = []  # posts dated far ahead, waiting for agreement (watermark)
@@ -219,6 +228,7 @@ class NarrativeEngine:
                 self._hits(ext, idx, slots, ts, buckets, posts, base)
         self.posts_ingested += len(posts)
         self.occurrences += int(ext.phrase.size)
+        self.tokens += int(ext.token_ids.size)
 
     def _hits(
         self,
@@ -392,15 +402,7 @@ class NarrativeEngine:
         assert self.now_ts is not None
         t, cfg = self.table, self.cfg
         slots = np.array([c.slot for c in cands], dtype=np.int64)
-        shares = t.share(slots, bucket)
-        # A plain word is judged against its share of everything seen so far, burst included:
-        # on the first day its history is short, and a word of the language is rarely news.
-        plain = np.array([clustering.ordinary(c) for c in cands])
-        if plain.any():
-            keys = np.array([c.key for c in cands], dtype=np.uint64)[plain]
-            overall = t.slow.estimate(keys) / max(t.tail_volume, 1.0)
-            shares[plain] = np.maximum(shares[plain], overall)
-        shares = shares.tolist()
+        shares = self._shares(cands, slots, bucket).tolist()
         mentions = t.window_counts(slots, bucket).tolist()
         oldest = bucket - cfg.window_buckets + 1
         mark = self.posts_ingested
@@ -430,6 +432,28 @@ class NarrativeEngine:
             cand.score, cand.breakdown = score(sig, cfg)
         for part in clustering.nested(self.by_slot.values()):
             part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
+
+    def _shares(self, cands: list[Candidate], slots: np.ndarray, bucket: int) -> np.ndarray:
+        """Each phrase's expected share of posts, with two priors for a short history.
+
+        A plain word is judged against its share of everything seen so far, burst included:
+        a word of the language is rarely news. A phrase of several words is expected at least
+        as often as its words meet by chance (their shares multiplied, per word of a post), so
+        two common words side by side are not a coinage.
+        """
+        t = self.table
+        shares = t.share(slots, bucket)
+        words_per_post = max(self.tokens / max(self.posts_ingested, 1), 1.0)
+        for i, cand in enumerate(cands):
+            if clustering.ordinary(cand):
+                overall = float(t.slow_count[cand.slot]) / max(t.slow_volume, 1.0)
+                shares[i] = max(shares[i], overall)
+            elif cand.n_tokens >= 2 and (cand.canonical or "").isascii():
+                if cand.parts is None:
+                    cand.parts = word_keys(cand.canonical or "")
+                chance = float(np.prod(t.overall(cand.parts)))
+                shares[i] = max(shares[i], chance / words_per_post ** (cand.n_tokens - 1))
+        return shares
 
     def _group(self, moment: datetime) -> None:
         loose_min = self.cfg.emerging_threshold / 2

@@ -327,6 +327,13 @@ def context(
     return int(extraction.text_sig[post]), frozenset(vocab.hashes[ids[keep]].tolist())
 
 
+def word_keys(canonical: str) -> np.ndarray:
+    """The phrase keys of each word of a canonical phrase, as if each were a phrase alone."""
+    words = canonical.split()
+    hashes = np.array([stable_hash(w) for w in words], dtype=np.uint64)
+    return mix64(hashes ^ _LEN_SALT[1])
+
+
 def canonicalize(phrase: str) -> str:
     """Fold user input the way the engine folds phrases ("Summoning Ghosts" -> "summon ghost")."""
     tokens = [t for t in tokenize(normalize(phrase)) if not _is_text_break(t)]
