@@ -40,6 +40,7 @@ class PhraseTable:
         "last_hit",
         "hot",
         "touched",
+        "frozen",
         "volume",
     )
     STATE_SCALARS = (
@@ -69,6 +70,9 @@ class PhraseTable:
         self.last_hit = np.zeros(cap, dtype=np.int64)
         self.hot = np.zeros(cap, dtype=bool)
         self.touched = np.zeros(cap, dtype=bool)  # counted since the last promotion pass
+        # Phrases of a story that is being told: their long-term share does not learn from it
+        # (the hour-of-day profile still does, so a daily show becomes ordinary).
+        self.frozen = np.zeros(cap, dtype=bool)
         self.wsum = np.zeros(cap, dtype=np.float32)  # running mentions over the scoring window
         # Mentions decayed like the slow sketch, history included: the phrase's share of
         # everything seen (slow_count / slow_volume), and its slow time scale for tracking.
@@ -166,8 +170,9 @@ class PhraseTable:
         np.maximum(self.wsum, 0, out=self.wsum)
         share = x / np.float32(self.volume[col])
         a = np.float32(self.alpha)
-        self.ewma = np.where(live, self.ewma + a * (share - self.ewma), self.ewma)
-        self.weight = np.where(live, self.weight + a * (1 - self.weight), self.weight)
+        learn = live & ~self.frozen
+        self.ewma = np.where(learn, self.ewma + a * (share - self.ewma), self.ewma)
+        self.weight = np.where(learn, self.weight + a * (1 - self.weight), self.weight)
         hour = self.hour_of(old)
         if self.folded_hour is not None and hour != self.folded_hour:
             self._close_hour(self.folded_hour)
@@ -295,6 +300,7 @@ class PhraseTable:
         self.hour_sum[slots] = 0
         self.hot[slots] = False
         self.touched[slots] = False
+        self.frozen[slots] = False
         self.free.extend(sorted(slots.tolist(), reverse=True))
         self.used -= int(slots.size)
 
@@ -326,7 +332,7 @@ class PhraseTable:
         rate = np.maximum(rate, self.cfg.prior_share)
         h = self.hour_of(bucket)
         # Neighbouring hours too: a daily habit drifts by a few minutes from day to day.
-        hours = [(h - 2) % HOURS, (h - 1) % HOURS, h, (h + 1) % HOURS]
+        hours = [(h - 1) % HOURS, h, (h + 1) % HOURS]
         seen = self.profile_days[slots][:, hours] > 0
         daily = np.where(seen, self.profile[slots][:, hours], 0.0).max(axis=1)
         return np.maximum(rate, daily)

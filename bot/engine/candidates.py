@@ -7,6 +7,8 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from bot.engine.evidence import NO_EVIDENCE, Evidence
 from bot.engine.scoring import Signals
 from bot.engine.types import SamplePost, utc
@@ -45,6 +47,7 @@ class Candidate:
         "posts",
         "promoted",
         "recent_texts",
+        "scale",
         "score",
         "seed_post",
         "signals",
@@ -89,6 +92,9 @@ class Candidate:
         self.signals: Signals | None = None
         self.evidence: Evidence = NO_EVIDENCE
         self.dirty = False  # adopted since it was last scored
+        # Once its story alerted: the longest window the score looks at (the time scale the
+        # story was detected at), so the score tells how viral it is *now*.
+        self.scale: float | None = None
 
     # -- state --------------------------------------------------------------------------------
     _PLAIN = (
@@ -110,6 +116,7 @@ class Candidate:
         "leader",
         "narrative",
         "score",
+        "scale",
     )
 
     def to_state(self) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from bot.engine.text import (
     canonicalize,
     context,
     extract,
+    phrase_key,
     phrase_text,
     word_keys,
 )
@@ -46,7 +47,9 @@ NARRATIVE_KEY_CHARS = 200  # the one place that bounds a narrative key (storage 
 LEADER_PHRASES = 64  # phrases of one leader post tracked at once
 LEADER_NETWORKS = ("x", "bluesky")  # where a bare handle in a leaders list is looked up
 JUMP_AGREEMENT = 16  # posts that must agree before the stream's clock jumps ahead
-MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
+EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a common word is its own
+MAX_COUNTED_GAP = 6 * 3600.0
+MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this far  # a longer gap in the stream does not count towards warm-up
 
 
 def network_of(source: str) -> str:
@@ -300,7 +303,16 @@ class NarrativeEngine:
         if self.retired_bucket != bucket:
             self.retired_bucket = bucket
             self._retire(bucket, moment)
+            self._freeze_told()
         return alerts
+
+    def _freeze_told(self) -> None:
+        """A story being told is not what its phrases usually do: their baselines wait."""
+        frozen = self.table.frozen
+        frozen[:] = False
+        for n in self.narrs.values():
+            if n.state in (Lifecycle.VIRAL, Lifecycle.COOLING):
+                frozen[[c.slot for c in n.members]] = True
 
     def _promote(self, bucket: int, moment: datetime) -> None:
         t, cfg = self.table, self.cfg
@@ -417,7 +429,7 @@ class NarrativeEngine:
                 now_mark=mark,
                 share=share,
                 tolerance=cfg.tolerance,
-                max_seconds=cfg.max_window_hours * 3600,
+                max_seconds=cand.scale or cfg.max_window_hours * 3600,
             )
             cand.evidence = ev
             sig = Signals(
@@ -430,7 +442,7 @@ class NarrativeEngine:
             )
             cand.signals = sig
             cand.score, cand.breakdown = score(sig, cfg)
-        for part in clustering.nested(self.by_slot.values()):
+        for part in [*clustering.nested(self.by_slot.values()), *self._extensions()]:
             part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
 
     def _shares(self, cands: list[Candidate], slots: np.ndarray, bucket: int) -> np.ndarray:
@@ -454,6 +466,32 @@ class NarrativeEngine:
                 chance = float(np.prod(t.overall(cand.parts)))
                 shares[i] = max(shares[i], chance / words_per_post ** (cand.n_tokens - 1))
         return shares
+
+    def _extensions(self) -> list[Candidate]:
+        """Phrases that are another phrase plus a word found everywhere ("summon ghost lonex").
+
+        Lift against the parts: if "A B w" is no more common beside "A B" than the word "w"
+        is common anywhere (times ``EXTENSION_LIFT``), the phrase is "A B" with a neighbour.
+        """
+        t = self.table
+        words_per_post = max(self.tokens / max(self.posts_ingested, 1), 1.0)
+        out = []
+        for cand in self.by_slot.values():
+            name = cand.canonical or ""
+            if cand.score < clustering.SUPPRESS_FROM or cand.n_tokens < 2 or not name.isascii():
+                continue
+            words = name.split()
+            if len(words) < 2:
+                continue
+            mine = float(t.overall(np.array([cand.key], dtype=np.uint64))[0])
+            for part, extra in ((words[1:], words[0]), (words[:-1], words[-1])):
+                keys = np.array([phrase_key(part), phrase_key([extra])], dtype=np.uint64)
+                part_share, extra_share = t.overall(keys).tolist()
+                chance = extra_share / words_per_post
+                if part_share > 0 and mine < EXTENSION_LIFT * chance * part_share:
+                    out.append(cand)
+                    break
+        return out
 
     def _group(self, moment: datetime) -> None:
         loose_min = self.cfg.emerging_threshold / 2
@@ -544,6 +582,10 @@ class NarrativeEngine:
             accel = acceleration(top.evidence) if top else 0.0
             if step(n, n.score, accel, moment, self.cfg, armed):
                 n.attribute()
+                detected = top.evidence.window_seconds if top else 0.0
+                scale = max(2.0 * detected, MIN_SCALE_SECONDS)
+                for cand in n.members:
+                    cand.scale = scale
                 self.alerts_fired += 1
                 alerts.append(AlertEvent(self._view(n, bucket), moment, n.episode))
         return alerts

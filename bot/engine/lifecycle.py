@@ -77,9 +77,12 @@ def step(
 ) -> bool:
     """Advance the state machine one tick; True when an alert must fire now."""
     cooled = n.last_alert is None or now - n.last_alert >= timedelta(minutes=cfg.cooldown_minutes)
+    # A story that went dormant and re-emerged has cooled already: its evidence is the new
+    # wave's. One that is only cooling must also be re-accelerating.
+    revived = n.state in (Lifecycle.DORMANT, Lifecycle.EMERGING)
     realert = (
         score >= cfg.alert_threshold + cfg.realert_margin
-        and accel >= cfg.realert_acceleration
+        and (revived or accel >= cfg.realert_acceleration)
         and cooled
     )
     state = n.state

@@ -1,9 +1,10 @@
 """Virality score 0-100 from a phrase's adoption evidence, with an explanation.
 
 The score is a monotone map of how far the evidence has gone past the decision bound:
-``certainty = min(LLR / bound, adopters / needed)`` and ``score = 100 * (1 - 0.4**certainty)``,
-so the default alert threshold of 60 is exactly the point where both the sequential test and
-the count of independent adopters are satisfied. Priors move the bound, never the counts:
+``certainty = min(LLR / bound, adopters / needed)`` and ``score = 100 * c / (c + 2/3)``, so the
+default alert threshold of 60 is exactly the point where both the sequential test and the count
+of independent adopters are satisfied; 80 needs them met 2.7 times over, 90 six times, and 100
+is never reached. Priors move the bound, never the counts:
 a fresh coinage of a tracked leader needs less evidence and fewer adopters; a plain word of
 the language needs more (its share is rarely the story, a phrase containing it usually is).
 """
@@ -17,7 +18,7 @@ from typing import Any
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import Evidence, acceleration
 
-SCORE_BASE = 0.4  # score = 100 * (1 - SCORE_BASE ** certainty): 60 at certainty 1
+HALF = 2.0 / 3.0  # certainty at which the score is 50 (so 60 at certainty 1)
 
 
 @dataclass(slots=True)
@@ -31,7 +32,8 @@ class Signals:
 
 
 def certainty_to_score(certainty: float) -> float:
-    return 100.0 * (1.0 - SCORE_BASE ** max(0.0, certainty))
+    c = max(0.0, certainty)
+    return 100.0 * c / (c + HALF)
 
 
 def _requirements(cfg: EngineConfig, leader: bool, ordinary: bool) -> tuple[float, float]:

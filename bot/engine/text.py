@@ -327,6 +327,15 @@ def context(
     return int(extraction.text_sig[post]), frozenset(vocab.hashes[ids[keep]].tolist())
 
 
+def phrase_key(words: Sequence[str]) -> int:
+    """The key ``extract`` gives a phrase of these folded words (non-CJK canonical words)."""
+    rolling = np.uint64(stable_hash(words[0]))
+    with np.errstate(over="ignore"):
+        for word in words[1:]:
+            rolling = rolling * _MULT + np.uint64(stable_hash(word))
+    return int(mix64(np.array([rolling ^ _LEN_SALT[len(words)]], dtype=np.uint64))[0])
+
+
 def word_keys(canonical: str) -> np.ndarray:
     """The phrase keys of each word of a canonical phrase, as if each were a phrase alone."""
     words = canonical.split()

@@ -31,9 +31,9 @@ from tests.alerts.stream import (
 from tests.alerts.test_dispatcher import Sleeps, chat, dm
 from tests.fakes.recording_sender import RecordingSender
 
-WARM = MEME_START + 10  # before the wave turns viral (~2:58)
+WARM = MEME_START  # before the wave turns viral (~2:47)
 COOLED = 330  # minutes: the single wave has peaked and cooled (score 0) by then
-TWO_WAVES_COOLED = 500  # the second wave (viral at ~7:14) has cooled by then
+TWO_WAVES_COOLED = 560  # the second wave (viral at ~7:00) has cooled by then
 
 
 _made: list[AlertDispatcher] = []
@@ -53,7 +53,7 @@ async def subscribe(service: NarrativeService) -> None:
     await service.set_alerts(chat("low"), True)
     await service.set_threshold(chat("low"), 30)
     await service.set_alerts(chat("high"), True)
-    await service.set_threshold(chat("high"), 99)
+    await service.set_threshold(chat("high"), 100)
     await service.watch(dm("fan"), "summoning ghosts")
     await service.watch(dm("other"), "vibe coding")
 
