@@ -21,6 +21,8 @@ MAX_ADOPTIONS = 512  # adoptions kept for the scan (the newest; older ones stop 
 RECENT_ADOPTERS = 128  # adopters whose texts a new adopter is compared with (rings)
 NEAR_SHARE = 0.6  # a post sharing this much of its other words with one recent adopter's copies it
 NEAR_MIN_WORDS = 2  # ... and at least this many of them (one shared word is chance)
+NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in full
+MAX_VOCABULARY = 8192  # other words remembered per phrase
 
 
 class Candidate:
@@ -58,6 +60,7 @@ class Candidate:
         "text_counts",
         "top",
         "total_weight",
+        "vocabulary",
     )
 
     def __init__(self, key: int, slot: int, first_seen: datetime, promoted: int = 0) -> None:
@@ -76,6 +79,7 @@ class Candidate:
         # The latest adopters' texts: (exact signature, other content words).
         self.recent_texts: deque[tuple[int, frozenset[int]]] = deque(maxlen=RECENT_ADOPTERS)
         self.text_counts: dict[int, int] = {}
+        self.vocabulary: set[int] = set()  # other words its adopters used
         self.sources: dict[str, int] = {}  # source -> last bucket
         self.engagement: dict[int, int] = {}  # bucket -> engagement sum
         self.posts: deque[int] = deque(maxlen=CO_POSTS)
@@ -124,6 +128,7 @@ class Candidate:
         state = {name: getattr(self, name) for name in self._PLAIN}
         state["first_seen"] = self.first_seen.timestamp()
         state["recent_texts"] = [(sig, sorted(words)) for sig, words in self.recent_texts]
+        state["vocabulary"] = sorted(self.vocabulary)
         state["posts"] = list(self.posts)
         state["first_post"] = SamplePost.pack(self.first_post)
         state["top"] = [SamplePost.pack(s) for s in self.top]
@@ -136,6 +141,7 @@ class Candidate:
         for name in cls._PLAIN:
             setattr(cand, name, state[name])
         cand.total_weight = float(sum(cand.adopt_weights))
+        cand.vocabulary = set(state["vocabulary"])
         cand.recent_texts.extend((sig, frozenset(words)) for sig, words in state["recent_texts"])
         cand.posts.extend(state["posts"])
         cand.first_post = SamplePost.unpack(state["first_post"])
@@ -166,14 +172,34 @@ class Candidate:
         return True
 
     def adopt(
-        self, ts: float, mark: int, text: tuple[int, frozenset[int]], ring_weight: float
+        self,
+        ts: float,
+        mark: int,
+        text: tuple[int, frozenset[int]],
+        rarity: dict[int, float],
+        ring_weight: float,
     ) -> None:
-        """A new author took the phrase up; a near-copy of a recent adopter's post counts less."""
+        """A new author took the phrase up; how much that counts depends on what else they said.
+
+        Independent adopters say something new around the phrase: weighted by rarity (a word
+        everyone uses says little), the share of the post's other words this phrase's adopters
+        have not used yet. A near-copy of one recent adopter's post (a copy-paste ring) or words
+        drawn from a small template (sock puppets, near-duplicate rings) bring almost nothing
+        new, and count as little as ``ring_weight``.
+        """
         sig, words = text
-        copy = self.text_counts.get(sig, 0) > 0
-        if not copy and len(words) >= NEAR_MIN_WORDS:
-            need = max(NEAR_MIN_WORDS, math.ceil(NEAR_SHARE * len(words)))
-            copy = any(len(words & seen) >= need for _, seen in self.recent_texts)
+        weight = 1.0
+        if self.text_counts.get(sig, 0) > 0:
+            weight = ring_weight
+        elif words:
+            total = sum(rarity.get(w, 0.0) for w in words)
+            fresh = sum(rarity.get(w, 0.0) for w in words if w not in self.vocabulary)
+            if total > 0.0:
+                weight = min(1.0, max(ring_weight, fresh / total / NOVEL_SHARE))
+            if len(words) >= NEAR_MIN_WORDS:
+                need = max(NEAR_MIN_WORDS, math.ceil(NEAR_SHARE * len(words)))
+                if any(len(words & seen) >= need for _, seen in self.recent_texts):
+                    weight = ring_weight
         if len(self.recent_texts) == self.recent_texts.maxlen:
             old = self.recent_texts[0][0]
             left = self.text_counts.get(old, 0) - 1
@@ -183,9 +209,10 @@ class Candidate:
                 self.text_counts.pop(old, None)
         self.recent_texts.append((sig, words))
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
+        if len(self.vocabulary) < MAX_VOCABULARY:
+            self.vocabulary.update(words)
         self.dirty = True
         self.adopt_times.append(ts)
-        weight = ring_weight if copy else 1.0
         self.adopt_weights.append(weight)
         self.total_weight += weight
         self.adopt_marks.append(mark)

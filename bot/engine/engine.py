@@ -35,6 +35,7 @@ from bot.engine.text import (
     extract,
     phrase_key,
     phrase_text,
+    unigram_keys,
     word_keys,
 )
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView, SamplePost, utc
@@ -48,8 +49,9 @@ LEADER_PHRASES = 64  # phrases of one leader post tracked at once
 LEADER_NETWORKS = ("x", "bluesky")  # where a bare handle in a leaders list is looked up
 JUMP_AGREEMENT = 16  # posts that must agree before the stream's clock jumps ahead
 EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a common word is its own
-MAX_COUNTED_GAP = 6 * 3600.0
-MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this far  # a longer gap in the stream does not count towards warm-up
+MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
+MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this far
+RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 
 
 def network_of(source: str) -> str:
@@ -268,7 +270,17 @@ class NarrativeEngine:
                 continue
             if any(n2 > n and s2 <= s and s2 + n2 >= s + n for s2, n2 in spans[p]):
                 continue  # the post adopts the longer phrase that contains this one
-            cand.adopt(float(ts[p]), base + p, context(ext, self.vocab, p, s, n), ring_weight)
+            text = context(ext, self.vocab, p, s, n)
+            cand.adopt(float(ts[p]), base + p, text, self._rarity(text[1]), ring_weight)
+
+    def _rarity(self, words: frozenset[int]) -> dict[int, float]:
+        """How much each word says: -ln of its share of posts (unseen words the most)."""
+        if not words:
+            return {}
+        hashes = np.fromiter(words, dtype=np.uint64, count=len(words))
+        shares = self.table.overall(unigram_keys(hashes))
+        weights = -np.log(np.maximum(shares, RAREST_SHARE))
+        return dict(zip(hashes.tolist(), weights.tolist(), strict=True))
 
     def _record_leader_posts(
         self, ext: Extraction, ts: np.ndarray, buckets: np.ndarray, posts: Sequence[Post]

@@ -338,9 +338,12 @@ def phrase_key(words: Sequence[str]) -> int:
 
 def word_keys(canonical: str) -> np.ndarray:
     """The phrase keys of each word of a canonical phrase, as if each were a phrase alone."""
-    words = canonical.split()
-    hashes = np.array([stable_hash(w) for w in words], dtype=np.uint64)
-    return mix64(hashes ^ _LEN_SALT[1])
+    return unigram_keys(np.array([stable_hash(w) for w in canonical.split()], dtype=np.uint64))
+
+
+def unigram_keys(token_hashes: np.ndarray) -> np.ndarray:
+    """Phrase keys of single tokens from their folded-token hashes."""
+    return mix64(token_hashes.astype(np.uint64) ^ _LEN_SALT[1])
 
 
 def canonicalize(phrase: str) -> str:
