@@ -156,12 +156,8 @@ def x_handles(ids: Iterable[str]) -> list[str]:
 
 
 def engine_handles(ids: Iterable[str]) -> list[str]:
-    """What today's engine is given: it still compares bare author names.
-
-    The engine is moving to exact "network:handle" matching (`post_identity`); once it does,
-    this returns `sorted(ids)` and nothing else changes.
-    """
-    return sorted({i.split(":", 1)[1] for i in ids})
+    """What the engine is given: the identities it matches posts against (`post_identity`)."""
+    return sorted(ids)
 
 
 def read_leaders_file(path: Path) -> list[str]:

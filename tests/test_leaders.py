@@ -72,7 +72,7 @@ def test_ordered_ids_keep_shipped_leaders_first() -> None:
     assert ordered[0] == "x:karpathy"
     assert ordered[-2:] == ["x:0bbbb", "bluesky:0bbbb"]
     assert x_handles(ordered)[:2] == ["karpathy", "sama"]
-    assert engine_handles(["x:a", "bluesky:a", "reddit:b"]) == ["a", "b"]
+    assert engine_handles(["x:a", "bluesky:a", "reddit:b"]) == ["bluesky:a", "reddit:b", "x:a"]
 
 
 def test_configured_leaders_accept_network_entries(tmp_path: Path) -> None:

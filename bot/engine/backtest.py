@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
@@ -20,6 +21,7 @@ from bot.clock import StreamWatermark
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
 from bot.engine.types import AlertEvent
+from bot.leaders import LeaderFormatError, read_leader_ids
 from bot.postfile import Line, PostFile, TooLong
 from bot.posts import Post, PostFormatError
 
@@ -29,17 +31,6 @@ REPORT_BAD = 5  # bad line numbers listed in the summary
 PROGRESS_EVERY = 100_000  # lines between plain progress lines when stderr is not a TTY
 
 Observer = Callable[[NarrativeEngine, list[AlertEvent]], None]
-
-
-def read_leaders(path: str) -> list[str]:
-    """One handle per line, '#' starts a comment, '@' and case are ignored."""
-    handles = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            handle = line.split("#", 1)[0].strip().lstrip("@").casefold()
-            if handle:
-                handles.append(handle)
-    return handles
 
 
 @dataclass(slots=True)
@@ -152,8 +143,8 @@ def run_backtest(
 ) -> int:
     """Replay ``path``; one JSON alert per line to ``out`` or stdout. Exit 2 if unreadable."""
     try:
-        leaders = read_leaders(leaders_file) if leaders_file else []
-    except (OSError, UnicodeDecodeError) as exc:
+        leaders = sorted(read_leader_ids(Path(leaders_file))) if leaders_file else []
+    except (OSError, UnicodeDecodeError, LeaderFormatError) as exc:
         print(f"backtest: cannot read leaders file {leaders_file}: {exc}", file=stderr)
         return 2
     try:

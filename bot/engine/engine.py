@@ -39,6 +39,7 @@ from bot.engine.text import (
     word_keys,
 )
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView, SamplePost, utc
+from bot.leaders import LeaderFormatError, entry_ids, post_identity
 from bot.posts import Post
 
 SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels
@@ -46,7 +47,6 @@ MAX_HISTORY = 10_000  # retired narratives remembered (episode counts survive)
 RETIRE_SECONDS = 24 * 3600
 NARRATIVE_KEY_CHARS = 200  # the one place that bounds a narrative key (storage holds as much)
 LEADER_PHRASES = 64  # phrases of one leader post tracked at once
-LEADER_NETWORKS = ("x", "bluesky")  # where a bare handle in a leaders list is looked up
 JUMP_AGREEMENT = 16  # posts that must agree before the stream's clock jumps ahead
 EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a common word is its own
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
@@ -54,30 +54,19 @@ MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this 
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 
 
-def network_of(source: str) -> str:
-    """The network part of a post's source ("reddit:r/foo" -> "reddit")."""
-    return source.split(":", 1)[0].strip().casefold()
-
-
 def leader_ids(entries: Iterable[str]) -> frozenset[str]:
-    """Leader identities as "network:handle"; a bare handle means its X and Bluesky accounts."""
+    """Leader identities as "network:handle" (a bare handle: its X and Bluesky accounts).
+
+    Entries that are not handles are ignored here; configuration and commands reject them
+    with a message before they reach the engine.
+    """
     out: set[str] = set()
-    for raw in entries:
-        entry = raw.strip().casefold()
-        if ":" in entry:
-            network, handle = entry.split(":", 1)
-            handle = handle.strip().lstrip("@")
-            if network.strip() and handle:
-                out.add(f"{network.strip()}:{handle}")
-        else:
-            handle = entry.lstrip("@")
-            if handle:
-                out.update(f"{network}:{handle}" for network in LEADER_NETWORKS)
+    for entry in entries:
+        try:
+            out.update(entry_ids(entry))
+        except LeaderFormatError:
+            continue
     return frozenset(out)
-
-
-def _author_id(post: Post) -> str:
-    return f"{network_of(post.source)}:{post.author.strip().lstrip('@').casefold()}"
 
 
 class LeaderPost:
@@ -150,7 +139,7 @@ class NarrativeEngine:
             return self._leader_cache[key]
         if len(self._leader_cache) > 200_000:
             self._leader_cache.clear()
-        ident = _author_id(post)
+        ident = post_identity(post.source, post.author.strip().lstrip("@"))
         found = ident.split(":", 1)[1] if ident in self.leaders else None
         self._leader_cache[key] = found
         return found

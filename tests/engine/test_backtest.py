@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from bot.engine.backtest import read_leaders, run_backtest
+from bot.engine.backtest import run_backtest
 from bot.engine.generator import merge
 
 from .scenarios import GHOST_VARIANTS, MEME_START, background
@@ -111,10 +111,19 @@ def test_backtest_unreadable_file(tmp_path):
     assert code != 0 and "cannot read" in stderr.getvalue()
 
 
-def test_read_leaders(tmp_path):
+def test_a_bad_leaders_line_stops_the_backtest_naming_it(tmp_path):
     path = tmp_path / "l.txt"
-    path.write_text("#c\n@Karpathy\n  sama # x\n\n", encoding="utf-8")
-    assert read_leaders(str(path)) == ["karpathy", "sama"]
+    path.write_text("#c\n@Karpathy\nnot a handle!\n", encoding="utf-8")
+    stderr = io.StringIO()
+    code = run_backtest(
+        str(tmp_path / "none.jsonl"),
+        leaders_file=str(path),
+        threshold=None,
+        out=None,
+        stdout=io.StringIO(),
+        stderr=stderr,
+    )
+    assert code == 2 and "line 3" in stderr.getvalue()
 
 
 def _run(path, **kw):
