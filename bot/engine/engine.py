@@ -24,7 +24,7 @@ from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
 from bot.engine.candidates import Candidate
 from bot.engine.config import EngineConfig
-from bot.engine.evidence import acceleration, scan
+from bot.engine.evidence import acceleration, scan, slowed
 from bot.engine.lifecycle import Narrative, step
 from bot.engine.scoring import Signals, score
 from bot.engine.text import (
@@ -581,7 +581,8 @@ class NarrativeEngine:
         for n in self._sorted_narratives():
             top = n.top
             accel = acceleration(top.evidence) if top else 0.0
-            if step(n, n.score, accel, moment, self.cfg, armed):
+            slowing = top is not None and slowed(top.evidence)
+            if step(n, n.score, accel, moment, self.cfg, armed, slowing):
                 n.attribute()
                 detected = top.evidence.window_seconds if top else 0.0
                 scale = max(2.0 * detected, MIN_SCALE_SECONDS)

@@ -174,3 +174,8 @@ def acceleration(ev: Evidence) -> float:
         return 0.0
     older = max(ev.adopters - ev.recent, 0.0) / 3.0
     return min(1.0, max(0.0, (ev.recent - older) / (older + 1.0) / 2.0))
+
+
+def slowed(ev: Evidence) -> bool:
+    """The newest quarter of the best window runs at under half the window's average rate."""
+    return ev.adopters > 0.0 and ev.recent < ev.adopters / 8.0

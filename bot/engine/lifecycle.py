@@ -73,9 +73,19 @@ class Narrative:
 
 
 def step(
-    n: Narrative, score: float, accel: float, now: datetime, cfg: EngineConfig, armed: bool
+    n: Narrative,
+    score: float,
+    accel: float,
+    now: datetime,
+    cfg: EngineConfig,
+    armed: bool,
+    slowing: bool = False,
 ) -> bool:
-    """Advance the state machine one tick; True when an alert must fire now."""
+    """Advance the state machine one tick; True when an alert must fire now.
+
+    ``slowing``: the newest part of the story's window runs at under half its average rate,
+    so a story past its peak reads as cooling even while its evidence is still strong.
+    """
     cooled = n.last_alert is None or now - n.last_alert >= timedelta(minutes=cfg.cooldown_minutes)
     # A story that went dormant and re-emerged has cooled already: its evidence is the new
     # wave's. One that is only cooling must also be re-accelerating.
@@ -87,7 +97,7 @@ def step(
     )
     state = n.state
     if state is Lifecycle.VIRAL:
-        if score < cfg.viral_exit:
+        if score < cfg.viral_exit or slowing:
             n.state = Lifecycle.COOLING
             n.below_since = None
         return False
@@ -102,7 +112,7 @@ def step(
     # Already alerted at least once: only a cooled-down, strongly re-accelerating burst re-alerts.
     if armed and realert and state in (Lifecycle.COOLING, Lifecycle.DORMANT, Lifecycle.EMERGING):
         return _fire(n, now)
-    if state is Lifecycle.COOLING and score >= cfg.alert_threshold and not cooled:
+    if state is Lifecycle.COOLING and score >= cfg.alert_threshold and not (cooled or slowing):
         n.state = Lifecycle.VIRAL  # a dip, not a cooling: back to viral without a new alert
         return False
     if state is Lifecycle.DORMANT:

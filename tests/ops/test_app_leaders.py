@@ -75,7 +75,7 @@ async def test_a_chats_follow_list_never_reaches_the_engine(database_url: str) -
         first, _ = two_memes()
         scoring.pipeline.add(first)
         await _until(lambda: scoring.pipeline.posts_seen >= len(first))
-        assert SEER not in scoring.engine.leaders
+        assert f"x:{SEER}" not in scoring.engine.leaders
         assert SEER not in scoring.leaders.x_handles()  # nor the (billed) X searches
         assert (await _alert_seeds(1)) == {GHOSTS: None}  # no alert says "seeded by" it
 
@@ -86,7 +86,7 @@ async def test_leaders_added_and_removed_by_an_operator_apply_from_the_next_tick
     async with running_app(database_url) as app:
         scoring = app.scoring
         assert scoring is not None
-        assert SEER not in scoring.engine.leaders
+        assert f"x:{SEER}" not in scoring.engine.leaders
 
         # The seer posts both seed phrases in the first part; only the first spreads in it.
         first, second = two_memes()
@@ -94,7 +94,7 @@ async def test_leaders_added_and_removed_by_an_operator_apply_from_the_next_tick
         assert change.changed
         scoring.pipeline.add(first)
         await _until(lambda: scoring.pipeline.posts_seen >= len(first))
-        assert SEER in scoring.engine.leaders
+        assert f"x:{SEER}" in scoring.engine.leaders
         assert SEER in scoring.leaders.x_handles()  # what the X source searches for
         # Shipped leaders keep their place at the front of the X query budget.
         assert scoring.leaders.x_handles()[0] == "karpathy"
@@ -103,7 +103,7 @@ async def test_leaders_added_and_removed_by_an_operator_apply_from_the_next_tick
         await scoring.service.remove_global_leader(OPERATOR, "@newseer")
         scoring.pipeline.add(second)
         await _until(lambda: scoring.pipeline.posts_seen >= len(first) + len(second))
-        assert SEER not in scoring.engine.leaders and SEER not in scoring.leaders.x_handles()
+        assert f"x:{SEER}" not in scoring.engine.leaders and SEER not in scoring.leaders.x_handles()
         seeds = await _alert_seeds(2)
         # "vibe coding" was first posted by the seer while tracked, but spread after removal.
         assert VIBES in seeds and seeds[VIBES] is None
@@ -124,6 +124,6 @@ async def test_leaders_changed_by_another_process_are_picked_up_by_the_periodic_
         # Written straight to storage, as another process would: no service hook fires.
         await leader_store.operator_add("elsewhere", "discord:9")
         await asyncio.sleep(0.3)  # several ticks
-        assert "elsewhere" not in scoring.engine.leaders  # not before the re-read is due
+        assert "x:elsewhere" not in scoring.engine.leaders  # not before the re-read is due
         scoring.leaders.every = 0.1
-        await _until(lambda: "elsewhere" in scoring.engine.leaders, within=5)
+        await _until(lambda: "x:elsewhere" in scoring.engine.leaders, within=5)

@@ -156,7 +156,11 @@ async def test_a_checkpoint_with_a_clock_in_the_future_is_discarded_with_a_warni
     keeper = CheckpointKeeper(interval=60, wall=lambda: wall)
     good = await keeper.save(good_engine)
     poisoned = _engine()
+    # The engine itself holds a lone post from 2099 back; a checkpoint saved by an older build
+    # (or a clock moved by a tick) can still carry such a time.
     poisoned.ingest([Post("f", "x", "a", "from 2099", datetime(2099, 1, 1, tzinfo=UTC))])
+    assert poisoned.now is not None and poisoned.now.year < 2099 and poisoned.held
+    poisoned.tick(datetime(2099, 1, 1, tzinfo=UTC))
     bad = await keeper.save(poisoned)
     with caplog.at_level(logging.WARNING, logger="bot.ops.checkpoint"):
         restored = await keeper.restore()
