@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from datetime import datetime
 from typing import Any
@@ -19,8 +18,8 @@ CO_POSTS = 200  # recent post keys kept for co-occurrence clustering
 TOP_POSTS = 4
 MAX_ADOPTIONS = 512  # adoptions kept for the scan (the newest; older ones stop mattering)
 RECENT_ADOPTERS = 128  # adopters whose texts a new adopter is compared with (rings)
-NEAR_SHARE = 0.6  # a post sharing this much of its other words with one recent adopter's copies it
-NEAR_MIN_WORDS = 2  # ... and at least this many of them (one shared word is chance)
+NEAR_SHARE = 0.6  # a post sharing this much of what it says with one recent adopter's copies it
+NEAR_MIN_WORDS = 2  # ... when it says at least this many other words
 NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in full
 MAX_VOCABULARY = 8192  # other words remembered per phrase
 
@@ -61,6 +60,7 @@ class Candidate:
         "top",
         "total_weight",
         "vocabulary",
+        "words",
     )
 
     def __init__(self, key: int, slot: int, first_seen: datetime, promoted: int = 0) -> None:
@@ -70,6 +70,7 @@ class Candidate:
         self.first_seen = first_seen
         self.canonical: str | None = None
         self.n_tokens = 0
+        self.words: tuple[str, ...] = ()  # its folded tokens
         self.parts: np.ndarray | None = None  # phrase keys of its words (chance co-occurrence)
         self.authors: dict[str, int] = {}  # author -> last bucket (an adoption happens once)
         self.adopt_times: list[float] = []
@@ -107,6 +108,7 @@ class Candidate:
         "promoted",
         "canonical",
         "n_tokens",
+        "words",
         "authors",
         "adopt_times",
         "adopt_weights",
@@ -196,10 +198,15 @@ class Candidate:
             fresh = sum(rarity.get(w, 0.0) for w in words if w not in self.vocabulary)
             if total > 0.0:
                 weight = min(1.0, max(ring_weight, fresh / total / NOVEL_SHARE))
-            if len(words) >= NEAR_MIN_WORDS:
-                need = max(NEAR_MIN_WORDS, math.ceil(NEAR_SHARE * len(words)))
-                if any(len(words & seen) >= need for _, seen in self.recent_texts):
-                    weight = ring_weight
+            if len(words) >= NEAR_MIN_WORDS and total > 0.0:
+                # A near-copy shares most of what the post says, weighted by rarity: sharing
+                # the rare words of a template is copying, sharing common words is chance.
+                need = NEAR_SHARE * total
+                for _, seen in self.recent_texts:
+                    shared = words & seen
+                    if len(shared) and sum(rarity.get(w, 0.0) for w in shared) >= need:
+                        weight = ring_weight
+                        break
         if len(self.recent_texts) == self.recent_texts.maxlen:
             old = self.recent_texts[0][0]
             left = self.text_counts.get(old, 0) - 1

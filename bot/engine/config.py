@@ -44,7 +44,7 @@ class EngineConfig:
     tolerance: float = 2.0  # the null allows a phrase twice its baseline share
     max_window_hours: float = 48.0  # longest window the scan considers
     author_memory: int = 4096  # authors remembered per phrase (a repeat is not an adoption)
-    ring_weight: float = 0.1  # a near-duplicate of an earlier adopter's post counts this much
+    ring_weight: float = 0.02  # a (near-)copy of an earlier adopter's post counts this much
     leader_lookback_hours: float = 48.0
     fresh_share: float = 3e-4  # a leader seeds only phrases rarer than this before they spread
     max_leader_posts: int = 5000

@@ -33,8 +33,10 @@ from bot.engine.text import (
     canonicalize,
     context,
     extract,
+    is_edge_stop,
     phrase_key,
     phrase_text,
+    phrase_words,
     unigram_keys,
     word_keys,
 )
@@ -254,6 +256,7 @@ class NarrativeEngine:
                 if cand.canonical is None:
                     cand.canonical = canonical
                     cand.n_tokens = n
+                    cand.words = phrase_words(ext, self.vocab, s, n)
                 cand.add_surface(surface)
             if not new_author or self._leader_of(post) is not None:
                 continue
@@ -461,9 +464,9 @@ class NarrativeEngine:
             if clustering.ordinary(cand):
                 overall = float(t.slow_count[cand.slot]) / max(t.slow_volume, 1.0)
                 shares[i] = max(shares[i], overall)
-            elif cand.n_tokens >= 2 and (cand.canonical or "").isascii():
+            elif len(cand.words) >= 2:
                 if cand.parts is None:
-                    cand.parts = word_keys(cand.canonical or "")
+                    cand.parts = word_keys(cand.words)
                 chance = float(np.prod(t.overall(cand.parts)))
                 shares[i] = max(shares[i], chance / words_per_post ** (cand.n_tokens - 1))
         return shares
@@ -478,18 +481,24 @@ class NarrativeEngine:
         words_per_post = max(self.tokens / max(self.posts_ingested, 1), 1.0)
         out = []
         for cand in self.by_slot.values():
-            name = cand.canonical or ""
-            if cand.score < clustering.SUPPRESS_FROM or cand.n_tokens < 2 or not name.isascii():
-                continue
-            words = name.split()
-            if len(words) < 2:
+            words = list(cand.words)
+            if cand.score < clustering.SUPPRESS_FROM or len(words) < 2:
                 continue
             mine = float(t.overall(np.array([cand.key], dtype=np.uint64))[0])
-            for part, extra in ((words[1:], words[0]), (words[:-1], words[-1])):
-                keys = np.array([phrase_key(part), phrase_key([extra])], dtype=np.uint64)
-                part_share, extra_share = t.overall(keys).tolist()
-                chance = extra_share / words_per_post
-                if part_share > 0 and mine < EXTENSION_LIFT * chance * part_share:
+            for cut in (1, -1):
+                part = words[1:] if cut == 1 else words[:-1]
+                # A part may not start or end with a stopword or particle ("の推論" -> "推論").
+                while part and is_edge_stop(part[0]):
+                    part = part[1:]
+                while part and is_edge_stop(part[-1]):
+                    part = part[:-1]
+                if not part:
+                    continue
+                extra = words[: len(words) - len(part)] if cut == 1 else words[len(part) :]
+                keys = np.array([phrase_key(part), *word_keys(extra).tolist()], dtype=np.uint64)
+                shares = t.overall(keys)
+                chance = float(np.prod(shares[1:])) / words_per_post ** len(extra)
+                if shares[0] > 0 and mine < EXTENSION_LIFT * chance * float(shares[0]):
                     out.append(cand)
                     break
         return out

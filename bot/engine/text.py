@@ -309,6 +309,11 @@ def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -
     return folded, join_tokens([vocab.token_str[i] for i in ids])
 
 
+def phrase_words(extraction: Extraction, vocab: Vocab, start: int, length: int) -> tuple[str, ...]:
+    """The folded tokens of one occurrence (a CJK canonical joins them without spaces)."""
+    return tuple(vocab.folded[i] for i in extraction.token_ids[start : start + length].tolist())
+
+
 def context(
     extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
 ) -> tuple[int, frozenset[int]]:
@@ -336,9 +341,9 @@ def phrase_key(words: Sequence[str]) -> int:
     return int(mix64(np.array([rolling ^ _LEN_SALT[len(words)]], dtype=np.uint64))[0])
 
 
-def word_keys(canonical: str) -> np.ndarray:
-    """The phrase keys of each word of a canonical phrase, as if each were a phrase alone."""
-    return unigram_keys(np.array([stable_hash(w) for w in canonical.split()], dtype=np.uint64))
+def word_keys(words: Sequence[str]) -> np.ndarray:
+    """The phrase keys of each folded word, as if each were a phrase alone."""
+    return unigram_keys(np.array([stable_hash(w) for w in words], dtype=np.uint64))
 
 
 def unigram_keys(token_hashes: np.ndarray) -> np.ndarray:
