@@ -101,8 +101,8 @@ class PhraseTable:
         state.update({name: getattr(self, name) for name in self.STATE_SCALARS})
         state["free"] = list(self.free)
         state["index"] = (self.index.keys, self.index.slots)
-        state["sketch"] = self.sketch.table
-        state["slow"] = self.slow.table
+        state["sketch"] = self.sketch.table * np.float32(self.sketch.scale)
+        state["slow"] = self.slow.table * np.float32(self.slow.scale)
         return state
 
     @classmethod
@@ -149,8 +149,9 @@ class PhraseTable:
             self.wsum[:] = 0
             self.volume[:] = 0
         else:
+            used = np.flatnonzero(self.keys != 0)
             for b in range(self.bucket + 1, bucket + 1):
-                self.ring[:, b % ring] = 0
+                self.ring[used, b % ring] = 0
                 self.volume[b % ring] = 0
         steps = min(gap, 100_000)
         self.sketch.decay(self.sketch_decay**steps)
@@ -162,34 +163,39 @@ class PhraseTable:
         self.bucket = bucket
 
     def _fold(self, old: int) -> None:
-        """Feed bucket ``old`` (which just left the scoring window) into the share baselines."""
+        """Feed bucket ``old`` (which just left the scoring window) into the share baselines.
+
+        Only slots in use are touched, so a sparse stream with a few busy phrases folds fast.
+        """
         col = old % self.cfg.ring_buckets
-        live = (self.keys != 0) & (self.admitted <= old)
-        x = self.ring[:, col]
-        self.wsum -= x
-        np.maximum(self.wsum, 0, out=self.wsum)
+        used = np.flatnonzero((self.keys != 0) & (self.admitted <= old))
+        if used.size == 0:
+            return
+        x = self.ring[used, col]
+        self.wsum[used] = np.maximum(self.wsum[used] - x, 0)
         share = x / np.float32(self.volume[col])
         a = np.float32(self.alpha)
-        learn = live & ~self.frozen
-        self.ewma = np.where(learn, self.ewma + a * (share - self.ewma), self.ewma)
-        self.weight = np.where(learn, self.weight + a * (1 - self.weight), self.weight)
+        learn = used[~self.frozen[used]]
+        learned = share[~self.frozen[used]]
+        self.ewma[learn] += a * (learned - self.ewma[learn])
+        self.weight[learn] += a * (1 - self.weight[learn])
         hour = self.hour_of(old)
         if self.folded_hour is not None and hour != self.folded_hour:
             self._close_hour(self.folded_hour)
         self.folded_hour = hour
-        self.hour_sum += np.where(live, x, np.float32(0))
+        self.hour_sum[used] += x
         self.hour_volume += float(self.volume[col])
 
     def _close_hour(self, hour: int) -> None:
         # The hour's share as a whole, not its busiest bucket: a bucket of one post would
         # give every phrase in it a share of 1.
-        share = self.hour_sum / np.float32(max(self.hour_volume, 1.0))
-        seen = self.profile_days[:, hour]
-        live = self.keys != 0
-        blended = np.where(seen > 0, 0.5 * self.profile[:, hour] + 0.5 * share, share)
-        self.profile[:, hour] = np.where(live, blended, self.profile[:, hour])
-        self.profile_days[:, hour] = np.where(live, seen + 1, seen)
-        self.hour_sum[:] = 0
+        used = np.flatnonzero(self.keys != 0)
+        share = self.hour_sum[used] / np.float32(max(self.hour_volume, 1.0))
+        seen = self.profile_days[used, hour]
+        mine = self.profile[used, hour]
+        self.profile[used, hour] = np.where(seen > 0, 0.5 * mine + 0.5 * share, share)
+        self.profile_days[used, hour] = seen + 1
+        self.hour_sum[used] = 0
         self.hour_volume = 0.0
 
     # -- counting ---------------------------------------------------------------------------

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+RESCALE_BELOW = 1e-6  # fold the lazy decay into the table before float32 cells grow too large
 # Phrase hashes are already mixed (text.mix64), so disjoint bit ranges act as independent hashes.
 _ROW_SHIFTS = (0, 21, 42)
 
 
-def scatter_add(target: np.ndarray, cells: np.ndarray) -> None:
-    """target[cells] += 1 with repeats counted (much faster than np.add.at here)."""
+def scatter_add(target: np.ndarray, cells: np.ndarray, weight: float = 1.0) -> None:
+    """target[cells] += weight with repeats counted (much faster than np.add.at here)."""
     if cells.size:
         uniq, counts = np.unique(cells, return_counts=True)
-        target[uniq] += counts
+        target[uniq] += counts * weight if weight != 1.0 else counts
 
 
 def _bits(hashes: np.ndarray, shift: int, mask: int) -> np.ndarray:
@@ -28,6 +29,9 @@ class CountMinSketch:
         self.width_bits = width_bits
         self.mask = (1 << width_bits) - 1
         self.table = np.zeros((depth, 1 << width_bits), dtype=np.float32)
+        # Decay is lazy: cells hold counts divided by `scale`, so decaying is one multiplication
+        # of a float, not of the whole table (idle stream time costs nothing).
+        self.scale = 1.0
 
     @property
     def nbytes(self) -> int:
@@ -35,7 +39,7 @@ class CountMinSketch:
 
     def add(self, hashes: np.ndarray) -> None:
         for row, shift in zip(self.table, _ROW_SHIFTS, strict=False):
-            scatter_add(row, _bits(hashes, shift, self.mask))
+            scatter_add(row, _bits(hashes, shift, self.mask), 1.0 / self.scale)
 
     def estimate(self, hashes: np.ndarray) -> np.ndarray:
         est: np.ndarray | None = None
@@ -43,10 +47,13 @@ class CountMinSketch:
             values = row[_bits(hashes, shift, self.mask)]
             est = values if est is None else np.minimum(est, values)
         assert est is not None
-        return est
+        return est * np.float32(self.scale)
 
     def decay(self, factor: float) -> None:
-        self.table *= np.float32(factor)
+        self.scale *= factor
+        if self.scale < RESCALE_BELOW:
+            self.table *= np.float32(self.scale)
+            self.scale = 1.0
 
 
 class SlotIndex:
