@@ -35,7 +35,7 @@ async def test_ghosts_lists_narratives_with_sparkline_and_a_menu(
     frontend: DiscordFrontend, world: World, ghost_ticks
 ) -> None:
     await persist(ghost_ticks)
-    row = await Narrative.get(state="viral")
+    row = await Narrative.get(key="summon ghost")  # the replay's one narrative
     callback = await world.fake.slash(world.guild, world.general, world.member, "ghosts")
     assert callback.json["type"] == 4
     data = callback.json["data"]
@@ -86,7 +86,7 @@ async def test_narrative_sends_breakdown_and_chart(
     frontend: DiscordFrontend, world: World, ghost_ticks
 ) -> None:
     await persist(ghost_ticks)
-    row = await Narrative.get(state="viral")
+    row = await Narrative.get(key="summon ghost")  # the replay's one narrative
     options = [{"name": "phrase", "type": 3, "value": "Summoning Ghosts"}]
     callback = await world.fake.slash(
         world.guild, world.general, world.member, "narrative", options
@@ -122,7 +122,7 @@ async def test_narrative_autocomplete_offers_tracked_narratives(
     frontend: DiscordFrontend, world: World, ghost_ticks
 ) -> None:
     await persist(ghost_ticks)
-    row = await Narrative.get(state="viral")
+    row = await Narrative.get(key="summon ghost")  # the replay's one narrative
     options = [{"name": "phrase", "type": 3, "value": "summ", "focused": True}]
     callback = await world.fake.autocomplete(
         world.guild, world.general, world.member, "narrative", options
@@ -328,7 +328,7 @@ async def test_ghosts_after_the_stream_went_quiet_lists_the_recent_alerts(
     frontend: DiscordFrontend, world: World, ghost_ticks, service: NarrativeService
 ) -> None:
     await persist(ghost_ticks)
-    row = await Narrative.get(state="viral")
+    row = await Narrative.get(key="summon ghost")  # the replay's one narrative
     end = ghost_ticks[-1].at + timedelta(hours=7)
     service.clock = lambda: end  # seven quiet hours later
     callback = await world.fake.slash(world.guild, world.general, world.member, "ghosts")
