@@ -17,7 +17,7 @@ MAX_SURFACES = 8
 CO_POSTS = 200  # recent post keys kept for co-occurrence clustering
 TOP_POSTS = 4
 MAX_ADOPTIONS = 512  # adoptions kept for the scan (the newest; older ones stop mattering)
-RECENT_ADOPTERS = 128  # adopters whose texts a new adopter is compared with (rings)
+RECENT_ADOPTERS = 64  # adopters whose texts a new adopter is compared with (rings)
 NEAR_SHARE = 0.6  # a post sharing this much of what it says with one recent adopter's copies it
 NEAR_MIN_WORDS = 2  # ... when it says at least this many other words
 NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in full
@@ -202,9 +202,10 @@ class Candidate:
                 # A near-copy shares most of what the post says, weighted by rarity: sharing
                 # the rare words of a template is copying, sharing common words is chance.
                 need = NEAR_SHARE * total
+                fewest = need / max(rarity.get(w, 0.0) for w in words)
                 for _, seen in self.recent_texts:
                     shared = words & seen
-                    if len(shared) and sum(rarity.get(w, 0.0) for w in shared) >= need:
+                    if len(shared) >= fewest and sum(rarity.get(w, 0.0) for w in shared) >= need:
                         weight = ring_weight
                         break
         if len(self.recent_texts) == self.recent_texts.maxlen:

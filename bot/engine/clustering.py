@@ -29,7 +29,7 @@ _HIRAGANA_RE = re.compile(f"[{HIRAGANA}]")
 TAG_NAMING = 0.75  # a hashtag must be this much more common than a phrase to name the story
 FRAGMENT_SHARE = 0.5  # a longer phrase this common relative to a part of it is the story
 FRAGMENT_MIN = 3.0  # adoptions before a phrase can be called the story over a part of it
-SUPPRESS_FROM = 5.0  # only phrases scoring at least this are told apart from their parts
+SUPPRESS_FROM = 15.0  # only phrases scoring at least this are told apart from their parts
 CROSS_SHARED = 1  # posts carrying both a CJK and a Latin-script form before they are linked
 CROSS_OVERLAP = 0.1  # ... as a share of the smaller form's recent posts
 CROSS_SECONDS = 3 * 3600  # ... whose first adoptions are this close in time
@@ -64,8 +64,12 @@ def forms(cand: Candidate) -> set[str]:
 
 def distinctive(cand: Candidate) -> bool:
     """Whether a phrase can name or seed a story: several words, a tag, or a long CJK word."""
-    name = cand.canonical or ""
-    if cand.n_tokens >= 2 or name[:1] in "#$":
+    return _distinctive(cand.canonical or "", cand.n_tokens)
+
+
+@functools.lru_cache(maxsize=65536)
+def _distinctive(name: str, n_tokens: int) -> bool:
+    if n_tokens >= 2 or name[:1] in "#$":
         return True
     return is_cjk(name[:1]) and len(name) >= 4
 
@@ -168,29 +172,40 @@ def nested(cands: Iterable[Candidate]) -> list[Candidate]:
     "vibe coding"); otherwise the longer one is a rare extension of it ("vibe coding kamix").
     """
     pool = [c for c in cands if c.canonical and c.adopt_times]
-    if not any(c.score >= SUPPRESS_FROM for c in pool):
+    scoring = [c for c in pool if c.score >= SUPPRESS_FROM]
+    if not scoring:
         return []
     by_name = {c.canonical: c for c in pool}
     cjk = [c for c in pool if is_cjk((c.canonical or "")[:1])]
+    pairs: dict[tuple[int, int], tuple[Candidate, Candidate]] = {}
+    for cand in scoring:
+        # As the longer phrase: its tracked parts; as the shorter: tracked phrases holding it.
+        for part in _parts(cand, by_name, cjk):
+            pairs[(id(cand), id(part))] = (cand, part)
+        for other in pool:
+            if other.n_tokens > cand.n_tokens and cand in _parts(other, by_name, cjk):
+                pairs[(id(other), id(cand))] = (other, cand)
     out: list[Candidate] = []
-    for longer in pool:
-        name = longer.canonical or ""
-        if is_cjk(name[:1]):
-            parts = [c for c in cjk if c is not longer and (c.canonical or "") in name]
-        elif longer.n_tokens >= 2:
-            parts = [by_name[p] for p in _subphrases(name) if p in by_name]
-        else:
-            continue
-        for shorter in parts:
-            if max(shorter.score, longer.score) < SUPPRESS_FROM:
-                continue
-            since = longer.adopt_times[0]
-            mine, theirs = _since(longer, since), _since(shorter, since)
-            if mine >= FRAGMENT_SHARE * theirs and mine >= FRAGMENT_MIN:
-                out.append(shorter)
-            elif theirs >= FRAGMENT_MIN:
-                out.append(longer)
+    for longer, shorter in pairs.values():
+        since = longer.adopt_times[0]
+        mine, theirs = _since(longer, since), _since(shorter, since)
+        if mine >= FRAGMENT_SHARE * theirs and mine >= FRAGMENT_MIN:
+            out.append(shorter)
+        elif theirs >= FRAGMENT_MIN:
+            out.append(longer)
     return out
+
+
+def _parts(
+    cand: Candidate, by_name: dict[str | None, Candidate], cjk: list[Candidate]
+) -> list[Candidate]:
+    """Tracked phrases inside ``cand`` (whole words; in CJK, any inner run)."""
+    name = cand.canonical or ""
+    if is_cjk(name[:1]):
+        return [c for c in cjk if c is not cand and (c.canonical or "") in name]
+    if cand.n_tokens < 2:
+        return []
+    return [by_name[p] for p in _subphrases(name) if p in by_name]
 
 
 def headline(members: Iterable[Candidate]) -> Candidate | None:

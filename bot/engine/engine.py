@@ -24,7 +24,7 @@ from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
 from bot.engine.candidates import Candidate
 from bot.engine.config import EngineConfig
-from bot.engine.evidence import acceleration, scan, slowed
+from bot.engine.evidence import SMALL, acceleration, scan, slowed
 from bot.engine.lifecycle import Narrative, step
 from bot.engine.scoring import Signals, score
 from bot.engine.text import (
@@ -54,6 +54,7 @@ EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a commo
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
 MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this far
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
+CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
 
 
 def leader_ids(entries: Iterable[str]) -> frozenset[str]:
@@ -262,17 +263,26 @@ class NarrativeEngine:
                 continue
             if any(n2 > n and s2 <= s and s2 + n2 >= s + n for s2, n2 in spans[p]):
                 continue  # the post adopts the longer phrase that contains this one
-            text = context(ext, self.vocab, p, s, n)
-            cand.adopt(float(ts[p]), base + p, text, self._rarity(text[1]), ring_weight)
+            text, rarity = self._said(context(ext, self.vocab, p, s, n))
+            cand.adopt(float(ts[p]), base + p, text, rarity, ring_weight)
 
-    def _rarity(self, words: frozenset[int]) -> dict[int, float]:
-        """How much each word says: -ln of its share of posts (unseen words the most)."""
+    def _said(
+        self, text: tuple[int, frozenset[int]]
+    ) -> tuple[tuple[int, frozenset[int]], dict[int, float]]:
+        """A post's other words, its rarest ``CONTEXT_WORDS`` only, with how much each says
+        (-ln of its share of posts; unseen words the most). Rare words tell copies apart;
+        keeping only those also bounds the work for long posts."""
+        sig, words = text
         if not words:
-            return {}
+            return text, {}
         hashes = np.fromiter(words, dtype=np.uint64, count=len(words))
         shares = self.table.overall(unigram_keys(hashes))
         weights = -np.log(np.maximum(shares, RAREST_SHARE))
-        return dict(zip(hashes.tolist(), weights.tolist(), strict=True))
+        if hashes.size > CONTEXT_WORDS:
+            keep = np.argsort(-weights, kind="stable")[:CONTEXT_WORDS]
+            hashes, weights = hashes[keep], weights[keep]
+            words = frozenset(hashes.tolist())
+        return (sig, words), dict(zip(hashes.tolist(), weights.tolist(), strict=True))
 
     def _record_leader_posts(
         self, ext: Extraction, ts: np.ndarray, buckets: np.ndarray, posts: Sequence[Post]
@@ -406,12 +416,18 @@ class NarrativeEngine:
         full = self.scored_bucket != bucket
         self.scored_bucket = bucket
         floor = self.cfg.emerging_threshold / 2
-        # A phrase without new adopters and without a score cannot gain one by waiting.
+        # A phrase without new adopters and without a score cannot gain one by waiting. One
+        # adopted by many (a common word), still far from a score, waits for the bucket's end.
         cands = [
             c
             for c in self.by_slot.values()
             if c.canonical is not None
-            and (c.dirty or c.narrative is not None or c.score >= floor or (full and c.score > 0))
+            and (
+                c.narrative is not None
+                or c.score >= floor
+                or (full and (c.dirty or c.score > 0))
+                or (c.dirty and len(c.adopt_times) <= SMALL)
+            )
         ]
         if not cands:
             return
@@ -505,11 +521,14 @@ class NarrativeEngine:
 
     def _group(self, moment: datetime) -> None:
         loose_min = self.cfg.emerging_threshold / 2
-        loose = [
-            c
-            for c in sorted(self.by_slot.values(), key=lambda c: c.key)
-            if c.narrative is None and c.canonical is not None and c.score >= loose_min
-        ]
+        loose = sorted(
+            (
+                c
+                for c in self.by_slot.values()
+                if c.narrative is None and c.canonical is not None and c.score >= loose_min
+            ),
+            key=lambda c: c.key,
+        )
         if not loose:
             return
         remaining: list[Candidate] = []
