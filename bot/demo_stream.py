@@ -33,7 +33,12 @@ LEADER_TEXT = "there is a new kind of coding I call vibe coding, where you forge
 # One canonical phrase in three spellings (a looser variant such as "vibe coded" can make the
 # engine name the story after a fragment, "coded", depending on tick timing).
 EN_VARIANTS = ("vibe coding", "Vibe Coding", "vibe coding", "#VibeCoding")
-JA_VARIANTS = ("バイブコーディング", "バイブコーディングで", "バイブコーディングした")
+JA_VARIANTS = (
+    "バイブコーディング",
+    "バイブコーディングで",
+    "バイブコーディングした",
+    "バイブコーディング (vibe coding)",  # Japanese posts often carry the English term too
+)
 
 
 @dataclass(frozen=True, slots=True)
