@@ -103,7 +103,7 @@ async def test_report_renders_in_chromium_with_every_image_loaded(tmp_path: Path
     assert all(src == "data:image/png;base64," for *_, src in images)
     assert "vibe coding" in headings
     assert rows == len(alerts) + 1  # a header row, then one row per alert
-    assert "novelty" in body and "leader" in body  # the score breakdown columns
+    assert "evidence" in body and "leader" in body  # the score breakdown columns
     assert "Seed post by @karpathy" in body
     assert "First token launch: $VIBE (Vibe Coding, solana)" in body
     assert "after the alert" in body
