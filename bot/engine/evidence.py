@@ -108,22 +108,14 @@ def _scan_array(
     best = int(np.argmax(llr))
     if llr[best] <= 0.0:
         return NO_EVIDENCE
-    span = max(now_ts - float(times[best]), 0.0)
-    quarter = now_ts - span / 4.0
-    recent = float(weights[best:][times[best:] >= quarter].sum())
-    # Silence since the last adoption is evidence that the spread stopped: had it gone on at
-    # the window's own rate, that many adoptions were due (a Poisson zero costs that many nats).
-    active = max(float(times[-1]) - float(times[best]), 60.0)
-    silence = max(now_ts - float(times[-1]), 0.0)
-    stopped = float(a[best]) / active * silence
-    return Evidence(
-        llr=max(0.0, float(llr[best]) - stopped),
-        adopters=float(a[best]),
-        distinct=int(n - best),
-        expected=float(expected[best]),
-        window_seconds=span,
-        window_posts=int(posts[best]),
-        recent=recent,
+    return _window(
+        times[best:].tolist(),
+        weights[best:].tolist(),
+        int(marks[best]),
+        float(llr[best]),
+        now_ts,
+        now_mark,
+        share,
     )
 
 
@@ -150,17 +142,32 @@ def _scan_small(
             best_llr, best = llr, i
     if best < 0:
         return NO_EVIDENCE
-    adopters = sum(weights[best:])
-    span = max(now_ts - times[best], 0.0)
+    return _window(times[best:], weights[best:], marks[best], best_llr, now_ts, now_mark, share)
+
+
+def _window(
+    times: list[float],
+    weights: list[float],
+    first_mark: int,
+    llr: float,
+    now_ts: float,
+    now_mark: int,
+    share: float,
+) -> Evidence:
+    """The best window's evidence, from its adoptions (oldest first) and its LLR."""
+    adopters = sum(weights)
+    span = max(now_ts - times[0], 0.0)
     quarter = now_ts - span / 4.0
-    recent = sum(w for t, w in zip(times[best:], weights[best:], strict=True) if t >= quarter)
-    active = max(times[-1] - times[best], 60.0)
+    recent = sum(w for t, w in zip(times, weights, strict=True) if t >= quarter)
+    # Silence since the last adoption is evidence that the spread stopped: had it gone on at
+    # the window's own rate, that many adoptions were due (a Poisson zero costs that many nats).
+    active = max(times[-1] - times[0], 60.0)
     stopped = adopters / active * max(now_ts - times[-1], 0.0)
-    posts = max(now_mark - marks[best], 1)
+    posts = max(now_mark - first_mark, 1)
     return Evidence(
-        llr=max(0.0, best_llr - stopped),
+        llr=max(0.0, llr - stopped),
         adopters=adopters,
-        distinct=len(times) - best,
+        distinct=len(times),
         expected=share * posts,
         window_seconds=span,
         window_posts=posts,
