@@ -197,6 +197,81 @@ EN: dict[str, str] = {
     "button.watch": "Watch",
     "callback.expired": "This button has expired.",
     "callback.watching": "Watching “{display}”.",
+    # Discord only: slash command and option names (lowercase, 1-32 characters),
+    # option descriptions, and replies only Discord gives
+    "name.ghosts": "ghosts",
+    "name.narrative": "narrative",
+    "name.watch": "watch",
+    "name.alerts": "alerts",
+    "name.leaders": "leaders",
+    "name.status": "status",
+    "name.add": "add",
+    "name.remove": "remove",
+    "name.list": "list",
+    "name.channel": "channel",
+    "name.threshold": "threshold",
+    "name.off": "off",
+    "name.hours": "hours",
+    "name.phrase": "phrase",
+    "name.item": "item",
+    "name.handle": "handle",
+    "name.score": "score",
+    "name.operator": "operator",
+    "name.leader_add": "leader-add",
+    "name.leader_remove": "leader-remove",
+    "name.quiet": "quiet",
+    "name.unquiet": "unquiet",
+    "cmd.operator": "Operator commands (GHOSTWATCH_OPERATORS only)",
+    "desc.operator_add": "Track a leader for every server and chat",
+    "desc.operator_remove": "Stop tracking an operator-added leader everywhere",
+    "desc.alerts_quiet": "Mute a @leader or phrase in this server's alerts",
+    "desc.alerts_unquiet": "Unmute a @leader or phrase",
+    "desc.quiet_item": "A @leader or a phrase",
+    "desc.hours": "Look back this many hours (1-48)",
+    "desc.phrase": "A tracked narrative or phrase",
+    "desc.watch_add": "Get a DM when this takes off",
+    "desc.watch_remove": "Stop watching something",
+    "desc.watch_list": "Your watch list",
+    "desc.item": "A phrase, @leader or $TICKER",
+    "desc.alerts_channel": "Post alerts in this channel",
+    "desc.alerts_threshold": "Alert at this score or more",
+    "desc.alerts_off": "Stop alerts in this server",
+    "desc.alerts_status": "Show this server's alert settings",
+    "desc.channel": "The channel for alerts",
+    "desc.score": "Score 0-100",
+    "desc.leaders_list": "Tracked thought leaders",
+    "desc.leaders_add": "Follow an account in this server's views",
+    "desc.leaders_remove": "Stop tracking a leader added here",
+    "desc.handle": "A handle like @karpathy, or network:handle like reddit:spez",
+    "reply.guild_only": "Use this command in a server.",
+    "reply.missing_permission": "You need the Manage Server permission for this.",
+    "reply.alerts_channel": "Alerts will be posted in {channel} at score {threshold:.0f} or more.",
+    "reply.alerts_channel_none": "No alert channel is set. Use /alerts channel.",
+    "reply.alerts_disabled_admin": (
+        "⚠️ Alerts to {channel} were stopped: {reason}. Fix the bot's permissions there and "
+        "run /alerts channel again."
+    ),
+    "reason.missing_access": "the bot can no longer post in that channel",
+    "reply.dm_note": (
+        "Alerts come by direct message: allow DMs from server members in this server's "
+        "privacy settings."
+    ),
+    "reply.choose": "Open a narrative…",
+    # Discord's usage lines (slash commands have other syntax than Telegram's)
+    "usage.discord.ghosts": "/ghosts [hours 1-48]",
+    "usage.discord.narrative": "/narrative <phrase>",
+    "usage.discord.watch": "/watch add <item> | /watch remove <item> | /watch list",
+    "usage.discord.unwatch": "/watch remove <item>",
+    "usage.discord.watchlist": "/watch list",
+    "usage.discord.alerts": (
+        "/alerts channel <#channel> | threshold <0-100> | off | status | "
+        "quiet <@leader|phrase> | unquiet <@leader|phrase>"
+    ),
+    "usage.discord.leaders": (
+        "/leaders list | add <handle> | remove <handle>  (handle or network:handle)"
+    ),
+    "usage.discord.operator": "/operator leader-add <handle> | leader-remove <handle>",
+    "usage.discord.status": "/status",
 }
 
 JA: dict[str, str] = {
@@ -375,6 +450,80 @@ JA: dict[str, str] = {
     "button.watch": "ウォッチ",
     "callback.expired": "このボタンは期限切れです。",
     "callback.watching": "「{display}」をウォッチします。",
+    # Discord only: slash command and option names (lowercase, 1-32 characters),
+    # option descriptions, and replies only Discord gives
+    "name.ghosts": "ゴースト",
+    "name.narrative": "ナラティブ",
+    "name.watch": "ウォッチ",
+    "name.alerts": "通知",
+    "name.leaders": "リーダー",
+    "name.status": "状態",
+    "name.add": "追加",
+    "name.remove": "削除",
+    "name.list": "一覧",
+    "name.channel": "チャンネル",
+    "name.threshold": "しきい値",
+    "name.off": "オフ",
+    "name.hours": "時間",
+    "name.phrase": "フレーズ",
+    "name.item": "対象",
+    "name.handle": "ハンドル",
+    "name.score": "スコア",
+    "name.operator": "運用者",
+    "name.leader_add": "リーダー追加",
+    "name.leader_remove": "リーダー削除",
+    "name.quiet": "除外",
+    "name.unquiet": "除外解除",
+    "cmd.operator": "運用者用コマンド",
+    "desc.operator_add": "全サーバー・チャット共通でリーダーを追跡する",
+    "desc.operator_remove": "運用者が追加したリーダーの追跡を全体でやめる",
+    "desc.alerts_quiet": "このサーバーの通知から @リーダー やフレーズを除外する",
+    "desc.alerts_unquiet": "除外を解除する",
+    "desc.quiet_item": "@リーダー またはフレーズ",
+    "desc.hours": "何時間さかのぼるか（1〜48）",
+    "desc.phrase": "追跡中のナラティブまたはフレーズ",
+    "desc.watch_add": "広がり始めたら DM で知らせる",
+    "desc.watch_remove": "ウォッチをやめる",
+    "desc.watch_list": "ウォッチリスト",
+    "desc.item": "フレーズ・@リーダー・$ティッカー",
+    "desc.alerts_channel": "このチャンネルに通知を投稿する",
+    "desc.alerts_threshold": "このスコア以上で通知する",
+    "desc.alerts_off": "このサーバーの通知を止める",
+    "desc.alerts_status": "このサーバーの通知設定",
+    "desc.channel": "通知を投稿するチャンネル",
+    "desc.score": "スコア 0〜100",
+    "desc.leaders_list": "追跡中のリーダー",
+    "desc.leaders_add": "このサーバーの表示でアカウントをフォローする",
+    "desc.leaders_remove": "このサーバーで追加したリーダーの追跡をやめる",
+    "desc.handle": "ハンドル（例: @karpathy）または ネットワーク:ハンドル（例: reddit:spez）",
+    "reply.guild_only": "サーバー内で使ってください。",
+    "reply.missing_permission": "これには「サーバー管理」権限が必要です。",
+    "reply.alerts_channel": "スコア {threshold:.0f} 以上の通知を {channel} に投稿します。",
+    "reply.alerts_channel_none": "通知チャンネルが未設定です。/alerts channel で設定してください。",
+    "reply.alerts_disabled_admin": (
+        "⚠️ {channel} への通知を停止しました: {reason}。権限を直して /alerts channel を"
+        "もう一度実行してください。"
+    ),
+    "reason.missing_access": "ボットがそのチャンネルに投稿できなくなりました",
+    "reply.dm_note": (
+        "通知は DM で届きます。"
+        "このサーバーのプライバシー設定でメンバーからの DM を許可してください。"
+    ),
+    "reply.choose": "ナラティブを開く…",
+    "usage.discord.ghosts": "/ghosts [hours 1-48]",
+    "usage.discord.narrative": "/narrative <phrase>",
+    "usage.discord.watch": "/watch add <item> | /watch remove <item> | /watch list",
+    "usage.discord.unwatch": "/watch remove <item>",
+    "usage.discord.watchlist": "/watch list",
+    "usage.discord.alerts": (
+        "/alerts channel <#channel> | threshold <0-100> | off | status | "
+        "quiet <@leader|phrase> | unquiet <@leader|phrase>"
+    ),
+    "usage.discord.leaders": (
+        "/leaders list | add <handle> | remove <handle>  (handle or network:handle)"
+    ),
+    "usage.discord.operator": "/operator leader-add <handle> | leader-remove <handle>",
+    "usage.discord.status": "/status",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}

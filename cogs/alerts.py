@@ -14,10 +14,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.replies import caller_of, is_admin, reply, service_of
-from bot.discord.translator import lang_of, ls, text
+from bot.discord.translator import lang_of, ls
 from bot.i18n import t
 from bot.render.discord import clip, disabled_reason, esc, plain, subscription_embed
-from bot.render.text import clean
+from bot.render.text import quiet_text
 from bot.service import servers
 
 
@@ -37,9 +37,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
         service = service_of(interaction)
         sub = await servers.set_alert_channel(service, caller_of(interaction), str(channel.id))
         self._told = {told for told in self._told if told[0] != str(channel.id)}
-        message = text(
-            "reply.alerts_channel", lang, channel=channel.mention, threshold=sub.threshold
-        )
+        message = t("reply.alerts_channel", lang, channel=channel.mention, threshold=sub.threshold)
         await reply(interaction, message, ephemeral=True)
 
     @app_commands.command(name=ls("name.threshold"), description=ls("desc.alerts_threshold"))
@@ -52,7 +50,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
         lang = lang_of(interaction)
         target = await servers.in_alert_channel(caller_of(interaction))
         if target is None:
-            await reply(interaction, text("reply.alerts_channel_none", lang), ephemeral=True)
+            await reply(interaction, t("reply.alerts_channel_none", lang), ephemeral=True)
             return
         sub = await service_of(interaction).set_threshold(target, score)
         await reply(
@@ -65,7 +63,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
         lang = lang_of(interaction)
         target = await servers.in_alert_channel(caller_of(interaction))
         if target is None:
-            await reply(interaction, text("reply.alerts_channel_none", lang), ephemeral=True)
+            await reply(interaction, t("reply.alerts_channel_none", lang), ephemeral=True)
             return
         await service_of(interaction).set_alerts(target, False)
         await reply(interaction, t("alerts.off", lang), ephemeral=True)
@@ -88,12 +86,10 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
         lang = lang_of(interaction)
         target = await servers.in_alert_channel(caller_of(interaction))
         if target is None:
-            await reply(interaction, text("reply.alerts_channel_none", lang), ephemeral=True)
+            await reply(interaction, t("reply.alerts_channel_none", lang), ephemeral=True)
             return
         await service_of(interaction).quiet(target, item, mute=mute)
-        key = "alerts.quiet_added" if mute else "alerts.quiet_removed"
-        shown = clean(" ".join(item.split()), 100, defuse=False)
-        await reply(interaction, plain(t(key, lang, value=shown)), ephemeral=True)
+        await reply(interaction, plain(quiet_text(item, mute, lang)), ephemeral=True)
 
     @app_commands.command(name=ls("name.status"), description=ls("desc.alerts_status"))
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -120,7 +116,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
                 continue
             self._told.add(told)
             reason = esc(disabled_reason(sub.disabled_reason or "", lang))
-            message = text(
+            message = t(
                 "reply.alerts_disabled_admin", lang, channel=f"<#{int(sub.chat_id)}>", reason=reason
             )
             await interaction.followup.send(

@@ -10,9 +10,9 @@ from discord.ext import commands
 
 from bot.discord.replies import reply, server_caller, service_of
 from bot.discord.translator import lang_of, ls
+from bot.discord.views import ghosts_view
 from bot.render.discord import ghosts_embed
 from bot.service.inputs import parse_hours
-from cogs.views import ghosts_view
 
 DEFAULT_HOURS = 6
 LIMIT = 10

@@ -13,8 +13,8 @@ from discord.ext import commands
 
 from bot.discord.replies import caller_of, reply, server_caller, service_of
 from bot.discord.translator import lang_of, ls
-from bot.i18n import t
 from bot.render.discord import leaders_embed, plain
+from bot.render.text import leader_text
 
 
 @app_commands.guild_only()
@@ -35,7 +35,7 @@ class Leaders(
         lang = lang_of(interaction)
         change = await service_of(interaction).add_leader(server_caller(interaction), handle)
         key = "leaders.added" if change.changed else "leaders.exists"
-        await reply(interaction, plain(t(key, lang, handle=change.handle)))
+        await reply(interaction, plain(leader_text(key, change, lang)))
 
     @app_commands.command(name=ls("name.remove"), description=ls("desc.leaders_remove"))
     @app_commands.rename(handle=ls("name.handle"))
@@ -44,7 +44,7 @@ class Leaders(
     async def remove(self, interaction: discord.Interaction, handle: str) -> None:
         lang = lang_of(interaction)
         change = await service_of(interaction).remove_leader(server_caller(interaction), handle)
-        await reply(interaction, plain(t("leaders.removed", lang, handle=change.handle)))
+        await reply(interaction, plain(leader_text("leaders.removed", change, lang)))
 
 
 class Operator(
@@ -59,7 +59,7 @@ class Operator(
         lang = lang_of(interaction)
         change = await service_of(interaction).add_global_leader(caller_of(interaction), handle)
         key = "leaders.global_added" if change.changed else "leaders.exists"
-        await reply(interaction, plain(t(key, lang, handle=change.handle)), ephemeral=True)
+        await reply(interaction, plain(leader_text(key, change, lang)), ephemeral=True)
 
     @app_commands.command(name=ls("name.leader_remove"), description=ls("desc.operator_remove"))
     @app_commands.rename(handle=ls("name.handle"))
@@ -68,7 +68,7 @@ class Operator(
         lang = lang_of(interaction)
         service = service_of(interaction)
         change = await service.remove_global_leader(caller_of(interaction), handle)
-        text = t("leaders.global_removed", lang, handle=change.handle)
+        text = leader_text("leaders.global_removed", change, lang)
         await reply(interaction, plain(text), ephemeral=True)
 
 

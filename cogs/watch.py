@@ -7,9 +7,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.replies import caller_of, reply, service_of
-from bot.discord.translator import lang_of, ls, text
+from bot.discord.translator import lang_of, ls
 from bot.i18n import t
 from bot.render.discord import plain, watch_list_embed
+from bot.render.text import unwatch_text, watch_text
 from bot.service import servers
 
 
@@ -20,15 +21,8 @@ class Watch(commands.GroupCog, group_name=ls("name.watch"), group_description=ls
     async def add(self, interaction: discord.Interaction, item: str) -> None:
         lang = lang_of(interaction)
         result = await service_of(interaction).watch(caller_of(interaction), item)
-        entry = result.entry
-        kind = t(f"watch.kind.{entry.kind}", lang)
-        key = "watch.added" if result.added else "watch.exists"
-        message = t(
-            key, lang, kind=kind, display=entry.display, count=result.count, limit=result.limit
-        )
-        await reply(
-            interaction, plain(message) + "\n" + text("reply.dm_note", lang), ephemeral=True
-        )
+        message = plain(watch_text(result, lang)) + "\n" + t("reply.dm_note", lang)
+        await reply(interaction, message, ephemeral=True)
 
     @app_commands.command(name=ls("name.remove"), description=ls("desc.watch_remove"))
     @app_commands.rename(item=ls("name.item"))
@@ -36,9 +30,7 @@ class Watch(commands.GroupCog, group_name=ls("name.watch"), group_description=ls
     async def remove(self, interaction: discord.Interaction, item: str) -> None:
         lang = lang_of(interaction)
         result = await service_of(interaction).unwatch(caller_of(interaction), item)
-        kind = t(f"watch.kind.{result.entry.kind}", lang)
-        message = t("watch.removed", lang, kind=kind, display=result.entry.display)
-        await reply(interaction, plain(message), ephemeral=True)
+        await reply(interaction, plain(unwatch_text(result, lang)), ephemeral=True)
 
     @remove.autocomplete("item")
     async def _own_items(
@@ -59,7 +51,7 @@ class Watch(commands.GroupCog, group_name=ls("name.watch"), group_description=ls
         watch = await service_of(interaction).watchlist(caller)
         embed = watch_list_embed(watch, lang)
         if watch.items and await servers.direct_messages_closed(caller):
-            embed.add_field(name="⚠️", value=text("reply.dm_note", lang))
+            embed.add_field(name="⚠️", value=t("reply.dm_note", lang))
         await reply(interaction, embed=embed, ephemeral=True)
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.alerts.sender import RetryLater, TargetGone
+from bot.discord.views import alert_view
 from bot.render.discord import alert_embed
 from bot.service.types import AlertCard
 
@@ -65,8 +66,6 @@ class DiscordAlertSender:
     async def _send(
         self, channel: discord.abc.Messageable, card: AlertCard, language: str
     ) -> discord.Message:
-        from cogs.views import alert_view
-
         view = alert_view(card, language)
         try:
             return await channel.send(

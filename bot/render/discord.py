@@ -1,8 +1,8 @@
-"""Discord embeds from the service's plain data.
+"""Discord embeds from the line models of `bot.render.text`.
 
-Every scraped or user-typed string passes through `esc()` (markdown escaped, mentions defused)
-and every embed part is cut to Discord's documented limits, so an alert can neither ping nor be
-rejected for its size.
+Which lines, in which order, is decided there; this module escapes every piece with `esc()`
+(markdown escaped, mentions defused), adds markdown, places lines in embed parts and cuts each
+part to Discord's documented limits, so an alert can neither ping nor be rejected for its size.
 """
 
 from __future__ import annotations
@@ -12,10 +12,32 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.discord.translator import text
 from bot.i18n import t
 from bot.render import text as plain_text
-from bot.render.text import clean, cooled_text, duration, handle, headline, link_host
+from bot.render.text import (
+    LABEL_CHARS,
+    POST_CHARS,
+    TOP_POSTS,
+    Bold,
+    Code,
+    Italic,
+    Line,
+    Link,
+    Piece,
+    Plain,
+    Quote,
+    Section,
+    SummaryView,
+    alert_view,
+    clean,
+    cooled_text,
+    defuse_mentions,
+    duration,
+    handle,
+    link_host,
+    narrative_view,
+    summary_view,
+)
 from bot.service.types import (
     AlertCard,
     GhostsResult,
@@ -23,12 +45,8 @@ from bot.service.types import (
     LeaderList,
     NarrativeDetail,
     NarrativeSummary,
-    PostRef,
-    Reason,
     StatusReport,
     SubscriptionSettings,
-    TokenInfo,
-    TokenSummary,
     WatchList,
 )
 
@@ -42,7 +60,6 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 CONTENT_MAX = 2000
 SELECT_LABEL_MAX = 100
-LABEL_MAX = 200  # a narrative label inside a title or field name
 
 CHART_FILENAME = "chart.png"
 
@@ -100,21 +117,34 @@ def code(value: str) -> str:
     return f"`{cleaned}`" if cleaned else ""
 
 
+def piece(part: Piece) -> str:
+    """One piece of a line model as Discord markdown."""
+    match part:
+        case Plain(text):
+            return esc(text)
+        case Bold(text):
+            return f"**{esc(text)}**"
+        case Italic(text):
+            return f"*{esc(text)}*"
+        case Code(text):
+            return code(text)
+        case Link(label, url):
+            return link(label, url)
+        case Quote(text):
+            return f"\n> {esc(text)}" if text else ""
+
+
+def line(model: Line) -> str:
+    return "".join(piece(part) for part in model.pieces)
+
+
+def lines(models: Iterable[Line]) -> str:
+    return "\n".join(line(model) for model in models)
+
+
 def ago(when: datetime, lang: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     return duration((now - when).total_seconds(), lang)
-
-
-def reason_text(reason: Reason, lang: str) -> str:
-    return esc(plain_text.reason_text(reason, lang))
-
-
-def tokens_text(tokens: TokenSummary, lang: str) -> str:
-    line = esc(plain_text.tokens_text(tokens, lang))
-    best = tokens.best
-    if best is not None and safe_url(best.url):
-        line += " · " + link(f"${clean(best.symbol, 20)}", best.url)
-    return line
 
 
 class EmbedBuilder:
@@ -159,57 +189,32 @@ class EmbedBuilder:
 
 
 def alert_embed(card: AlertCard, lang: str) -> discord.Embed:
-    title_key = "alert.title_again" if card.episode > 1 else "alert.title"
-    label = headline(card.label, card.phrases, LABEL_MAX, defuse=False)
-    title = esc(t(title_key, lang, label=label))
-    builder = EmbedBuilder(title, colour=STATE_COLOURS.get(card.state), url=card.details_url)
-    lines = [f"**{t('alert.score', lang, score=card.score)}**"]
-    if card.matched_watch is not None:
-        watch = card.matched_watch
-        kind = t(f"watch.kind.{watch.kind}", lang)
-        display = clean(watch.display, defuse=False)
-        lines.append(esc(t("alert.dm_reason", lang, kind=kind, display=display)))
-    builder.describe(lines)
-    if card.reasons:
-        builder.field(
-            t("alert.why", lang), "\n".join(f"• {reason_text(r, lang)}" for r in card.reasons)
-        )
-    if card.leader:
-        leader_line = esc(t("label.leader", lang, leader=handle(card.leader)))
-        if card.seed_post_url:
-            leader_line += " · " + link(t("label.seed_post", lang), card.seed_post_url)
-        builder.field(t("alert.seed", lang), leader_line, inline=True)
-    elif card.seed_post_url:
-        builder.field(t("alert.seed", lang), link(t("label.seed_post", lang), card.seed_post_url))
-    builder.field(t("narrative.tokens", lang), tokens_text(card.tokens, lang), inline=True)
-    return builder.footer(t("alert.details", lang, command=clean(card.details_command, 120)))
+    view = alert_view(card, lang)
+    colour = STATE_COLOURS.get(card.state)
+    builder = EmbedBuilder(esc(view.title), colour=colour, url=view.details.url)
+    description = [f"**{esc(view.score)}**"]
+    if view.watch_reason is not None:
+        description.append(esc(view.watch_reason))
+    builder.describe(description)
+    section(builder, view.reasons)
+    if view.seed is not None:
+        builder.field(esc(t("alert.seed", lang)), piece(view.seed), inline=True)
+    builder.field(esc(t("narrative.tokens", lang)), line(view.tokens), inline=True)
+    # Footers are not markdown: only mentions need defusing there.
+    return builder.footer(defuse_mentions(view.details.label))
+
+
+def section(builder: EmbedBuilder, model: Section | None) -> None:
+    """A titled group of lines as one embed field."""
+    if model is not None:
+        builder.field(esc(model.title), lines(model.lines))
 
 
 # ---- /ghosts --------------------------------------------------------------------------------
 
 
-def summary_line(item: NarrativeSummary, lang: str) -> str:
-    bits = [
-        t("label.score", lang, score=item.score),
-        t(f"trend.{item.trend}", lang),
-        t("label.authors", lang, authors=item.authors),
-    ]
-    line = " · ".join(bits)
-    if item.sparkline:
-        line = f"{code(item.sparkline)} {line}"
-    extra = []
-    if item.leader:
-        leader = t("label.leader", lang, leader=handle(item.leader))  # link() escapes it
-        extra.append(link(leader, item.seed_post_url))
-    if item.followed:
-        followed = ", ".join(f"@{handle(h)}" for h in item.followed)
-        extra.append(esc(t("label.followed", lang, handles=clean(followed, 300, defuse=False))))
-    if item.tokens.count:
-        extra.append(tokens_text(item.tokens, lang))
-    if item.sources:
-        sources = clean(", ".join(item.sources), 200)
-        extra.append(esc(t("label.sources", lang, sources=sources)))
-    return "\n".join([line, *extra])
+def summary_text(view: SummaryView) -> str:
+    return lines((view.stats, *view.facts))
 
 
 def ghosts_embed(result: GhostsResult, lang: str) -> discord.Embed:
@@ -223,7 +228,7 @@ def ghosts_embed(result: GhostsResult, lang: str) -> discord.Embed:
             ]
         )
         for cooled in result.recent:
-            label = esc(clean(cooled.label, LABEL_MAX, defuse=False))
+            label = esc(clean(cooled.label, LABEL_CHARS, defuse=False))
             builder.field(label, esc(cooled_text(cooled, result, lang)))
         builder.embed.timestamp = result.generated_at
         return builder.done()
@@ -231,9 +236,8 @@ def ghosts_embed(result: GhostsResult, lang: str) -> discord.Embed:
         builder.describe([t("ghosts.empty", lang)])
         return builder.done()
     for rank, item in enumerate(result.narratives, start=1):
-        state = t(f"state.{item.state}", lang)
-        label = esc(headline(item.label, item.phrases, LABEL_MAX, defuse=False))
-        builder.field(f"{rank}. {label} ({state})", summary_line(item, lang))
+        view = summary_view(item, lang)
+        builder.field(f"{rank}. {esc(view.headline)} ({esc(view.state)})", summary_text(view))
     builder.embed.timestamp = result.generated_at
     return builder.done()
 
@@ -246,56 +250,17 @@ def select_label(item: NarrativeSummary) -> str:
 # ---- /narrative -----------------------------------------------------------------------------
 
 
-def post_text(post: PostRef, lang: str, limit: int = 300) -> str:
-    author, source = clean(post.author, 60, defuse=False), clean(post.source, 30)
-    who = t("narrative.post_line", lang, author=author, source=source)
-    head = link(who, post.url) if safe_url(post.url) else esc(who)
-    body = esc(clean(post.text, limit, defuse=False))
-    return f"{head}\n> {body}" if body else head
-
-
-def token_line(token: TokenInfo, lang: str) -> str:
-    name = f"${clean(token.symbol, 20)} {clean(token.name, 60)}".strip()
-    url = plain_text.dexscreener_url(token.chain, token.address) or token.url
-    parts = [link(name, url), esc(clean(token.chain, 30))]
-    if token.after_seed is True and token.delay_seconds is not None:
-        parts.append(t("token.delay", lang, delay=duration(token.delay_seconds, lang)))
-    elif token.after_seed is True:
-        parts.append(t("token.after_seed", lang))
-    elif token.after_seed is False:
-        parts.append("⚠️ " + t("token.before_seed", lang))
-    else:
-        parts.append(t("token.unknown_seed", lang))
-    if token.liquidity_usd is not None:
-        parts.append(t("token.liquidity", lang, liquidity=token.liquidity_usd))
-    return " · ".join(parts)
-
-
 def narrative_embed(detail: NarrativeDetail, lang: str) -> discord.Embed:
+    # The top posts share one field: cut each post's text so all of them fit in it.
+    shown = max(1, min(len(detail.top_posts), TOP_POSTS))
+    post_chars = min(POST_CHARS, max(80, FIELD_VALUE_MAX // shown - 120))
+    view = narrative_view(detail, lang, post_chars)
     item = detail.summary
-    label = headline(item.label, item.phrases, LABEL_MAX, defuse=False)
-    title = esc(t("narrative.title", lang, label=label))
+    title = esc(t("narrative.title", lang, label=view.summary.headline))
     builder = EmbedBuilder(title, colour=STATE_COLOURS.get(item.state))
-    builder.describe([summary_line(item, lang)])
-    if detail.reasons:
-        builder.field(
-            t("narrative.why", lang), "\n".join(f"• {reason_text(r, lang)}" for r in detail.reasons)
-        )
-    if detail.phrases:
-        phrases = ", ".join(clean(p, 100, defuse=False) for p in detail.phrases[:30])
-        builder.field(t("narrative.phrases", lang), esc(phrases))
-    if detail.first_post is not None:
-        builder.field(t("narrative.first_post", lang), post_text(detail.first_post, lang))
-    if detail.top_posts:
-        per_post = max(80, FIELD_VALUE_MAX // len(detail.top_posts[:3]) - 120)
-        builder.field(
-            t("narrative.top_posts", lang),
-            "\n".join(post_text(p, lang, per_post) for p in detail.top_posts[:3]),
-        )
-    if detail.tokens:
-        builder.field(
-            t("narrative.tokens", lang), "\n".join(token_line(tk, lang) for tk in detail.tokens[:8])
-        )
+    builder.describe([summary_text(view.summary)])
+    for model in view.sections:
+        section(builder, model)
     if detail.chart_png is not None:
         builder.embed.set_image(url=f"attachment://{CHART_FILENAME}")
     builder.embed.timestamp = item.updated_at
@@ -321,7 +286,7 @@ def subscription_embed(
 ) -> discord.Embed:
     builder = EmbedBuilder(t("alerts.status_title", lang))
     if sub is None or not sub.subscribed:
-        return builder.describe([text("reply.alerts_channel_none", lang)]).done()
+        return builder.describe([t("reply.alerts_channel_none", lang)]).done()
     state = t("alerts.status_enabled" if sub.enabled else "alerts.status_disabled", lang)
     lines = [
         state + (f" · {channel_mention}" if channel_mention else ""),
@@ -342,7 +307,7 @@ def subscription_embed(
 def disabled_reason(reason: str, lang: str) -> str:
     """Known delivery failures in the user's language; others as recorded."""
     if "50013" in reason or "50001" in reason or reason.startswith("forbidden"):
-        return text("reason.missing_access", lang)
+        return t("reason.missing_access", lang)
     return clean(reason, 200, defuse=False)
 
 

@@ -1,7 +1,8 @@
 """Service results as Telegram HTML messages and inline keyboards.
 
-Every dynamic piece goes through `bot.render.text.clean` (no bidi/control characters, no live
-mentions, bounded length) and then `html.escape`; templates themselves are plain text.
+The views' lines come from `bot.render.text` (already cleaned: no bidi/control characters,
+bounded length); this module only escapes them (`html.escape`, mentions defused) and adds
+Telegram's HTML markup.
 """
 
 from __future__ import annotations
@@ -13,20 +14,29 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
 from bot.render.text import (
-    LABEL_CHARS,
-    POST_CHARS,
+    Bold,
+    Code,
+    Italic,
+    Line,
+    Link,
+    Piece,
+    Plain,
+    Quote,
+    SummaryView,
+    alert_view,
     clean,
     cooled_text,
     defuse_mentions,
-    dexscreener_url,
     duration,
     error_text,
     handle,
-    headline,
+    leader_text,
     link_host,
-    reason_text,
+    narrative_view,
     safe_url,
-    tokens_text,
+    summary_view,
+    unwatch_text,
+    watch_text,
 )
 from bot.service.errors import ServiceError
 from bot.service.types import (
@@ -35,11 +45,8 @@ from bot.service.types import (
     LeaderChange,
     LeaderList,
     NarrativeDetail,
-    NarrativeSummary,
-    PostRef,
     StatusReport,
     SubscriptionSettings,
-    TokenInfo,
     UnwatchResult,
     WatchList,
     WatchResult,
@@ -68,7 +75,7 @@ def esc(text: str) -> str:
     return html.escape(defuse_mentions(text), quote=False)
 
 
-def link(url: str | None, label: str) -> str:
+def link(label: str, url: str | None) -> str:
     """An <a> tag for http(s) URLs; other schemes are shown as plain (escaped) label only.
 
     The label may be scraped, so the link's real host follows it: "karpathy on x (x.com)".
@@ -78,6 +85,27 @@ def link(url: str | None, label: str) -> str:
         return esc(label)
     host = esc(link_host(safe))
     return f'<a href="{html.escape(safe, quote=True)}">{esc(label)}</a> ({host})'
+
+
+def piece(part: Piece) -> str:
+    """One piece of a line model as Telegram HTML."""
+    match part:
+        case Plain(text):
+            return esc(text)
+        case Bold(text):
+            return f"<b>{esc(text)}</b>"
+        case Italic(text):
+            return f"<i>{esc(text)}</i>"
+        case Code(text):
+            return f"<code>{esc(text)}</code>"
+        case Link(label, url):
+            return link(label, url)
+        case Quote(text):
+            return f": {esc(text)}" if text else ""
+
+
+def line(model: Line) -> str:
+    return "".join(piece(part) for part in model.pieces)
 
 
 def utf16_len(text: str) -> int:
@@ -128,30 +156,12 @@ def keyboard(ref: str, lang: str) -> InlineKeyboardMarkup | None:
 
 
 # -- narratives -------------------------------------------------------------------------------
-def _summary_lines(item: NarrativeSummary, lang: str, rank: int | None = None) -> list[str]:
+def _summary_lines(view: SummaryView, rank: int | None = None, *, state: bool = False) -> list[str]:
     head = f"{rank}. " if rank is not None else ""
-    trend = t(f"trend.{item.trend}", lang)
-    lines = [
-        f"{head}<b>{esc(headline(item.label, item.phrases))}</b> — "
-        f"{esc(t('label.score', lang, score=item.score))}"
-        f" · {esc(trend)} <code>{esc(item.sparkline)}</code>"
-    ]
-    facts = [t("label.authors", lang, authors=item.authors)]
-    if item.sources:
-        facts.append(
-            t("label.sources", lang, sources=", ".join(clean(s, 20) for s in item.sources))
-        )
-    lines.append("   " + esc(" · ".join(facts)))
-    if item.leader:
-        seed = t("label.leader", lang, leader=handle(item.leader))
-        url = safe_url(item.seed_post_url)
-        lines.append("   " + (link(url, seed) if url else esc(seed)))
-    if item.tokens.count:
-        lines.append("   " + esc(tokens_text(item.tokens, lang)))
-    if item.followed:
-        followed = ", ".join(f"@{handle(h)}" for h in item.followed)
-        lines.append("   " + esc(t("label.followed", lang, handles=clean(followed, 300))))
-    return lines
+    first = f"{head}<b>{esc(view.headline)}</b> — {line(view.stats)}"
+    if state:
+        first += f" · {esc(view.state)}"
+    return [first, *("   " + line(fact) for fact in view.facts)]
 
 
 def ghosts(result: GhostsResult, lang: str) -> str:
@@ -167,32 +177,8 @@ def ghosts(result: GhostsResult, lang: str) -> str:
     elif not result.narratives:
         lines.append(esc(t("ghosts.empty", lang)))
     for i, item in enumerate(result.narratives, 1):
-        lines += _summary_lines(item, lang, i)
+        lines += _summary_lines(summary_view(item, lang), i)
     return join_limited(lines)
-
-
-def _post_line(post: PostRef, lang: str) -> str:
-    who = t("narrative.post_line", lang, author=handle(post.author), source=clean(post.source, 20))
-    text = clean(post.text, POST_CHARS)
-    head = link(post.url, who)
-    return f"• {head}: {esc(text)}" if text else f"• {head}"
-
-
-def _token_line(token: TokenInfo, lang: str) -> str:
-    if token.after_seed is None:
-        mark = t("token.unknown_seed", lang)
-    elif token.after_seed:
-        mark = t("token.after_seed", lang)
-        if token.delay_seconds is not None:
-            mark = t("token.delay", lang, delay=duration(token.delay_seconds, lang))
-    else:
-        mark = t("token.before_seed", lang)
-    name = f"${clean(token.symbol, 20)} {clean(token.name, 40)}".strip()
-    parts = [clean(token.chain, 20), mark]
-    if token.liquidity_usd is not None:
-        parts.append(t("token.liquidity", lang, liquidity=token.liquidity_usd))
-    url = dexscreener_url(token.chain, token.address) or token.url
-    return f"• {link(url, name)} — {esc(' · '.join(parts))}"
 
 
 def narrative_caption(detail: NarrativeDetail, lang: str) -> str:
@@ -207,68 +193,36 @@ def narrative_caption(detail: NarrativeDetail, lang: str) -> str:
 
 
 def narrative(detail: NarrativeDetail, lang: str) -> str:
-    lines = _summary_lines(detail.summary, lang)
-    state = t(f"state.{detail.summary.state}", lang)
-    lines[0] += f" · {esc(state)}"
-    lines.append(f"\n<b>{esc(t('narrative.why', lang))}</b>")
-    lines += [f"• {esc(reason_text(r, lang))}" for r in detail.reasons]
-    phrases = ", ".join(clean(p, 60) for p in detail.phrases[:10])
-    lines.append(f"\n<b>{esc(t('narrative.phrases', lang))}</b>: {esc(phrases)}")
-    if detail.first_post is not None:
-        lines.append(f"\n<b>{esc(t('narrative.first_post', lang))}</b>")
-        lines.append(_post_line(detail.first_post, lang))
-    if detail.top_posts:
-        lines.append(f"\n<b>{esc(t('narrative.top_posts', lang))}</b>")
-        lines += [_post_line(p, lang) for p in detail.top_posts]
-    if detail.tokens:
-        lines.append(f"\n<b>{esc(t('narrative.tokens', lang))}</b>")
-        lines += [_token_line(tok, lang) for tok in detail.tokens[:10]]
+    view = narrative_view(detail, lang)
+    lines = _summary_lines(view.summary, state=True)
+    for section in view.sections:
+        lines.append(f"\n<b>{esc(section.title)}</b>")
+        lines += [line(entry) for entry in section.lines]
     return join_limited(lines)
 
 
 def alert(card: AlertCard, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    title = "alert.title" if card.episode <= 1 else "alert.title_again"
-    lines = [
-        f"<b>{esc(t(title, lang, label=headline(card.label, card.phrases)))}</b>",
-        esc(t("alert.score", lang, score=card.score)),
-    ]
-    if card.reasons:
-        lines.append(f"<b>{esc(t('alert.why', lang))}</b>")
-        lines += [f"• {esc(reason_text(r, lang))}" for r in card.reasons]
-    if card.leader:
-        seed = t("label.leader", lang, leader=handle(card.leader))
-        lines.append(link(card.seed_post_url, seed))
-    lines.append(esc(tokens_text(card.tokens, lang)))
-    details = t("alert.details", lang, command=clean(card.details_command, LABEL_CHARS + 12))
-    lines.append(link(card.details_url, details) if card.details_url else esc(details))
-    if card.matched_watch is not None:
-        kind = t(f"watch.kind.{card.matched_watch.kind}", lang)
-        display = clean(card.matched_watch.display)
-        lines.append(f"<i>{esc(t('alert.dm_reason', lang, kind=kind, display=display))}</i>")
+    view = alert_view(card, lang)
+    lines = [f"<b>{esc(view.title)}</b>", esc(view.score)]
+    if view.reasons is not None:
+        lines.append(f"<b>{esc(view.reasons.title)}</b>")
+        lines += [line(reason) for reason in view.reasons.lines]
+    if view.seed is not None:
+        lines.append(piece(view.seed))
+    lines.append(line(view.tokens))
+    lines.append(piece(view.details))
+    if view.watch_reason is not None:
+        lines.append(f"<i>{esc(view.watch_reason)}</i>")
     return join_limited(lines), keyboard(card.ref, lang)
 
 
 # -- watch lists, settings, leaders, status ---------------------------------------------------
 def watch(result: WatchResult, lang: str) -> str:
-    kind = t(f"watch.kind.{result.entry.kind}", lang)
-    display = clean(result.entry.display)
-    if not result.added:
-        return esc(t("watch.exists", lang, kind=kind, display=display))
-    return esc(
-        t(
-            "watch.added",
-            lang,
-            kind=kind,
-            display=display,
-            count=result.count,
-            limit=result.limit,
-        )
-    )
+    return esc(watch_text(result, lang))
 
 
 def unwatch(result: UnwatchResult, lang: str) -> str:
-    kind = t(f"watch.kind.{result.entry.kind}", lang)
-    return esc(t("watch.removed", lang, kind=kind, display=clean(result.entry.display)))
+    return esc(unwatch_text(result, lang))
 
 
 def watchlist(result: WatchList, lang: str) -> str:
@@ -321,11 +275,10 @@ def leaders(result: LeaderList, lang: str) -> str:
 
 
 def leader_change(change: LeaderChange, added: bool, lang: str) -> str:
-    name = handle(change.handle)
     key = "leaders.removed"
     if added:
         key = "leaders.added" if change.changed else "leaders.exists"
-    return esc(clean(t(key, lang, handle=name), 200))
+    return esc(leader_text(key, change, lang))
 
 
 def status(report: StatusReport, lang: str) -> str:

@@ -1,23 +1,44 @@
-"""Platform-neutral text pieces: sanitizing scraped text, durations, reasons, alert lines.
+"""Platform-neutral text: sanitizing scraped text, durations, and the line models of every view.
 
-Everything returned here is plain, unescaped text; platform renderers escape it.
+Which lines a view shows, in which order, with which numbers and cut to which length is decided
+here, once. Everything returned is plain, unescaped text inside typed pieces (`Line`, `Link`,
+`Section`, ...); `bot.render.telegram` and `bot.render.discord` only escape it and add markup.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlsplit
 
-from bot.i18n import t
+from bot.i18n import EN, t
 from bot.service.errors import BadArgument, ServiceError
 from bot.service.inputs import BIDI_CONTROLS
-from bot.service.types import AlertCard, CooledNarrative, GhostsResult, Reason, TokenSummary
+from bot.service.types import (
+    AlertCard,
+    CooledNarrative,
+    GhostsResult,
+    LeaderChange,
+    NarrativeDetail,
+    NarrativeSummary,
+    PostRef,
+    Reason,
+    TokenInfo,
+    TokenSummary,
+    UnwatchResult,
+    WatchResult,
+)
 
 WORD_JOINER = "\u2060"
 ELLIPSIS = "…"
 LABEL_CHARS = 80
 POST_CHARS = 280
+TOP_POSTS = 3  # posts under "Top posts" in a breakdown
+TOKEN_LINES = 8  # launches under "Tokens" in a breakdown
+PHRASES = 10  # joined phrases under "Phrases", each cut to PHRASE_CHARS
+PHRASE_CHARS = 60
 
 
 _LIVE_AT = re.compile("@(?!" + WORD_JOINER + ")")
@@ -177,10 +198,27 @@ def tokens_text(tokens: TokenSummary, lang: str) -> str:
     return ", ".join(parts)
 
 
-def error_text(error: ServiceError, lang: str) -> str:
-    """What to tell the user about a ServiceError (bad arguments get the usage line)."""
+class Syntax(StrEnum):
+    """Whose command syntax a usage line shows: the catalog prefix of its usage keys."""
+
+    TELEGRAM = "usage."
+    DISCORD = "usage.discord."
+
+
+def usage_line(command: str, lang: str, syntax: Syntax = Syntax.TELEGRAM) -> str:
+    """ "Usage: /watch …" for a command (a command without a usage key shows as "/name")."""
+    key = f"{syntax}{command}"
+    shown = t(key, lang) if key in EN else f"/{command}"
+    return t("error.bad_argument", lang, usage=shown)
+
+
+def error_text(error: ServiceError, lang: str, syntax: Syntax = Syntax.TELEGRAM) -> str:
+    """What to tell the user about a ServiceError (bad arguments get the usage line).
+
+    Its parameters often hold what the user typed, so they are cleaned like scraped text.
+    """
     if isinstance(error, BadArgument):
-        usage = t("error.bad_argument", lang, usage=t(f"usage.{error.usage}", lang))
+        usage = usage_line(error.usage, lang, syntax)
         if error.detail_key:
             return f"{t(error.detail_key, lang)}\n{usage}"
         return usage
@@ -206,3 +244,282 @@ def alert_text(card: AlertCard, lang: str) -> str:
         display = clean(card.matched_watch.display)
         lines.append(t("alert.dm_reason", lang, kind=kind, display=display))
     return "\n".join(lines)
+
+
+# ---- line models ----------------------------------------------------------------------------
+# A line is a tuple of pieces; each piece holds plain text the platform escapes and marks up.
+
+
+@dataclass(frozen=True, slots=True)
+class Plain:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bold:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Italic:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link shown with its real host; only a plain http(s) `url` is linked, else the label."""
+
+    label: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A quoted scraped text that ends the line (a post's body)."""
+
+    text: str
+
+
+Piece = Plain | Bold | Italic | Code | Link | Quote
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    pieces: tuple[Piece, ...]
+
+    @classmethod
+    def of(cls, *pieces: Piece | str) -> Line:
+        """A line from pieces; a bare string is plain text."""
+        return cls(tuple(Plain(p) if isinstance(p, str) else p for p in pieces))
+
+    def plain(self) -> str:
+        """The line's text without markup (a link shows its label)."""
+        out = []
+        for piece in self.pieces:
+            if isinstance(piece, Link):
+                out.append(piece.label)
+            elif isinstance(piece, Quote):
+                out.append(f": {piece.text}" if piece.text else "")
+            else:
+                out.append(piece.text)
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled group of lines: a bold heading on Telegram, an embed field on Discord."""
+
+    title: str
+    lines: tuple[Line, ...]
+
+
+BULLET = "• "
+SEPARATOR = " · "
+
+
+def bullet(*pieces: Piece | str) -> Line:
+    return Line.of(BULLET, *pieces)
+
+
+# ---- shared facts ---------------------------------------------------------------------------
+
+
+def token_url(token: TokenInfo) -> str | None:
+    """A launch's page: DexScreener's when the chain and address allow, else the source's."""
+    return dexscreener_url(token.chain, token.address) or token.url
+
+
+def token_name(token: TokenInfo) -> str:
+    return f"${clean(token.symbol, 20, defuse=False)} {clean(token.name, 40, defuse=False)}".strip()
+
+
+def token_line(token: TokenInfo, lang: str) -> Line:
+    """ "• $VIBE Vibe (dexscreener.com) · solana · launched 42 min after … · $1,234 liquidity"."""
+    if token.after_seed is None:
+        mark = t("token.unknown_seed", lang)
+    elif token.after_seed and token.delay_seconds is not None:
+        mark = t("token.delay", lang, delay=duration(token.delay_seconds, lang))
+    elif token.after_seed:
+        mark = t("token.after_seed", lang)
+    else:
+        mark = "⚠️ " + t("token.before_seed", lang)  # launched before anyone said it: suspect
+    parts = [clean(token.chain, 20, defuse=False), mark]
+    if token.liquidity_usd is not None:
+        parts.append(t("token.liquidity", lang, liquidity=token.liquidity_usd))
+    return bullet(Link(token_name(token), token_url(token)), SEPARATOR + SEPARATOR.join(parts))
+
+
+def tokens_line(tokens: TokenSummary, lang: str) -> Line:
+    """The launches on a narrative in one line, with a link to the best one when it has a page."""
+    line = Line.of(tokens_text(tokens, lang))
+    best = tokens.best
+    if best is not None and safe_url(token_url(best)):
+        symbol = f"${clean(best.symbol, 20, defuse=False)}"
+        line = Line.of(*line.pieces, SEPARATOR, Link(symbol, token_url(best)))
+    return line
+
+
+def seed_link(leader: str | None, url: str | None, lang: str) -> Link | None:
+    """ "seeded by @karpathy" linked to the seed post; "seed post" when no leader started it."""
+    if leader:
+        return Link(t("label.leader", lang, leader=handle(leader)), url)
+    if safe_url(url):
+        return Link(t("label.seed_post", lang), url)
+    return None
+
+
+def reason_lines(reasons: tuple[Reason, ...], lang: str) -> tuple[Line, ...]:
+    return tuple(bullet(reason_text(r, lang)) for r in reasons)
+
+
+def post_line(post: PostRef, lang: str, limit: int = POST_CHARS) -> Line:
+    """ "• @author on x (x.com)" linked to the post, then its text quoted (cut to `limit`)."""
+    who = t(
+        "narrative.post_line",
+        lang,
+        author=handle(post.author),
+        source=clean(post.source, 20, defuse=False),
+    )
+    return bullet(Link(who, post.url), Quote(clean(post.text, limit, defuse=False)))
+
+
+# ---- views ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryView:
+    """One narrative in a list or at the top of its breakdown."""
+
+    headline: str
+    state: str
+    stats: Line  # score · trend `sparkline`
+    facts: tuple[Line, ...]  # authors and sources, seed, tokens, followed handles
+
+
+def summary_view(item: NarrativeSummary, lang: str) -> SummaryView:
+    stats: list[Piece | str] = [
+        t("label.score", lang, score=item.score) + SEPARATOR + t(f"trend.{item.trend}", lang)
+    ]
+    if item.sparkline:
+        stats += [" ", Code(item.sparkline)]
+    about = [t("label.authors", lang, authors=item.authors)]
+    if item.sources:
+        sources = ", ".join(clean(s, 20, defuse=False) for s in item.sources)
+        about.append(t("label.sources", lang, sources=sources))
+    facts = [Line.of(SEPARATOR.join(about))]
+    if item.leader and (seed := seed_link(item.leader, item.seed_post_url, lang)):
+        facts.append(Line.of(seed))
+    if item.tokens.count:
+        facts.append(tokens_line(item.tokens, lang))
+    if item.followed:
+        followed = ", ".join(f"@{handle(h)}" for h in item.followed)
+        facts.append(Line.of(t("label.followed", lang, handles=clean(followed, 300, defuse=False))))
+    return SummaryView(
+        headline=headline(item.label, item.phrases, defuse=False),
+        state=t(f"state.{item.state}", lang),
+        stats=Line.of(*stats),
+        facts=tuple(facts),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeView:
+    """A narrative's breakdown: its summary, then titled sections."""
+
+    summary: SummaryView
+    sections: tuple[Section, ...]
+
+
+def narrative_view(
+    detail: NarrativeDetail, lang: str, post_chars: int = POST_CHARS
+) -> NarrativeView:
+    """The breakdown; `post_chars` lets a renderer with less room cut top posts shorter."""
+    sections = []
+    if detail.reasons:
+        sections.append(Section(t("narrative.why", lang), reason_lines(detail.reasons, lang)))
+    if detail.phrases:
+        phrases = ", ".join(clean(p, PHRASE_CHARS, defuse=False) for p in detail.phrases[:PHRASES])
+        sections.append(Section(t("narrative.phrases", lang), (Line.of(phrases),)))
+    if detail.first_post is not None:
+        first = post_line(detail.first_post, lang)
+        sections.append(Section(t("narrative.first_post", lang), (first,)))
+    if detail.top_posts:
+        posts = tuple(post_line(p, lang, post_chars) for p in detail.top_posts[:TOP_POSTS])
+        sections.append(Section(t("narrative.top_posts", lang), posts))
+    if detail.tokens:
+        tokens = tuple(token_line(tk, lang) for tk in detail.tokens[:TOKEN_LINES])
+        sections.append(Section(t("narrative.tokens", lang), tokens))
+    return NarrativeView(summary_view(detail.summary, lang), tuple(sections))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """The facts of an alert card, in the order both platforms show them."""
+
+    title: str
+    score: str
+    reasons: Section | None
+    seed: Link | None
+    tokens: Line
+    details: Link  # "Details: /narrative …", linked to the breakdown when there is a page
+    watch_reason: str | None  # why a direct message came: the watch entry it matched
+
+
+def alert_view(card: AlertCard, lang: str) -> AlertView:
+    title_key = "alert.title" if card.episode <= 1 else "alert.title_again"
+    label = headline(card.label, card.phrases, defuse=False)
+    reasons = None
+    if card.reasons:
+        reasons = Section(t("alert.why", lang), reason_lines(card.reasons, lang))
+    watch_reason = None
+    if card.matched_watch is not None:
+        kind = t(f"watch.kind.{card.matched_watch.kind}", lang)
+        display = clean(card.matched_watch.display, defuse=False)
+        watch_reason = t("alert.dm_reason", lang, kind=kind, display=display)
+    command = clean(card.details_command, LABEL_CHARS + 12, defuse=False)
+    return AlertView(
+        title=t(title_key, lang, label=label),
+        score=t("alert.score", lang, score=card.score),
+        reasons=reasons,
+        seed=seed_link(card.leader, card.seed_post_url, lang),
+        tokens=tokens_line(card.tokens, lang),
+        details=Link(t("alert.details", lang, command=command), card.details_url),
+        watch_reason=watch_reason,
+    )
+
+
+# ---- one-line replies -----------------------------------------------------------------------
+
+
+def watch_text(result: WatchResult, lang: str) -> str:
+    """ "Watching phrase “vibe coding” (3/50)." or that it already was."""
+    entry = result.entry
+    kind = t(f"watch.kind.{entry.kind}", lang)
+    key = "watch.added" if result.added else "watch.exists"
+    display = clean(entry.display, defuse=False)
+    return t(key, lang, kind=kind, display=display, count=result.count, limit=result.limit)
+
+
+def unwatch_text(result: UnwatchResult, lang: str) -> str:
+    kind = t(f"watch.kind.{result.entry.kind}", lang)
+    return t("watch.removed", lang, kind=kind, display=clean(result.entry.display, defuse=False))
+
+
+def watching_text(result: WatchResult, lang: str) -> str:
+    """The answer to an alert's Watch button."""
+    return t("callback.watching", lang, display=clean(result.entry.display))
+
+
+def leader_text(key: str, change: LeaderChange, lang: str) -> str:
+    """A leader change told with the catalog's `key` ("leaders.added", "leaders.removed", …)."""
+    return t(key, lang, handle=handle(change.handle))
+
+
+def quiet_text(value: str, mute: bool, lang: str) -> str:
+    key = "alerts.quiet_added" if mute else "alerts.quiet_removed"
+    return t(key, lang, value=clean(value, defuse=False))

@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from bot.i18n import negotiate, t
 from bot.render import telegram as render
-from bot.render.text import clean, error_text
+from bot.render.text import error_text, leader_text, quiet_text, watching_text
 from bot.service.errors import AnonymousAdmin, BadArgument, MissingRight, ServiceError
 from bot.service.inputs import parse_hours
 from bot.service.narratives import NarrativeService
@@ -194,8 +194,7 @@ class TelegramHandlers:
             text = render.esc(t("alerts.language", changed.language, language=language))
         elif action in ("quiet", "unquiet") and arg:
             await self.service.quiet(caller, arg, mute=action == "quiet")
-            key = "alerts.quiet_added" if action == "quiet" else "alerts.quiet_removed"
-            text = render.esc(t(key, lang, value=clean(arg)))
+            text = render.esc(quiet_text(arg, action == "quiet", lang))
         else:
             raise BadArgument("alerts")
         await self.reply(update, context, text)
@@ -231,8 +230,7 @@ class TelegramHandlers:
         else:
             change = await self.service.remove_global_leader(caller, words[1])
             key = "leaders.global_removed"
-        text = t(key, caller.language, handle=clean(change.handle, 120))
-        await self.reply(update, context, render.esc(text))
+        await self.reply(update, context, render.esc(leader_text(key, change, caller.language)))
 
     async def status(self, update: Update, context: Context) -> None:
         caller = await self.caller(update, context)
@@ -275,8 +273,7 @@ class TelegramHandlers:
         elif data.startswith(render.WATCH_PREFIX):
             ref = data.removeprefix(render.WATCH_PREFIX)
             result = await self.service.watch_ref(caller, ref)
-            display = clean(result.entry.display)
-            await query.answer(t("callback.watching", caller.language, display=display))
+            await query.answer(watching_text(result, caller.language))
         else:
             await query.answer(t("callback.expired", caller.language))
 

@@ -119,18 +119,18 @@ def test_ghosts_list_is_bounded_and_valid() -> None:
 
 
 def test_unsafe_links_are_not_linked() -> None:
-    assert render.link("javascript:alert(1)", "x<y") == "x&lt;y"
-    assert render.link('https://a/"onmouseover="x', "t") == (
+    assert render.link("x<y", "javascript:alert(1)") == "x&lt;y"
+    assert render.link("t", 'https://a/"onmouseover="x') == (
         '<a href="https://a/&quot;onmouseover=&quot;x">t</a> (a)'
     )
 
 
 def test_masked_links_show_the_real_domain_next_to_a_scraped_label() -> None:
     # A scraped label that names one site while the link goes to another.
-    shown = render.link("https://evil.example/x", "https://x.com/karpathy")
+    shown = render.link("https://x.com/karpathy", "https://evil.example/x")
     assert shown.endswith("</a> (evil.example)")
     # A look-alike host is shown in its ASCII form, not as the Cyrillic look-alike.
-    assert render.link("https://\u0445.com/a", "x.com").endswith("(xn--u1a.com)")
+    assert render.link("x.com", "https://\u0445.com/a").endswith("(xn--u1a.com)")
 
 
 def test_the_message_limit_is_counted_in_utf16_units() -> None:
@@ -227,6 +227,6 @@ def test_alert_and_narrative_show_the_joined_language_and_token_launch_timing() 
     assert "<b>vibe coding · バイブコーディング</b>" in page
     assert (
         '• <a href="https://dexscreener.com/solana/VibeMint1111">$VIBE Vibe Coding</a> '
-        "(dexscreener.com) — solana · launched 42 min after the seed post"
+        "(dexscreener.com) · solana · launched 42 min after the seed post"
     ) in page
     assert "発端の投稿の 42 分 後にローンチ" in render.narrative(detail, "ja")
