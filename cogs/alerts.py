@@ -16,8 +16,8 @@ from discord.ext import commands
 from bot.discord.replies import caller_of, is_admin, reply, service_of
 from bot.discord.translator import lang_of, ls
 from bot.i18n import t
-from bot.render.discord import clip, disabled_reason, esc, plain, subscription_embed
-from bot.render.text import quiet_text
+from bot.render.discord import clip, esc, plain, subscription_embed
+from bot.render.text import disabled_reason, quiet_text
 from bot.service import servers
 
 

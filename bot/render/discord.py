@@ -32,16 +32,17 @@ from bot.render.text import (
     clean,
     cooled_text,
     defuse_mentions,
-    duration,
-    handle,
+    leaders_lines,
     link_host,
     narrative_view,
+    settings_lines,
+    status_view,
     summary_view,
+    watchlist_lines,
 )
 from bot.service.types import (
     AlertCard,
     GhostsResult,
-    LeaderEntry,
     LeaderList,
     NarrativeDetail,
     NarrativeSummary,
@@ -70,7 +71,6 @@ STATE_COLOURS = {
     "cooling": 0x3498DB,
     "dormant": 0x7F8C8D,
 }
-HEALTH_ICONS = {"ok": "🟢", "degraded": "🟡", "down": "🔴", "disabled": "⚪"}
 
 
 def esc(value: object) -> str:
@@ -140,11 +140,6 @@ def line(model: Line) -> str:
 
 def lines(models: Iterable[Line]) -> str:
     return "\n".join(line(model) for model in models)
-
-
-def ago(when: datetime, lang: str, now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return duration((now - when).total_seconds(), lang)
 
 
 class EmbedBuilder:
@@ -274,84 +269,38 @@ def watch_list_embed(watch: WatchList, lang: str) -> discord.Embed:
     builder = EmbedBuilder(t("watch.title", lang, count=len(watch.items), limit=watch.limit))
     if not watch.items:
         return builder.describe([t("watch.empty", lang)]).done()
-    lines = [
-        f"• {t(f'watch.kind.{w.kind}', lang)}: {esc(clean(w.display, 100, defuse=False))}"
-        for w in watch.items
-    ]
-    return builder.describe(lines).done()
+    return builder.describe(map(line, watchlist_lines(watch, lang))).done()
 
 
 def subscription_embed(
     sub: SubscriptionSettings | None, lang: str, channel_mention: str | None
 ) -> discord.Embed:
     builder = EmbedBuilder(t("alerts.status_title", lang))
-    if sub is None or not sub.subscribed:
-        return builder.describe([t("reply.alerts_channel_none", lang)]).done()
-    state = t("alerts.status_enabled" if sub.enabled else "alerts.status_disabled", lang)
-    lines = [
-        state + (f" · {channel_mention}" if channel_mention else ""),
-        t("alerts.status_threshold", lang, threshold=sub.threshold),
-        t("alerts.status_language", lang, language=t(f"language.{sub.language}", lang)),
-    ]
-    if sub.quiet_leaders or sub.quiet_phrases:
-        quiet = [*(f"@{h}" for h in sub.quiet_leaders), *sub.quiet_phrases]
-        values = clean(", ".join(quiet), 500, defuse=False)
-        lines.append(esc(t("alerts.status_quiet", lang, values=values)))
-    if sub.disabled_reason:
-        lines.append(
-            esc(t("alerts.status_reason", lang, reason=disabled_reason(sub.disabled_reason, lang)))
-        )
-    return builder.describe(lines).done()
-
-
-def disabled_reason(reason: str, lang: str) -> str:
-    """Known delivery failures in the user's language; others as recorded."""
-    if "50013" in reason or "50001" in reason or reason.startswith("forbidden"):
-        return t("reason.missing_access", lang)
-    return clean(reason, 200, defuse=False)
+    not_set = t("reply.alerts_channel_none", lang)
+    if sub is None:
+        return builder.describe([esc(not_set)]).done()
+    shown = [line(entry) for entry in settings_lines(sub, lang, not_set=not_set)]
+    if sub.subscribed and channel_mention:
+        shown[0] += f" · {channel_mention}"  # a channel mention is markup: not escaped
+    return builder.describe(shown).done()
 
 
 def leaders_embed(leaders: LeaderList, lang: str) -> discord.Embed:
+    tracked, followed = leaders_lines(leaders, lang)
     builder = EmbedBuilder(t("leaders.global", lang))
-
-    def line(entry: LeaderEntry) -> str:
-        shown = esc(handle(entry.handle))
-        name = clean(entry.name, 80, defuse=False)
-        return f"• @{shown}" + (f" — {esc(name)}" if name and name != entry.handle else "")
-
-    builder.describe([line(e) for e in leaders.global_leaders])
-    chat = "\n".join(line(e) for e in leaders.chat_leaders) or t("leaders.none_chat", lang)
-    builder.field(t("leaders.chat", lang), chat)
+    builder.describe(map(line, tracked))
+    section(builder, followed)
     return builder.done()
 
 
 def status_embed(report: StatusReport, lang: str) -> discord.Embed:
-    builder = EmbedBuilder(t("status.title", lang))
-    lines = [t("status.narratives", lang, count=report.narratives_tracked)]
-    if report.last_scan is not None:
-        lines.append(t("status.last_scan", lang, ago=ago(report.last_scan, lang, report.now)))
-    else:
-        lines.append(t("status.never", lang))
-    lines.append(t("status.database_ok" if report.database_ok else "status.database_down", lang))
-    lines.append(t("status.pending", lang, count=report.alerts_pending))
-    if report.by_state:
-        lines.append(
-            " · ".join(f"{t(f'state.{s}', lang)} {n}" for s, n in sorted(report.by_state.items()))
-        )
-    builder.describe(lines)
-    if not report.sources:
-        builder.field(t("status.source", lang, name="—", state="—"), t("status.no_sources", lang))
-    for source in report.sources:
-        parts = []
-        if source.last_success is not None:
-            parts.append(t("status.source_last", lang, ago=ago(source.last_success, lang)))
-        if source.last_error:
-            error = clean(source.last_error, 200, defuse=False)
-            parts.append(esc(t("status.source_error", lang, error=error)))
-        name = f"{HEALTH_ICONS.get(source.state, '')} " + t(
-            "status.source", lang, name=source.name, state=t(f"health.{source.state}", lang)
-        )
-        builder.field(name, "\n".join(parts) or "—", inline=True)
+    view = status_view(report, lang, datetime.now(UTC))
+    builder = EmbedBuilder(view.title)
+    builder.describe(map(esc, view.totals))
+    if view.no_sources is not None:
+        builder.field(t("status.source", lang, name="—", state="—"), esc(view.no_sources))
+    for source in view.sources:
+        builder.field(esc(source.title), "\n".join(map(esc, source.facts)) or "—", inline=True)
     return builder.done()
 
 

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
 from bot.render.text import (
+    SEPARATOR,
     Bold,
     Code,
     Italic,
@@ -27,16 +28,18 @@ from bot.render.text import (
     clean,
     cooled_text,
     defuse_mentions,
-    duration,
     error_text,
-    handle,
     leader_text,
+    leaders_lines,
     link_host,
     narrative_view,
     safe_url,
+    settings_lines,
+    status_view,
     summary_view,
     unwatch_text,
     watch_text,
+    watchlist_lines,
 )
 from bot.service.errors import ServiceError
 from bot.service.types import (
@@ -229,30 +232,13 @@ def watchlist(result: WatchList, lang: str) -> str:
     if not result.items:
         return esc(t("watch.empty", lang))
     title = t("watch.title", lang, count=len(result.items), limit=result.limit)
-    lines = [f"<b>{esc(title)}</b>"]
-    for item in result.items:
-        kind = t(f"watch.kind.{item.kind}", lang)
-        lines.append(f"• {esc(clean(item.display))} <i>({esc(kind)})</i>")
-    return join_limited(lines)
+    return join_limited([f"<b>{esc(title)}</b>", *map(line, watchlist_lines(result, lang))])
 
 
 def settings(result: SubscriptionSettings, lang: str) -> str:
+    not_set = t("alerts.status_not_subscribed", lang)
     lines = [f"<b>{esc(t('alerts.status_title', lang))}</b>"]
-    if not result.subscribed:
-        lines.append(esc(t("alerts.status_not_subscribed", lang)))
-    else:
-        state = "alerts.status_enabled" if result.enabled else "alerts.status_disabled"
-        lines.append(esc(t(state, lang)))
-    lines.append(esc(t("alerts.status_threshold", lang, threshold=result.threshold)))
-    language = t(f"language.{result.language}", lang)
-    lines.append(esc(t("alerts.status_language", lang, language=language)))
-    quiet = [f"@{q}" for q in result.quiet_leaders] + list(result.quiet_phrases)
-    if quiet:
-        values = ", ".join(clean(q, 60) for q in quiet)
-        lines.append(esc(t("alerts.status_quiet", lang, values=values)))
-    if result.disabled_reason:
-        reason = clean(result.disabled_reason, 120)
-        lines.append(esc(t("alerts.status_reason", lang, reason=reason)))
+    lines += map(line, settings_lines(result, lang, not_set=not_set))
     return join_limited(lines)
 
 
@@ -263,14 +249,10 @@ def alerts_changed(result: SubscriptionSettings, lang: str) -> str:
 
 
 def leaders(result: LeaderList, lang: str) -> str:
-    names = ", ".join(f"@{handle(r.handle)}" for r in result.global_leaders)
-    lines = [f"<b>{esc(t('leaders.global', lang))}</b>", esc(clean(names, 3000))]
-    lines.append(f"\n<b>{esc(t('leaders.chat', lang))}</b>")
-    if result.chat_leaders:
-        chat = ", ".join(f"@{handle(r.handle)}" for r in result.chat_leaders)
-        lines.append(esc(clean(chat, 1000)))
-    else:
-        lines.append(esc(t("leaders.none_chat", lang)))
+    tracked, followed = leaders_lines(result, lang)
+    lines = [f"<b>{esc(t('leaders.global', lang))}</b>", *map(line, tracked)]
+    lines.append(f"\n<b>{esc(followed.title)}</b>")
+    lines += map(line, followed.lines)
     return join_limited(lines)
 
 
@@ -282,29 +264,11 @@ def leader_change(change: LeaderChange, added: bool, lang: str) -> str:
 
 
 def status(report: StatusReport, lang: str) -> str:
-    now = datetime.now(UTC)
-    lines = [f"<b>{esc(t('status.title', lang))}</b>"]
-    if not report.sources:
-        lines.append(esc(t("status.no_sources", lang)))
-    for source in report.sources:
-        state = t(f"health.{source.state}", lang)
-        parts = [t("status.source", lang, name=clean(source.name, 60), state=state)]
-        if source.last_success is not None:
-            ago = duration((now - source.last_success).total_seconds(), lang)
-            parts.append(t("status.source_last", lang, ago=ago))
-        if source.last_error and source.state != "ok":
-            parts.append(t("status.source_error", lang, error=clean(source.last_error, 150)))
-        lines.append("• " + esc(" · ".join(parts)))
-    lines.append(esc(t("status.narratives", lang, count=report.narratives_tracked)))
-    if report.last_scan is not None:
-        scan_now = report.now or now
-        ago = duration((scan_now - report.last_scan).total_seconds(), lang)
-        lines.append(esc(t("status.last_scan", lang, ago=ago)))
-    else:
-        lines.append(esc(t("status.never", lang)))
-    db_key = "status.database_ok" if report.database_ok else "status.database_down"
-    lines.append(esc(t(db_key, lang)))
-    lines.append(esc(t("status.pending", lang, count=report.alerts_pending)))
+    view = status_view(report, lang, datetime.now(UTC))
+    lines = [f"<b>{esc(view.title)}</b>", *map(esc, view.totals)]
+    if view.no_sources is not None:
+        lines.append(esc(view.no_sources))
+    lines += ["• " + esc(SEPARATOR.join((src.title, *src.facts))) for src in view.sources]
     return join_limited(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -21,13 +22,18 @@ from bot.service.types import (
     CooledNarrative,
     GhostsResult,
     LeaderChange,
+    LeaderEntry,
+    LeaderList,
     NarrativeDetail,
     NarrativeSummary,
     PostRef,
     Reason,
+    StatusReport,
+    SubscriptionSettings,
     TokenInfo,
     TokenSummary,
     UnwatchResult,
+    WatchList,
     WatchResult,
 )
 
@@ -523,3 +529,113 @@ def leader_text(key: str, change: LeaderChange, lang: str) -> str:
 def quiet_text(value: str, mute: bool, lang: str) -> str:
     key = "alerts.quiet_added" if mute else "alerts.quiet_removed"
     return t(key, lang, value=clean(value, defuse=False))
+
+
+# ---- watch list, alert settings, leaders, status --------------------------------------------
+
+
+def watchlist_lines(result: WatchList, lang: str) -> tuple[Line, ...]:
+    """ "• vibe coding (phrase)" per entry."""
+    return tuple(
+        bullet(
+            clean(item.display, defuse=False),
+            " ",
+            Italic(f"({t(f'watch.kind.{item.kind}', lang)})"),
+        )
+        for item in result.items
+    )
+
+
+def disabled_reason(reason: str, lang: str) -> str:
+    """Why alerts stopped: known delivery failures in the user's language, others as recorded."""
+    if "50013" in reason or "50001" in reason or reason.startswith("forbidden"):
+        return t("reason.missing_access", lang)
+    return clean(reason, 200, defuse=False)
+
+
+def settings_lines(result: SubscriptionSettings, lang: str, *, not_set: str) -> tuple[Line, ...]:
+    """A chat's alert settings, on or off first; `not_set` says how to set alerts up."""
+    if not result.subscribed:
+        state = not_set
+    else:
+        state = t("alerts.status_enabled" if result.enabled else "alerts.status_disabled", lang)
+    language = t(f"language.{result.language}", lang)
+    lines = [
+        state,
+        t("alerts.status_threshold", lang, threshold=result.threshold),
+        t("alerts.status_language", lang, language=language),
+    ]
+    quiet = [f"@{q}" for q in result.quiet_leaders] + list(result.quiet_phrases)
+    if quiet:
+        values = ", ".join(clean(q, 60, defuse=False) for q in quiet)
+        lines.append(t("alerts.status_quiet", lang, values=values))
+    if result.disabled_reason:
+        reason = disabled_reason(result.disabled_reason, lang)
+        lines.append(t("alerts.status_reason", lang, reason=reason))
+    return tuple(Line.of(text) for text in lines)
+
+
+def leader_line(entry: LeaderEntry) -> Line:
+    """ "• @karpathy — Andrej Karpathy" (the name only when it says more than the handle)."""
+    name = clean(entry.name, 80, defuse=False)
+    shown = f"@{handle(entry.handle)}"
+    return bullet(shown + (f" — {name}" if name and name != entry.handle else ""))
+
+
+def leaders_lines(result: LeaderList, lang: str) -> tuple[tuple[Line, ...], Section]:
+    """The tracked leaders, and a section with the ones this chat follows."""
+    chat = tuple(leader_line(e) for e in result.chat_leaders)
+    followed = Section(t("leaders.chat", lang), chat or (Line.of(t("leaders.none_chat", lang)),))
+    return tuple(leader_line(e) for e in result.global_leaders), followed
+
+
+HEALTH_ICONS = {"ok": "🟢", "degraded": "🟡", "down": "🔴", "disabled": "⚪"}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    title: str  # "🟢 bluesky: ok"
+    facts: tuple[str, ...]  # last data, last error
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    title: str
+    totals: tuple[str, ...]
+    sources: tuple[SourceView, ...]
+    no_sources: str | None  # said when no source reported yet
+
+
+def status_view(report: StatusReport, lang: str, now: datetime) -> StatusView:
+    """Totals first, then each source; `now` measures source times (wall clock)."""
+    totals = [t("status.narratives", lang, count=report.narratives_tracked)]
+    if report.last_scan is not None:
+        ago = duration(((report.now or now) - report.last_scan).total_seconds(), lang)
+        totals.append(t("status.last_scan", lang, ago=ago))
+    else:
+        totals.append(t("status.never", lang))
+    totals.append(t("status.database_ok" if report.database_ok else "status.database_down", lang))
+    totals.append(t("status.pending", lang, count=report.alerts_pending))
+    if report.by_state:
+        counts = (f"{t(f'state.{s}', lang)} {n}" for s, n in sorted(report.by_state.items()))
+        totals.append(SEPARATOR.join(counts))
+    sources = []
+    for source in report.sources:
+        state = t(f"health.{source.state}", lang)
+        name = t("status.source", lang, name=clean(source.name, 60, defuse=False), state=state)
+        facts = []
+        if source.last_success is not None:
+            ago = duration((now - source.last_success).total_seconds(), lang)
+            facts.append(t("status.source_last", lang, ago=ago))
+        # A source that works again keeps its last error; it no longer matters.
+        if source.last_error and source.state != "ok":
+            error = clean(source.last_error, 150, defuse=False)
+            facts.append(t("status.source_error", lang, error=error))
+        icon = HEALTH_ICONS.get(source.state, "")
+        sources.append(SourceView(f"{icon} {name}".strip(), tuple(facts)))
+    return StatusView(
+        title=t("status.title", lang),
+        totals=tuple(totals),
+        sources=tuple(sources),
+        no_sources=None if report.sources else t("status.no_sources", lang),
+    )
