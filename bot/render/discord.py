@@ -152,7 +152,7 @@ class EmbedBuilder:
         self.used = len(self.embed.title or "")
 
     def describe(self, lines: Iterable[str]) -> EmbedBuilder:
-        body = clip("\n".join(line for line in lines if line), DESCRIPTION_MAX)
+        body = clip("\n".join(text for text in lines if text), DESCRIPTION_MAX)
         body = clip(body, max(0, EMBED_TOTAL_MAX - self.used - 200))
         self.embed.description = body or None
         self.used += len(body)

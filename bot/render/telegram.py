@@ -124,12 +124,12 @@ def join_limited(lines: list[str], limit: int = MESSAGE_LIMIT) -> str:
     """
     out: list[str] = []
     size = 0
-    for line in lines:
-        units = utf16_len(line) + 1
+    for text in lines:
+        units = utf16_len(text) + 1
         if size + units > limit - 2:
             out.append("…")
             break
-        out.append(line)
+        out.append(text)
         size += units
     return "\n".join(out)
 

@@ -36,9 +36,7 @@ def test_no_core_module_imports_a_cog() -> None:
 
 async def test_the_command_translator_reads_the_one_catalog() -> None:
     translator = GhostwatchTranslator()
-    context = app_commands.TranslationContext(
-        app_commands.TranslationContextLocation.other, None
-    )
+    context = app_commands.TranslationContext(app_commands.TranslationContextLocation.other, None)
     for key in ("name.ghosts", "cmd.ghosts", "desc.watch_add"):
         string = ls(key)
         assert string.message == EN[key]

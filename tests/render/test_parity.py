@@ -172,7 +172,9 @@ def test_a_breakdown_has_the_same_sections_and_lines_on_both_platforms() -> None
 
 def test_a_token_line_reads_the_same_on_both_platforms() -> None:
     line = token_line(token("Vibe Coding"), "en")
-    expected = "• $VIBE Vibe Coding (dexscreener.com) · solana · launched 42 min after the seed post"
+    expected = (
+        "• $VIBE Vibe Coding (dexscreener.com) · solana · launched 42 min after the seed post"
+    )
     assert telegram_visible(tg.line(line)).startswith(expected)
     assert discord_visible(dc.line(line)).startswith(expected)
     assert '<a href="https://dexscreener.com/solana/Mint1">' in tg.line(line)
