@@ -15,7 +15,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -26,11 +25,13 @@ from bot.alerts.dispatcher import AlertDispatcher
 from bot.alerts.sender import AlertSender
 from bot.config import ConfigError, Settings
 from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, NarrativeView
-from bot.leaders import configured_leaders, engine_handles, ordered_ids, x_handles
+from bot.errors import FrontendStartError, one_line
+from bot.leaders import configured_leaders, ordered_ids
 from bot.ops.aggregates import AggregateFedPipeline, AggregateReader, IngestIntake
 from bot.ops.checkpoint import CheckpointKeeper
 from bot.ops.cursors import CheckpointedCursors
 from bot.ops.health import HealthServer
+from bot.ops.leaders import LeaderSync
 from bot.ops.leadership import Leadership, is_postgres
 from bot.ops.startup import install_signal_handlers, open_storage_with_retry
 from bot.pipeline import ScoringPipeline, stream_clock
@@ -48,84 +49,18 @@ log = logging.getLogger("bot.app")
 Role = Literal["all", "ingest", "scorer"]
 EXIT_OK = 0
 EXIT_LOST_LEADERSHIP = 3
-LEADER_REFRESH_SECONDS = 60.0  # stored leaders are re-read this often even without a change
 
 
 AlertObserver = Callable[[Sequence[AlertEvent]], None]
 
 
 class Frontend(Protocol):
-    sender: Any
-
-    async def stop(self) -> None: ...
-
-
-class LeaderSync:
-    """Keeps the engine's leader set (and the X source's searches) equal to the global leaders.
-
-    The global set is the operator's (bot/leaders.py): the configured identities, in priority
-    order (shipped, then GHOSTWATCH_LEADERS / _FILE, then Bluesky DID handles), then those an
-    operator added, as stored. A chat's own follow list is not part of it. The service calls
-    `changed()` after an operator's change; the next scoring tick applies it. The stored rows
-    are also re-read every `every` seconds, for changes made by other processes.
-    """
-
-    def __init__(
-        self,
-        configured: Sequence[str],
-        stored: Sequence[str],
-        *,
-        every: float = LEADER_REFRESH_SECONDS,
-    ) -> None:
-        self.configured = tuple(configured)
-        self.ids = self._merge(stored)
-        self.every = every
-        # The first tick applies the list once: it also forgets leader posts that a restored
-        # checkpoint remembers from leaders removed while the bot was down.
-        self._stale = True
-        self.applied = False
-        self._read_at = time.monotonic()
-
-    def _merge(self, stored: Sequence[str]) -> list[str]:
-        return list(dict.fromkeys([*self.configured, *stored]))
+    """A running chat front end: what the dispatcher sends alerts through, and its stop."""
 
     @property
-    def handles(self) -> list[str]:
-        """What the engine is given (bot.leaders.engine_handles)."""
-        return engine_handles(self.ids)
+    def sender(self) -> AlertSender: ...
 
-    def x_handles(self) -> list[str]:
-        """X handles to search, configured ones first (bot/sources/x.py fills its budget so)."""
-        return x_handles(self.ids)
-
-    def changed(self) -> None:
-        self._stale = True
-
-    async def refresh(self, pipeline: ScoringPipeline) -> None:
-        """Re-read the stored leaders if told to or due, and hand a changed list to the engine."""
-        if not self._stale and time.monotonic() - self._read_at < self.every:
-            return
-        self._stale = False
-        try:
-            stored = await leader_store.global_ids()
-        except BaseException:
-            self._stale = True  # retried at the next tick
-            raise
-        self._read_at = time.monotonic()
-        ids = self._merge(stored)
-        if ids == self.ids and self.applied:
-            return
-        added = sorted(set(ids) - set(self.ids))
-        removed = sorted(set(self.ids) - set(ids))
-        pipeline.set_leaders(engine_handles(ids))
-        self.ids, self.applied = ids, True
-        if added or removed:
-            log.info(
-                "leaders updated: %d tracked (added %s; removed %s)",
-                len(ids),
-                ", ".join(added) or "none",
-                ", ".join(removed) or "none",
-            )
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -153,11 +88,6 @@ def engine_config(settings: Settings) -> EngineConfig:
     if settings.engine_warmup_minutes is not None:
         config = replace(config, warmup_minutes=settings.engine_warmup_minutes)
     return config
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 class App:
@@ -227,7 +157,7 @@ class App:
             except OSError as exc:
                 raise ConfigError(
                     f"GHOSTWATCH_HTTP_PORT: cannot listen on {s.http_host}:{s.http_port}: "
-                    f"{_one_line(exc)}"
+                    f"{one_line(exc)}"
                 ) from None
             await NarrativeService.seed_leaders(configured_leaders(s.leaders, s.leaders_file))
             if self.role == "ingest":
@@ -245,7 +175,7 @@ class App:
         intake = IngestIntake(self.producer, cursors)
         scheduler = ScanScheduler(
             replace_score_interval(self.settings, self.settings.aggregate_interval),
-            cast(ScoringPipeline, intake),
+            intake,
             cursors=cursors,
         )
         self.scheduler = scheduler
@@ -327,8 +257,14 @@ class App:
             # Only now are this tick's alerts recorded, so the engine may be checkpointed.
             await self.keeper.maybe_save(engine)
 
-        pipeline = AggregateFedPipeline(engine, reader, on_narratives=on_narratives)
-        pipeline.before_tick = partial(leaders.refresh, pipeline)
+        pipeline = AggregateFedPipeline(
+            engine,
+            reader,
+            on_narratives=on_narratives,
+            before_tick=partial(leaders.refresh, engine.set_leaders),
+            # After losing the scorer role, nothing more may be recorded (see _abandon).
+            may_write=lambda: not self.leadership.lost.is_set(),
+        )
         sources = Sources() if self.role == "scorer" else None
         scheduler = ScanScheduler(
             s, pipeline, cursors=cursors, sources=sources, leaders=leaders.x_handles
@@ -372,10 +308,10 @@ class App:
             log.error("no chat platform could be started: alerts are written to the console")
         return started
 
-    async def _start_one(self, platform: str, starting: Awaitable[Any]) -> Frontend | None:
+    async def _start_one(self, platform: str, starting: Awaitable[Frontend]) -> Frontend | None:
         """Start one front end; a failure is one clear line and the other platform goes on."""
         try:
-            return cast(Frontend, await asyncio.wait_for(starting, 60))
+            return await asyncio.wait_for(starting, 60)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -409,10 +345,12 @@ class App:
             await self._bounded(frontend.stop(), f"stopping {platform}")
 
     async def _abandon(self, scoring: Scoring) -> None:
-        """Stop without a final tick or checkpoint: another process is the scorer now."""
+        """Stop without recording anything or a checkpoint: another process is the scorer now.
+
+        The pipeline stopped writing when the role was lost (its `may_write`), so the ticks
+        still running or run by stopping neither persist narratives nor record alerts.
+        """
         await self._bounded(scoring.dispatcher.close(), "stopping alert delivery")
-        scoring.pipeline.on_narratives = None
-        scoring.pipeline.persist = False
         await self._bounded(scoring.scheduler.stop(grace=1.0), "stopping intake")
         for platform, frontend in scoring.frontends.items():
             await self._bounded(frontend.stop(), f"stopping {platform}")
@@ -429,7 +367,7 @@ class App:
                 "%s took longer than %.0f s; moving on", what, self.settings.shutdown_timeout
             )
         except Exception as exc:
-            log.warning("%s failed: %s", what, _one_line(exc))
+            log.warning("%s failed: %s", what, one_line(exc))
 
     async def _first(self, other: Awaitable[Any]) -> bool:
         """Wait for `other` or a stop request; True if `other` finished first."""
@@ -456,11 +394,10 @@ def replace_score_interval(settings: Settings, seconds: float) -> Settings:
 
 
 def _platform_error(platform: str, exc: BaseException) -> str:
-    name = type(exc).__name__
-    if name in ("InvalidToken", "LoginFailure") or "401" in str(exc) or "rejected" in str(exc):
-        variable = f"GHOSTWATCH_{platform.upper()}_TOKEN"
-        return f"{platform}: the token was rejected; check {variable} ({platform} disabled)"
-    text = _one_line(exc)
+    """One line for a front end that did not start (no token, no traceback)."""
+    if isinstance(exc, FrontendStartError):
+        return f"{exc} ({platform} disabled)"
+    text = one_line(exc)  # e.g. a time-out, or a configuration error before connecting
     if not text.lower().startswith(platform):
         text = f"{platform}: cannot start: {text}"
     return f"{text} ({platform} disabled)"

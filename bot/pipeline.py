@@ -9,13 +9,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from bot.clock import LIVE_AHEAD
 from bot.engine import NarrativeEngine
-from bot.engine.generator import by_interval
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView
 from bot.metrics import NARRATIVES, POSTS_DROPPED, POSTS_SKEWED, TICK_SECONDS
-from bot.posts import Post
+from bot.posts import Post, by_interval
 from bot.tokens.matcher import NarrativeRef
 from storage.narratives import retire_untracked, save_views
 
@@ -77,6 +77,22 @@ class TickResult:
     persisted: bool
 
 
+class PostIntake(Protocol):
+    """What the scheduler feeds: a ScoringPipeline, or an ingest process's IngestIntake."""
+
+    def add(self, posts: Sequence[Post]) -> None: ...
+
+    async def tick(self, now: datetime | None = None) -> TickResult: ...
+
+    def phrases(self, limit: int = 10) -> list[str]:
+        """Phrases of the strongest narratives, for sources that search by phrase."""
+        ...
+
+    def narrative_refs(self) -> list[NarrativeRef]:
+        """The current narratives, for matching token launches."""
+        ...
+
+
 class ScoringPipeline:
     """Owns the NarrativeEngine; `add` is cheap and synchronous, `tick` does the work."""
 
@@ -90,6 +106,7 @@ class ScoringPipeline:
         before_tick: TickPrelude | None = None,
         max_buffered: int = MAX_BUFFERED,
         wall: Callable[[], float] = time.time,
+        may_write: Callable[[], bool] = lambda: True,
     ) -> None:
         self.engine = engine
         self.wall = wall  # epoch seconds; no live post may claim to be later than this
@@ -97,6 +114,9 @@ class ScoringPipeline:
         # Runs at the start of every tick, under the tick lock (e.g. to refresh the leaders).
         self.before_tick = before_tick
         self.persist = persist
+        # False once this process must record nothing more (it lost the scorer role to
+        # another process): ticks then neither persist nor call the hook.
+        self.may_write = may_write
         self.thread_threshold = thread_threshold
         self.max_buffered = max_buffered
         self.dropped = 0
@@ -206,7 +226,9 @@ class ScoringPipeline:
                 to_save.setdefault(alert.narrative.key, alert.narrative)
             at = self.engine.now or now
             persisted = False
-            if self.persist and at is not None:
+            writing = self.may_write()
+            hook = self.on_narratives if writing else None
+            if self.persist and writing and at is not None:
                 try:
                     if to_save:
                         await save_views(list(to_save.values()), at)
@@ -218,16 +240,16 @@ class ScoringPipeline:
                         "could not persist %d narratives; retrying next tick", len(to_save)
                     )
                     return TickResult(len(batch), views, alerts, False)
-            if self.on_narratives is not None and (views or self._pending):
+            if hook is not None and (views or self._pending):
                 pending = list(self._pending)
                 try:
-                    await self.on_narratives(views, pending)
+                    await hook(views, pending)
                 except Exception:
                     log.exception(
                         "narrative hook failed; %d alerts kept for next tick", len(pending)
                     )
                 else:
                     self._pending = self._pending[len(pending) :]
-            elif self.on_narratives is None:
+            elif hook is None:
                 self._pending.clear()
             return TickResult(len(batch), views, alerts, persisted)

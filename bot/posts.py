@@ -9,6 +9,7 @@ which keeps every line the stdlib reader accepted while costing nothing on well-
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -214,3 +215,18 @@ def _reason(exc: BaseException) -> str:
 
 _STRICT = msgspec.json.Decoder(Post)
 _LOOSE = msgspec.json.Decoder(_LooseLine)
+
+
+def by_interval(posts: Sequence[Post], seconds: int = 60) -> Iterator[list[Post]]:
+    """Consecutive posts grouped into event-time intervals (one engine ingest + tick each)."""
+    batch: list[Post] = []
+    current: int | None = None
+    for post in posts:
+        slot = int(post.created_at.timestamp()) // seconds
+        if current is not None and slot != current and batch:
+            yield batch
+            batch = []
+        current = slot
+        batch.append(post)
+    if batch:
+        yield batch

@@ -313,6 +313,12 @@ class RecordingScheduler(ScanScheduler):
     def add_posts(self, posts: Iterable[Post]) -> None:
         self.pipeline.add(list(posts))
 
+    async def match_tokens(self) -> int:
+        return 0  # recordings have no token sources, and no database to match in
+
+    async def prune(self) -> None:
+        """A recording opens no database: nothing to prune."""
+
 
 async def _start_telegram_intake(settings: Settings, sink: Any) -> Any:
     """Only the chat reader of the Telegram front end: no commands, nothing sent."""
@@ -360,7 +366,6 @@ async def record(settings: Settings, out: Path, rotation: Rotation) -> int:
         settings,
         recorder,  # type: ignore[arg-type]  # stands where the ScoringPipeline would
         cursors=cursors,
-        persist=False,
     )
     reads_telegram = bool(settings.telegram_read_chats) and settings.telegram_token is not None
     if settings.telegram_read_chats and settings.telegram_token is None:

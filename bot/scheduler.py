@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.metrics import POSTS_INGESTED, TOKENS_SEEN
-from bot.pipeline import ScoringPipeline
+from bot.pipeline import PostIntake
 from bot.posts import Post
 from bot.sources.base import CursorStore, MemoryCursorStore, PollingSource, StreamSource
 from bot.sources.factory import Sources, build_sources
@@ -39,13 +39,12 @@ class ScanScheduler:
     def __init__(
         self,
         settings: Settings,
-        pipeline: ScoringPipeline,
+        pipeline: PostIntake,
         *,
         http: HttpClient | None = None,
         cursors: CursorStore | None = None,
         sources: Sources | None = None,
         leaders: Callable[[], Iterable[str]] = list,
-        persist: bool = True,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -60,7 +59,6 @@ class ScanScheduler:
             if secret is not None:
                 self.health.add_secret(secret.get_secret_value())
         self.cursors = cursors or MemoryCursorStore()
-        self.persist = persist
         self.sources = sources or build_sources(
             settings,
             http=self.http,
@@ -70,7 +68,6 @@ class ScanScheduler:
         )
         self._token_ids = {id(s) for s in self.sources.tokens}
         self.pending_launches: list[TokenLaunch] = []
-        self.recent_launches: dict[tuple[str, str], TokenLaunch] = {}  # when not persisting
         self.score_points_days = settings.score_history_days
         self._scheduler: AsyncIOScheduler | None = None
         self._streams: dict[str, asyncio.Task[None]] = {}
@@ -156,21 +153,15 @@ class ScanScheduler:
         """Store new launches and match recent ones against the current narratives."""
         launches, self.pending_launches = self.pending_launches, []
         refs = self.pipeline.narrative_refs()
-        if self.persist:
-            if launches:
-                await token_store.upsert_launches(launches)
-            if not refs:
-                return 0
-            recent = await token_store.recent_launches(datetime.now(UTC) - MATCH_LOOKBACK)
-            matches = match_tokens(recent, refs)
-            return await token_store.save_matches(matches)
-        for launch in launches:
-            self.recent_launches.setdefault(launch.key, launch)
-        return len(match_tokens(list(self.recent_launches.values()), refs))
+        if launches:
+            await token_store.upsert_launches(launches)
+        if not refs:
+            return 0
+        recent = await token_store.recent_launches(datetime.now(UTC) - MATCH_LOOKBACK)
+        matches = match_tokens(recent, refs)
+        return await token_store.save_matches(matches)
 
     async def prune(self) -> None:
-        if not self.persist:
-            return
         cutoff = datetime.now(UTC) - timedelta(days=self.score_points_days)
         removed = await prune_score_points(cutoff)
         if removed:

@@ -17,6 +17,7 @@ from tortoise.migrations.loader import MigrationLoader
 from tortoise.migrations.recorder import MigrationRecorder
 
 from bot.config import database_url_secrets, redact_database_url
+from bot.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -93,15 +94,10 @@ async def connect(db_url: str) -> None:
     except Exception as exc:  # asyncpg and aiosqlite raise their own hierarchies
         await close()
         where = redact_url(db_url)
-        reason = _first_line(exc)
+        reason = one_line(exc)
         for secret in database_url_secrets(db_url):
             reason = reason.replace(secret, "***")  # drivers may quote what they were given
         raise StorageError(f"cannot open database {where}: {reason}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 async def pending_migrations(db_url: str) -> tuple[list[str], list[str]]:
@@ -127,7 +123,7 @@ async def upgrade(db_url: str) -> list[str]:
         try:
             await tortoise_migrate(config=tortoise_config(db_url))
         except Exception as exc:
-            raise StorageError(f"migration failed: {_first_line(exc)}") from None
+            raise StorageError(f"migration failed: {one_line(exc)}") from None
         log.info("applied %d migration(s): %s", len(pending), ", ".join(pending))
     return pending
 

@@ -214,19 +214,38 @@ async def test_leaders_set_between_ticks_seed_later_narratives() -> None:
 async def test_before_tick_runs_first_and_its_failure_does_not_stop_scoring() -> None:
     first, _ = two_memes()
     seen: list[int] = []
-    pipeline = ScoringPipeline(NarrativeEngine(), persist=False)
+    engine = NarrativeEngine()
 
     async def prelude() -> None:
-        seen.append(pipeline.engine.posts_ingested)
+        seen.append(engine.posts_ingested)
         if len(seen) == 1:
             raise RuntimeError("database down")
 
-    pipeline.before_tick = prelude
+    pipeline = ScoringPipeline(engine, persist=False, before_tick=prelude)
     pipeline.add(first[:100])
     assert (await pipeline.tick()).posts == 100
     pipeline.add(first[100:200])
     await pipeline.tick()
     assert seen == [0, 100]
+
+
+async def test_a_pipeline_that_may_no_longer_write_neither_persists_nor_calls_the_hook(
+    storage: str,
+) -> None:
+    first, second = two_memes()
+    hook = Hook()
+    writing = True
+    pipeline = ScoringPipeline(NarrativeEngine(), on_narratives=hook, may_write=lambda: writing)
+    pipeline.add(first)
+    assert (await pipeline.tick()).persisted and len(hook.calls) == 1
+    saved = (await Narrative.all().count(), await ScorePoint.all().count())
+    assert saved[0] > 0
+    writing = False  # the scorer role was lost
+    pipeline.add(second)
+    result = await pipeline.tick()
+    assert result.posts == len(second) and result.views and not result.persisted
+    assert len(hook.calls) == 1
+    assert (await Narrative.all().count(), await ScorePoint.all().count()) == saved
 
 
 def test_stream_clock_follows_the_engine_only_when_it_lags() -> None:

@@ -21,6 +21,7 @@ from bot.config import ConfigError, Settings
 from bot.discord.intake import ChannelScope, DiscordIntake
 from bot.discord.throttle import ThrottledTree
 from bot.discord.translator import GhostwatchTranslator
+from bot.errors import FrontendStartError, one_line
 from bot.metrics import RATE_LIMIT_WAITS
 
 if TYPE_CHECKING:
@@ -43,10 +44,6 @@ EXTENSIONS = (
 )
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
-
-
-class DiscordStartError(Exception):
-    """The Discord front end could not start; one line naming the platform, no secret."""
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -272,12 +269,10 @@ async def start_discord(
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
     except discord.LoginFailure:
         await bot.close()
-        raise DiscordStartError(
-            "discord: the token was rejected (401); check GHOSTWATCH_DISCORD_TOKEN"
-        ) from None
+        raise FrontendStartError("discord", token_rejected=True) from None
     except (discord.HTTPException, discord.GatewayNotFound, OSError) as exc:
         await bot.close()
-        raise DiscordStartError(f"discord: cannot reach the API: {_one_line(exc)}") from None
+        raise FrontendStartError("discord", f"cannot reach the API: {one_line(exc)}") from None
     task = asyncio.create_task(_connect(bot), name="discord-gateway")
     log.info(
         "discord: logged in as %s (%s)",
@@ -297,7 +292,7 @@ async def _connect(bot: AnyBot) -> None:
         )
         raise
     except Exception as exc:
-        log.error("discord: gateway connection ended: %s", _one_line(exc))
+        log.error("discord: gateway connection ended: %s", one_line(exc))
         raise
 
 
@@ -305,15 +300,9 @@ def scope_names(scope: ChannelScope) -> list[str]:
     return ["all"] if scope.all else sorted(str(i) for i in scope.ids)
 
 
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 __all__ = [
     "AnyBot",
     "DiscordFrontend",
-    "DiscordStartError",
     "GhostwatchBot",
     "ShardedGhostwatchBot",
     "build_bot",

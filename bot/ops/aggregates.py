@@ -1,4 +1,4 @@
-"""Hand-off between `--role ingest` processes and the scorer through PhraseAggregate rows.
+"""Hand-off between `--role ingest` processes and the scorer through PostBatch rows.
 
 What travels is the raw post batch of each event-time minute (zlib-compressed JSON Lines in
 the engine's post format), not pre-extracted phrase counts: the engine's extraction seam
@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from bot.engine import AlertEvent, NarrativeEngine, NarrativeView
 from bot.metrics import PAYLOADS_SKIPPED
 from bot.ops.cursors import CheckpointedCursors
-from bot.pipeline import MAX_BUFFERED, NarrativeHook, ScoringPipeline, TickResult
+from bot.pipeline import MAX_BUFFERED, NarrativeHook, ScoringPipeline, TickPrelude, TickResult
 from bot.posts import Post, PostFormatError
+from bot.tokens.matcher import NarrativeRef
 from storage import aggregates
 
 log = logging.getLogger(__name__)
@@ -155,9 +156,19 @@ class AggregateFedPipeline(ScoringPipeline):
         reader: AggregateReader,
         *,
         on_narratives: NarrativeHook | None = None,
+        before_tick: TickPrelude | None = None,
+        persist: bool = True,
         max_buffered: int = MAX_BUFFERED,
+        may_write: Callable[[], bool] = lambda: True,
     ) -> None:
-        super().__init__(engine, on_narratives=on_narratives, max_buffered=max_buffered)
+        super().__init__(
+            engine,
+            on_narratives=on_narratives,
+            before_tick=before_tick,
+            persist=persist,
+            max_buffered=max_buffered,
+            may_write=may_write,
+        )
         self.reader = reader
         self._feed_lock = asyncio.Lock()
 
@@ -170,10 +181,9 @@ class AggregateFedPipeline(ScoringPipeline):
 
 
 class IngestIntake:
-    """What an ingest process's scheduler feeds instead of a scoring pipeline.
+    """What an ingest process's scheduler feeds instead of a scoring pipeline (a PostIntake).
 
-    It offers the pipeline surface the scheduler uses (add, tick, phrases, narrative_refs):
-    posts are buffered per minute and written on every tick, then the source cursors that
+    Posts are buffered per minute and written on every tick, then the source cursors that
     led to them are made durable (never before the posts themselves are stored).
     """
 
@@ -198,5 +208,5 @@ class IngestIntake:
     def phrases(self, limit: int = 10) -> list[str]:
         return []  # phrase-driven searches (X, DexScreener) run in the scorer's process
 
-    def narrative_refs(self) -> list[object]:
-        return []
+    def narrative_refs(self) -> list[NarrativeRef]:
+        return []  # no narratives here: launches are matched in the scorer's process

@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import BotCommand
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
+from bot.errors import FrontendStartError, one_line
 from bot.i18n import SUPPORTED, t
 from bot.posts import Post
 from bot.render.telegram import COMMANDS
@@ -92,19 +94,24 @@ async def start_telegram(
     """
     reading = reads_chats(settings, post_sink)
     app = build_application(settings, service, post_sink if reading else None)
-    await app.initialize()  # getMe: fails fast on a wrong token
     try:
-        await register_commands(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            timeout=poll_timeout,
-            allowed_updates=READING_UPDATES if reading else ALLOWED_UPDATES,
-            drop_pending_updates=False,
-        )
-    except BaseException:
-        await TelegramFrontend(app, TelegramAlertSender(app.bot)).stop()
-        raise
+        await app.initialize()  # getMe: fails fast on a wrong token
+        try:
+            await register_commands(app)
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(
+                timeout=poll_timeout,
+                allowed_updates=READING_UPDATES if reading else ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+        except BaseException:
+            await TelegramFrontend(app, TelegramAlertSender(app.bot)).stop()
+            raise
+    except InvalidToken:  # Telegram answers 401 (or 404) to a token it does not know
+        raise FrontendStartError("telegram", token_rejected=True) from None
+    except (TelegramError, OSError) as exc:
+        raise FrontendStartError("telegram", f"cannot start: {one_line(exc)}") from None
     log.info("telegram bot @%s polling", app.bot.username)
     if reading:
         log.info(

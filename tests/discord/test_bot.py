@@ -8,7 +8,8 @@ import logging
 import pytest
 import yarl
 
-from bot.discord.bot import DiscordStartError, GhostwatchBot, ShardedGhostwatchBot, start_discord
+from bot.discord.bot import GhostwatchBot, ShardedGhostwatchBot, start_discord
+from bot.errors import FrontendStartError
 from bot.service.narratives import NarrativeService
 from tests.discord.conftest import TOKEN, World, discord_settings
 from tests.fakes.discord_server import FakeDiscord
@@ -111,8 +112,9 @@ async def test_rejected_token_is_one_clear_line_without_the_token(
     fake: FakeDiscord, world: World, service: NarrativeService
 ) -> None:
     fake.inject("GET", r"^/users/@me$", 401, {"message": "401: Unauthorized", "code": 0})
-    with pytest.raises(DiscordStartError) as raised:
+    with pytest.raises(FrontendStartError) as raised:
         await start_discord(discord_settings(fake), service)
+    assert raised.value.platform == "discord" and raised.value.token_rejected
     message = str(raised.value)
     assert message.startswith("discord:") and "\n" not in message
     assert TOKEN not in message and TOKEN.split(".")[0] not in message
