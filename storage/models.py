@@ -196,8 +196,13 @@ class EngineCheckpoint(Model):
         table = "engine_checkpoints"
 
 
-class PhraseAggregate(Model):
-    """Per-minute phrase counts written by ingest-only processes for the scorer to read."""
+class PostBatch(Model):
+    """One event-time minute of posts (compressed JSON Lines) an ingest process wrote for the
+    scorer to read (bot/ops/aggregates.py).
+
+    Named PhraseAggregate in migration 0001; the table name is kept, so databases created
+    before the rename work unchanged.
+    """
 
     id = fields.BigIntField(primary_key=True)
     producer = fields.CharField(max_length=100)

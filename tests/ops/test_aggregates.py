@@ -1,4 +1,4 @@
-"""Ingest -> scorer hand-off through PhraseAggregate rows on real SQLite/PostgreSQL."""
+"""Ingest -> scorer hand-off through PostBatch rows on real SQLite/PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.metrics import REGISTRY
 from bot.ops.aggregates import AggregateReader, AggregateWriter, decode_posts, encode_posts
 from bot.ops.checkpoint import CheckpointKeeper
 from storage import aggregates
-from storage.models import PhraseAggregate
+from storage.models import PostBatch
 
 
 def _posts(minutes: float = 10, per_minute: float = 15, seed: int = 5):  # type: ignore[no-untyped-def]
@@ -54,7 +54,7 @@ async def test_writer_groups_by_minute_and_reader_feeds_engine_like_direct_inges
     await a.flush()
     await b.flush()
     assert a.buffered == 0 and a.posts_written + b.posts_written == len(posts)
-    minutes = {r.minute for r in await PhraseAggregate.all()}
+    minutes = {r.minute for r in await PostBatch.all()}
     assert all(m.second == 0 and m.microsecond == 0 for m in minutes)
 
     engine = NarrativeEngine()
@@ -100,7 +100,7 @@ async def test_old_consumed_rows_are_pruned(storage: str) -> None:
     writer = AggregateWriter("ingest")
     writer.add(posts)
     await writer.flush()
-    rows = await PhraseAggregate.all()
+    rows = await PostBatch.all()
     await aggregates.mark_consumed([r.id for r in rows])
     newest = max(r.minute for r in rows)
     assert await aggregates.prune_consumed(newest) == len(rows) - 1
@@ -135,9 +135,10 @@ async def test_a_backlog_is_read_in_bounded_pages_one_per_tick(storage: str) -> 
     writer.add(posts)
     await writer.flush()  # an outage's worth of rows waiting for the scorer
     rows = await aggregates.backlog()
-    biggest_row = max(len(decode_posts(r.payload)) for r in await PhraseAggregate.all())
-    pipeline = AggregateFedPipeline(NarrativeEngine(), AggregateReader(), max_buffered=200)
-    pipeline.persist = False
+    biggest_row = max(len(decode_posts(r.payload)) for r in await PostBatch.all())
+    pipeline = AggregateFedPipeline(
+        NarrativeEngine(), AggregateReader(), persist=False, max_buffered=200
+    )
     seen = []
     while pipeline.posts_seen < len(posts):
         result = await pipeline.tick()
