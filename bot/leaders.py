@@ -89,7 +89,7 @@ def leader_id(network: str, handle: str) -> str:
 
 def post_identity(source: str, author: str) -> str:
     """The identity a post is matched by: its source's network and its author."""
-    return f"{source.split(':', 1)[0].lower()}:{author.lower()}"
+    return f"{source.split(':', 1)[0].lower()}:{normalize_handle(author)}"
 
 
 def entry_ids(entry: str) -> tuple[str, ...]:
@@ -98,7 +98,7 @@ def entry_ids(entry: str) -> tuple[str, ...]:
     "network:handle" names that one account; a bare "handle" (or "@handle") names the handle
     on each of `BARE_NETWORKS`. Raises LeaderFormatError for anything else.
     """
-    text = entry.strip().lstrip("@").lower()
+    text = normalize_handle(entry)
     network, sep, account = text.partition(":")
     if sep:
         account = normalize_handle(account)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.leaders import normalize_handle
+
 DEFAULT_SOURCES = "bluesky,hackernews,dexscreener,geckoterminal:solana"
 MAX_CURSOR_KEY = 300  # storage.models.SourceCursor.source
 
@@ -105,7 +107,7 @@ def parse_leader_dids(entries: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for entry in entries:
         handle, sep, did = entry.partition("=")
-        handle, did = handle.strip().lstrip("@").lower(), did.strip()
+        handle, did = normalize_handle(handle), did.strip()
         if not sep or not handle or not did.startswith("did:"):
             raise SourceSpecError(f"expected handle=did:plc:..., got {entry[:60]!r}")
         mapping[did] = handle
