@@ -7,17 +7,9 @@ from datetime import timedelta
 
 from bot.alerts.console import CHAT_ID, PLATFORM, ConsoleSender, ensure_console_subscription
 from bot.alerts.dispatcher import AlertDispatcher
-from bot.engine.generator import START
-from bot.pipeline import ScoringPipeline
 from bot.service.narratives import NarrativeService
 from storage.models import Subscription
-from tests.alerts.stream import (
-    MEME_START,
-    SEED_URL,
-    replay_minutes,
-    replay_until_alert,
-    warmed_engine,
-)
+from tests.builders import AT, SEED_URL, Ticks, alert_event, evolve, fired
 
 
 async def test_console_prints_each_alert_once(storage: str) -> None:
@@ -25,13 +17,14 @@ async def test_console_prints_each_alert_once(storage: str) -> None:
     await ensure_console_subscription(60.0)  # every start: idempotent
     assert await Subscription.filter(platform=PLATFORM, chat_id=CHAT_ID).count() == 1
     out = io.StringIO()
-    service = NarrativeService(clock=lambda: START + timedelta(minutes=200))
+    service = NarrativeService(clock=lambda: AT + timedelta(minutes=30))
     dispatcher = AlertDispatcher({PLATFORM: ConsoleSender(out)}, service, chat_interval=0)
-    pipeline = ScoringPipeline(
-        warmed_engine(MEME_START + 10), on_narratives=dispatcher.on_narratives
-    )
-    await replay_until_alert(pipeline, MEME_START + 10, MEME_START + 70)
-    await replay_minutes(pipeline, MEME_START + 25, MEME_START + 35)  # still viral: no repeat
+    result = await fired(dispatcher.on_narratives)
+    [view] = result.views
+    tick = Ticks(dispatcher.on_narratives)
+    for minute in range(1, 11):  # still viral, and the engine's alert handed over again
+        later = evolve(view, score=view.score + minute)
+        await tick([later], [alert_event(view)], at=AT + timedelta(minutes=minute))
     await dispatcher.drain()
     await dispatcher.close()
     text = out.getvalue()

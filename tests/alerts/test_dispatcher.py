@@ -1,4 +1,4 @@
-"""AlertDispatcher against real storage and narratives produced by the real engine + pipeline."""
+"""AlertDispatcher against real storage, with narratives and alerts built as the engine's are."""
 
 from __future__ import annotations
 
@@ -12,24 +12,14 @@ import pytest
 
 from bot.alerts.dispatcher import AlertDispatcher
 from bot.alerts.sender import RetryLater, TargetGone
-from bot.engine.generator import START
 from bot.metrics import RATE_LIMIT_WAITS
-from bot.pipeline import ScoringPipeline, TickResult
+from bot.pipeline import TickResult
 from bot.service.narratives import NarrativeService
 from bot.service.types import Caller
 from storage import alerts as alert_store
 from storage.models import Alert, Narrative, Subscription, TokenLaunch, TokenMatch
-from tests.alerts.stream import (
-    MEME_START,
-    SEED_URL,
-    SLOW_EMERGING,
-    replay_minutes,
-    replay_until_alert,
-    warmed_engine,
-)
+from tests.builders import AT, SEED_URL, Ticks, alert_event, fired, narrative_view, still_viral
 from tests.fakes.recording_sender import RecordingSender
-
-WARM = MEME_START + 10
 
 
 @dataclass
@@ -54,7 +44,6 @@ class World:
     sender: RecordingSender
     sleeps: Sleeps
     dispatcher: AlertDispatcher
-    pipeline: ScoringPipeline
 
 
 def make_dispatcher(
@@ -76,25 +65,17 @@ class Clock:
 
 @pytest.fixture
 async def world(storage: str) -> AsyncIterator[World]:
-    service = NarrativeService(clock=lambda: START + timedelta(minutes=WARM), render_charts=False)
+    service = NarrativeService(clock=lambda: AT, render_charts=False)
     sender = RecordingSender()
     sleeps = Sleeps()
-    pipeline = ScoringPipeline(warmed_engine(WARM))
     dispatcher = make_dispatcher(service, sender, sleeps)
-    yield World(service, sender, sleeps, dispatcher, pipeline)
+    yield World(service, sender, sleeps, dispatcher)
     await dispatcher.close()
 
 
-def next_minute(w: World) -> int:
-    """The first stream minute the pipeline has not seen yet."""
-    assert w.pipeline.engine.now is not None
-    return int((w.pipeline.engine.now - START).total_seconds() // 60) + 1
-
-
-async def fire(w: World) -> TickResult:
-    result = await replay_until_alert(w.pipeline, WARM, WARM + 60)
-    assert result.alerts[0].narrative.phrase == "summon ghost"
-    return result
+async def fire(w: World, hook: bool = False) -> TickResult:
+    """The tick in which "summoning ghosts" alerts; with `hook`, handed to the dispatcher."""
+    return await fired(w.dispatcher.on_narratives if hook else None)
 
 
 async def test_each_subscribed_chat_gets_exactly_one_alert(world: World) -> None:
@@ -119,8 +100,7 @@ async def test_each_subscribed_chat_gets_exactly_one_alert(world: World) -> None
     assert {r.key for r in card.reasons} >= {"reason.reach", "reason.leader"}
     # The narrative stays viral for many ticks: no second alert for the same episode (and
     # none for the chat at 100, a score no evidence reaches).
-    world.pipeline.on_narratives = world.dispatcher.on_narratives
-    await replay_minutes(world.pipeline, next_minute(world), next_minute(world) + 20)
+    await still_viral(world.dispatcher.on_narratives, result, 20)
     await world.dispatcher.drain()
     assert len(world.sender.delivered) == 1
     row = await Alert.get(target="A")
@@ -133,10 +113,12 @@ async def test_low_threshold_chat_is_alerted_once_across_emerging_and_viral(
     await world.service.set_alerts(chat("low"), True)
     await world.service.set_threshold(chat("low"), 30)
     await world.service.set_alerts(chat("A"), True)
-    pipeline = ScoringPipeline(
-        warmed_engine(SLOW_EMERGING - 10, slow=True), on_narratives=world.dispatcher.on_narratives
-    )
-    await replay_minutes(pipeline, SLOW_EMERGING - 10, SLOW_EMERGING + 30, slow=True)
+    tick = Ticks(world.dispatcher.on_narratives)
+    start = AT - timedelta(minutes=40)
+    for minute in range(41):  # emerging from a score of 30 on, viral (the alert) at 60
+        at = start + timedelta(minutes=minute)
+        view = narrative_view(score=20 + minute, leader=None, at=at)
+        await tick([view], [alert_event(view, at=at)] if view.score >= 60 else [], at=at)
     await world.dispatcher.drain()
     low, normal = world.sender.to("low"), world.sender.to("A")
     assert len(low) == 1 and len(normal) == 1
@@ -313,8 +295,7 @@ async def test_a_chat_that_removed_the_bot_is_disabled_not_retried(world: World)
     settings = await world.service.subscription(chat("gone"))
     assert settings.disabled_reason is not None
     attempts = world.sender.attempts
-    world.pipeline.on_narratives = world.dispatcher.on_narratives
-    await replay_minutes(world.pipeline, next_minute(world), next_minute(world) + 10)
+    await still_viral(world.dispatcher.on_narratives, result, 10)
     await world.dispatcher.drain()
     await world.dispatcher.resume()
     assert world.sender.attempts == attempts
@@ -386,8 +367,7 @@ async def test_the_pipeline_hook_records_at_once_and_delivers_in_the_background(
 ) -> None:
     await world.service.set_alerts(chat("A"), True)
     world.sender.hang = asyncio.Event()  # a flood wait / slow platform
-    world.pipeline.on_narratives = world.dispatcher.on_narratives
-    result = await fire(world)  # the tick returns although the send has not finished
+    result = await fire(world, hook=True)  # the tick returns although the send has not finished
     assert result.alerts and world.sender.delivered == []
     assert (await Alert.get(target="A")).status == "pending"  # durable before the hook returned
     world.sender.hang.set()
@@ -399,8 +379,7 @@ async def test_the_pipeline_hook_records_at_once_and_delivers_in_the_background(
 async def test_close_leaves_unsent_alerts_pending(world: World) -> None:
     await world.service.set_alerts(chat("A"), True)
     world.sender.hang = asyncio.Event()
-    world.pipeline.on_narratives = world.dispatcher.on_narratives
-    await fire(world)
+    await fire(world, hook=True)
     await world.dispatcher.close()
     assert (await Alert.get(target="A")).status == "pending"
     fresh = RecordingSender()

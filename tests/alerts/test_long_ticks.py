@@ -1,8 +1,8 @@
 """Alerts fired inside one long pipeline tick (a speed=0 replay, a backlog) are never lost.
 
-The real engine and ScoringPipeline run over a generated stream in one tick that spans the whole
-wave, so the persisted narrative row is already cooling when the dispatcher plans; the alert must
-still go out once per chat/watcher, as it was when it fired.
+One tick may span a whole wave, so the persisted narrative row is already cooling when the
+dispatcher plans; the alert must still go out once per chat/watcher, as it was when it fired.
+The ticks are built here as the engine and pipeline give them (tests/builders.py).
 """
 
 from __future__ import annotations
@@ -14,26 +14,30 @@ from datetime import timedelta
 import pytest
 
 from bot.alerts.dispatcher import AlertDispatcher
-from bot.engine.generator import START
-from bot.engine.types import AlertEvent, Lifecycle
-from bot.pipeline import ScoringPipeline
+from bot.engine.types import AlertEvent, Lifecycle, NarrativeView
 from bot.service.narratives import NarrativeService
 from storage.models import Alert, Narrative
-from tests.alerts.stream import (
-    MEME_START,
-    SECOND_WAVE,
-    after,
-    engine_until,
-    ghost_posts,
-    two_wave_posts,
-    warmed_engine,
-)
 from tests.alerts.test_dispatcher import Sleeps, chat, dm
+from tests.builders import AT, Ticks, alert_event, evolve, narrative_view
 from tests.fakes.recording_sender import RecordingSender
 
-WARM = MEME_START  # before the wave turns viral (~2:47)
-COOLED = 330  # minutes: the single wave has peaked and cooled (score 0) by then
-TWO_WAVES_COOLED = 560  # the second wave (viral at ~7:00) has cooled by then
+WAVE_HOURS = timedelta(hours=2, minutes=40)  # a tick from before the wave to after it cooled
+
+
+def wave(score: float = 64.0, *, episode: int = 1, first_seen_hours: float = 1) -> NarrativeView:
+    """The narrative when it fired: viral, with the reach it had then."""
+    return narrative_view(
+        score=score,
+        episode=episode,
+        authors=40,
+        at=AT,
+        first_seen=AT - timedelta(hours=first_seen_hours),
+    )
+
+
+def cooled(view: NarrativeView, score: float = 12.0) -> NarrativeView:
+    """The same narrative at the end of the tick: past the wave, seen by more authors."""
+    return evolve(view, state=Lifecycle.COOLING, score=score, authors=view.authors + 25)
 
 
 _made: list[AlertDispatcher] = []
@@ -59,7 +63,7 @@ async def subscribe(service: NarrativeService) -> None:
 
 
 def make(**kw: object) -> tuple[NarrativeService, RecordingSender, AlertDispatcher]:
-    service = NarrativeService(clock=lambda: START + timedelta(minutes=WARM), render_charts=False)
+    service = NarrativeService(clock=lambda: AT, render_charts=False)
     sender = RecordingSender()
     dispatcher = AlertDispatcher(
         {"test": sender},
@@ -76,14 +80,13 @@ async def test_a_wave_that_peaks_and_cools_inside_one_tick_alerts_once(storage: 
     max_age = timedelta(hours=1)
     service, sender, dispatcher = make(max_age=max_age)
     await subscribe(service)
-    pipeline = ScoringPipeline(warmed_engine(WARM), on_narratives=dispatcher.on_narratives)
-    pipeline.add(after(ghost_posts(), WARM))
-    tick_end = START + timedelta(minutes=COOLED)
-    result = await pipeline.tick(tick_end)
+    fired = wave()
+    event = alert_event(fired, at=AT)
+    tick_end = AT + WAVE_HOURS
+    tick = Ticks(dispatcher.on_narratives)
+    await tick([cooled(fired)], [event], at=tick_end)
     await dispatcher.drain()
 
-    [event] = result.alerts
-    assert event.episode == 1 and event.narrative.score >= 60
     row = await Narrative.get(key=event.narrative.key)
     # The situation of the bug: by the end of the tick the row is past the wave.
     assert row.state == "cooling" and row.score < 30 and row.episode == 1
@@ -111,8 +114,7 @@ async def test_a_wave_that_peaks_and_cools_inside_one_tick_alerts_once(storage: 
     assert all(a.score == pytest.approx(event.narrative.score) for a in alerts)
 
     # Later ticks (the narrative cooling further) send nothing more.
-    pipeline.add(after(ghost_posts(), COOLED))
-    await pipeline.tick(START + timedelta(minutes=COOLED + 60))
+    await tick([cooled(fired, 3.0)], at=tick_end + timedelta(hours=1))
     await dispatcher.drain()
     assert len(sender.delivered) == 3
 
@@ -120,15 +122,16 @@ async def test_a_wave_that_peaks_and_cools_inside_one_tick_alerts_once(storage: 
 async def test_two_episodes_fired_inside_one_tick_are_two_alerts(storage: str) -> None:
     service, sender, dispatcher = make()
     await subscribe(service)
-    posts = two_wave_posts()
-    pipeline = ScoringPipeline(engine_until(posts, WARM), on_narratives=dispatcher.on_narratives)
-    pipeline.add(after(posts, WARM))
-    result = await pipeline.tick(START + timedelta(minutes=TWO_WAVES_COOLED))
+    first, second = wave(62.0), wave(71.0, episode=2)
+    events = [
+        alert_event(first, at=AT),
+        alert_event(second, at=AT + timedelta(hours=4)),
+    ]
+    end = evolve(cooled(second), state=Lifecycle.DORMANT)
+    result = await Ticks(dispatcher.on_narratives)([end], events, at=AT + timedelta(hours=6))
     await dispatcher.drain()
 
-    assert [event.episode for event in result.alerts] == [1, 2]
-    assert len({event.narrative.key for event in result.alerts}) == 1
-    row = await Narrative.get(key=result.alerts[0].narrative.key)
+    row = await Narrative.get(key=first.key)
     assert row.state in ("cooling", "dormant") and row.episode == 2
     scores = {event.episode: event.narrative.score for event in result.alerts}
     for target, direct in [("A", False), ("low", False), ("fan", True)]:
@@ -149,10 +152,9 @@ async def test_an_event_for_a_narrative_not_persisted_is_skipped_not_fatal(stora
     """A stale event (its row was never written) is logged and skipped; others still go out."""
     service, sender, dispatcher = make()
     await subscribe(service)
-    pipeline = ScoringPipeline(warmed_engine(WARM), on_narratives=dispatcher.on_narratives)
-    pipeline.add(after(ghost_posts(), WARM))
-    result = await pipeline.tick(START + timedelta(minutes=COOLED))
-    [event] = result.alerts
+    fired = wave()
+    event = alert_event(fired, at=AT)
+    await Ticks(dispatcher.on_narratives)([cooled(fired)], [event], at=AT + WAVE_HOURS)
     ghost = AlertEvent(
         dataclasses.replace(event.narrative, key="never persisted"), event.fired_at, 1
     )
@@ -165,24 +167,19 @@ async def test_an_event_for_a_narrative_not_persisted_is_skipped_not_fatal(stora
 async def test_a_new_wave_after_a_lost_checkpoint_is_alerted_not_skipped(storage: str) -> None:
     service, sender, dispatcher = make()
     await service.set_alerts(chat("A"), True)
-    posts = two_wave_posts()
-    first = ScoringPipeline(engine_until(posts, WARM), on_narratives=dispatcher.on_narratives)
-    first_wave_end = START + timedelta(minutes=COOLED)
-    first.add([post for post in after(posts, WARM) if post.created_at < first_wave_end])
-    [event] = (await first.tick(first_wave_end)).alerts
+    tick = Ticks(dispatcher.on_narratives)
+    first = wave()
+    event = alert_event(first, at=AT)
+    await tick([cooled(first)], [event], at=AT + WAVE_HOURS)
     await dispatcher.drain()
     assert event.episode == 1 and [d.card.episode for d in sender.to("A")] == [1]
 
     # The checkpoint is lost: a new engine, warmed on later posts only, meets the narrative
-    # again in its second wave and counts that wave as its episode 1.
-    later = [post for post in posts if post.created_at >= first_wave_end]
-    fresh = ScoringPipeline(
-        engine_until(later, SECOND_WAVE - 10), on_narratives=dispatcher.on_narratives
-    )
-    fresh.add(after(later, SECOND_WAVE - 10))
-    fired = (await fresh.tick(START + timedelta(minutes=TWO_WAVES_COOLED))).alerts
+    # again in its second wave (so later than before) and counts that wave as its episode 1.
+    later = AT + timedelta(hours=4)
+    again = alert_event(evolve(wave(first_seen_hours=-3.5), series=first.series), at=later)
+    await tick([cooled(again.narrative)], [again], at=later + WAVE_HOURS)
     await dispatcher.drain()
-    again = next(a for a in fired if a.narrative.key == event.narrative.key)
     assert again.episode == 1
     row = await Narrative.get(key=event.narrative.key)
     assert row.episode == 2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import discord
@@ -14,11 +13,9 @@ from discord.gateway import DiscordWebSocket
 from bot.alerts.dispatcher import AlertDispatcher
 from bot.config import Settings
 from bot.discord.bot import DiscordFrontend, start_discord
-from bot.engine import AlertEvent, NarrativeEngine, NarrativeView
-from bot.engine.generator import StreamGenerator, by_interval, merge
-from bot.posts import Post
 from bot.service.narratives import NarrativeService
 from storage.narratives import save_views
+from tests.builders import Tick, story
 from tests.fakes.discord_server import (
     FakeChannel,
     FakeDiscord,
@@ -29,7 +26,6 @@ from tests.fakes.discord_server import (
 )
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhOsTw.fake-token-for-tests-only-xxxxxxxxxxxxxxx"
-GHOST_VARIANTS = ["summoning ghosts", "summoned ghosts", "#SummoningGhosts"]
 
 
 @dataclass
@@ -84,7 +80,7 @@ def discord_settings(fake: FakeDiscord, **extra: Any) -> Settings:
 
 @pytest.fixture
 def service(storage: str, ghost_ticks: list[Tick]) -> NarrativeService:
-    """The real service; its clock stands just after the replay (stream time)."""
+    """The real service; its clock stands at the last tick."""
     end = ghost_ticks[-1].at
     return NarrativeService(clock=lambda: end)
 
@@ -106,48 +102,13 @@ def dispatcher(frontend: DiscordFrontend, service: NarrativeService) -> AlertDis
     return AlertDispatcher({"discord": frontend.sender}, service, chat_interval=0.0)
 
 
-# ---- a replay that really alerts -----------------------------------------------------------
-
-
-def ghost_posts(seed: int = 11) -> list[Post]:
-    """3.5 h of seeded chatter with one leader-seeded meme that turns viral once."""
-    gen = StreamGenerator(seed)
-    return merge(
-        gen.background(3.5, 8),
-        gen.meme(
-            GHOST_VARIANTS,
-            start_minute=140,
-            ramp_minutes=40,
-            peak_per_minute=6,
-            hold_minutes=20,
-            decay_minutes=10,
-            authors=300,
-            leader="karpathy",
-            leader_text="we are summoning ghosts, not building animals",
-        ),
-    )
-
-
-@dataclass
-class Tick:
-    at: datetime
-    views: list[NarrativeView]
-    alerts: list[AlertEvent]
+# ---- the narrative's ticks, built as the engine gives them -----------------------------------
 
 
 @pytest.fixture(scope="session")
 def ghost_ticks() -> list[Tick]:
-    """The engine's output per minute of the replay, from the first non-quiet narrative on."""
-    engine = NarrativeEngine(leaders=("karpathy",))
-    ticks: list[Tick] = []
-    for batch in by_interval(ghost_posts(), 60):
-        engine.ingest(batch)
-        fired = engine.tick()
-        views = [v for v in engine.narratives(10) if str(v.state) != "quiet"]
-        if views or fired:
-            ticks.append(Tick(batch[-1].created_at, views, fired))
-    assert any(t.alerts for t in ticks), "the replay must alert"
-    return ticks
+    """ "summoning ghosts" minute by minute: rising, the alert, then viral for ten minutes."""
+    return story()
 
 
 async def persist(ticks: list[Tick]) -> None:

@@ -1,4 +1,4 @@
-"""NarrativeService on real storage, with narratives written by the real engine and pipeline."""
+"""NarrativeService on real storage, with narrative rows stored as the pipeline stores them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.engine.generator import START
 from bot.leaders import DEFAULT_LEADERS
-from bot.pipeline import ScoringPipeline
 from bot.service.errors import (
     BadArgument,
     FollowsInGroupsOnly,
@@ -29,14 +27,12 @@ from bot.service.types import Caller, SourceHealth
 from bot.sources.health import HealthRegistry
 from storage import leaders as leader_store
 from storage.models import Alert, Leader, Narrative, ScorePoint, TokenLaunch, TokenMatch
-from tests.alerts.stream import MEME_START, SEED_URL, replay_until_alert, warmed_engine
-
-WARM = MEME_START + 10
+from tests.builders import AT, SEED_URL, fired
 
 
 class Clock:
     def __init__(self) -> None:
-        self.now = START
+        self.now = AT
 
     def __call__(self) -> datetime:
         return self.now
@@ -49,10 +45,7 @@ Ghost = tuple[NarrativeService, Clock, Narrative]
 async def ghost(storage: str) -> Ghost:
     clock = Clock()
     service = NarrativeService(clock=clock)
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    await replay_until_alert(pipeline, WARM, WARM + 60)
-    assert pipeline.engine.now is not None
-    clock.now = pipeline.engine.now
+    await fired()  # half an hour of rising scores, then viral at AT
     row = await Narrative.get(key="summon ghost")
     seed_at = row.seed_post_at
     assert seed_at is not None

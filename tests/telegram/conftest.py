@@ -10,15 +10,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.engine.generator import START
 from bot.service.narratives import NarrativeService
 from bot.telegram.app import TelegramFrontend, start_telegram
-from tests.alerts.stream import MEME_START
+from tests.builders import AT
 from tests.fakes.telegram_server import FakeTelegram
 
 
 class Clock:
-    """Stream time for the service (the replayed stream is dated 2026-03-01)."""
+    """Stream time for the service (the built narratives are dated 2026-03-01)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -48,7 +47,7 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def tg(storage: str, fake_telegram: FakeTelegram) -> AsyncIterator[Bot]:
-    clock = Clock(START + timedelta(minutes=MEME_START))
+    clock = Clock(AT - timedelta(minutes=30))
     service = NarrativeService(clock=clock)
     await service.seed_leaders()
     settings = Settings(

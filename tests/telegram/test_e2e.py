@@ -1,4 +1,4 @@
-"""End to end: real python-telegram-bot polling the fake Bot API, real engine, pipeline and DB."""
+"""End to end: real python-telegram-bot polling the fake Bot API, real service, dispatch, DB."""
 
 from __future__ import annotations
 
@@ -12,19 +12,13 @@ from pydantic import SecretStr
 
 from bot.alerts.dispatcher import AlertDispatcher
 from bot.config import Settings
-from bot.pipeline import ScoringPipeline, TickResult
+from bot.pipeline import TickResult
 from bot.render.text import WORD_JOINER
 from bot.service.types import Caller
 from bot.telegram.app import start_telegram
 from bot.telegram.sender import TelegramAlertSender
 from storage.models import Alert, Subscription, WatchItem
-from tests.alerts.stream import (
-    MEME_START,
-    SEED_URL,
-    replay_minutes,
-    replay_until_alert,
-    warmed_engine,
-)
+from tests.builders import AT, SEED_URL, fired, still_viral
 from tests.fakes.telegram_server import Call
 from tests.telegram.conftest import Bot
 
@@ -32,7 +26,6 @@ GROUP = -100123
 ADMIN = 7
 MEMBER = 9
 FAN = 8
-WARM = MEME_START + 10
 
 
 def to(chat: int) -> Callable[[Call], bool]:
@@ -57,11 +50,11 @@ def dispatcher_for(tg: Bot, **kw: object) -> AlertDispatcher:
     )
 
 
-async def fire(tg: Bot, pipeline: ScoringPipeline) -> None:
-    result = await replay_until_alert(pipeline, WARM, WARM + 60)
-    assert result.alerts
-    assert pipeline.engine.now is not None
-    tg.clock.now = pipeline.engine.now
+async def fire(tg: Bot, dispatcher: AlertDispatcher | None = None) -> TickResult:
+    """The tick in which "summoning ghosts" alerts, handed to `dispatcher` if given."""
+    result = await fired(dispatcher.on_narratives if dispatcher else None)
+    tg.clock.now = AT
+    return result
 
 
 async def test_group_alert_and_direct_message_end_to_end(tg: Bot) -> None:
@@ -74,8 +67,7 @@ async def test_group_alert_and_direct_message_end_to_end(tg: Bot) -> None:
     assert any(c.method == "getChatMember" for c in server.calls)
 
     dispatcher = dispatcher_for(tg)
-    pipeline = ScoringPipeline(warmed_engine(WARM), on_narratives=dispatcher.on_narratives)
-    await fire(tg, pipeline)
+    result = await fire(tg, dispatcher)
     [alert] = (await server.wait_for("sendMessage", to(GROUP), count=2))[1:]
     text = alert.params["text"]
     assert "summoning ghosts" in text and "Score" in text
@@ -89,7 +81,7 @@ async def test_group_alert_and_direct_message_end_to_end(tg: Bot) -> None:
     assert "You get this because you watch phrase" in direct.params["text"]
 
     # More ticks while it stays viral: still exactly one alert per chat.
-    await replay_minutes(pipeline, WARM + 11, WARM + 25)
+    await still_viral(dispatcher.on_narratives, result, 14)
     await dispatcher.drain()
     assert len(server.sent("sendMessage", GROUP)) == 2
     assert len(server.sent("sendMessage", FAN)) == 2
@@ -124,8 +116,7 @@ async def test_non_admin_cannot_change_settings(tg: Bot) -> None:
 
 
 async def test_ghosts_and_narrative_answer_with_content_and_a_photo(tg: Bot) -> None:
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    await fire(tg, pipeline)
+    await fire(tg)
     reply = await say(tg, 5, "/ghosts", 5)
     text = reply.params["text"]
     assert "Emerging narratives" in text and "summoning ghosts" in text
@@ -156,8 +147,7 @@ async def crash_mid_send(tg: Bot, *, accepted: bool) -> tuple[TickResult, AlertD
     """Record and start sending an alert, then kill the process before Telegram answers."""
     tg.server.set_member(GROUP, ADMIN, "administrator")
     await say(tg, GROUP, "/alerts on", ADMIN)
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    result = await fire(tg)
     release = tg.server.hold("sendMessage", deliver=accepted)
     task = asyncio.create_task(dispatcher_for(tg).dispatch(result.views, result.alerts))
     await tg.server.wait_for("sendMessage", to(GROUP), count=2, include_failed=True)
@@ -212,9 +202,8 @@ async def test_a_chat_under_flood_control_does_not_hold_up_other_chats(tg: Bot) 
         await say(tg, group, "/alerts on", ADMIN)
     tg.server.fail_next("sendMessage", status=429, retry_after=300, chat_id=GROUP, times=10)
     dispatcher = dispatcher_for(tg)
-    pipeline = ScoringPipeline(warmed_engine(WARM), on_narratives=dispatcher.on_narratives)
     try:
-        await fire(tg, pipeline)
+        result = await fire(tg, dispatcher)
         await dispatcher.drain()  # the pass that followed the tick is over: nobody waited 300 s
         [alert] = (await tg.server.wait_for("sendMessage", to(other), count=2))[1:]
         assert "summoning ghosts" in alert.params["text"]
@@ -225,7 +214,7 @@ async def test_a_chat_under_flood_control_does_not_hold_up_other_chats(tg: Bot) 
         held = dispatcher.worker.held_until("telegram", str(GROUP))
         assert held is not None and held - time.monotonic() > 290
         # Later ticks neither retry the held chat early nor stall.
-        await replay_minutes(pipeline, WARM + 11, WARM + 14)
+        await still_viral(dispatcher.on_narratives, result, 3)
         await dispatcher.drain()
         assert len([c for c in tg.server.calls if c.status == 429]) == 1
     finally:
@@ -237,8 +226,7 @@ async def test_blocked_bot_disables_the_subscription(tg: Bot) -> None:
     await say(tg, FAN, "/alerts on", FAN)  # a private chat subscribes itself
     await say(tg, FAN, "/watch @karpathy", FAN)
     tg.server.block(FAN)
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    result = await fire(tg)
     report = await dispatcher_for(tg).dispatch(result.views, result.alerts)
     assert report.failed == 2 and report.sent == 0  # the chat alert and the DM
     sub = await Subscription.get(platform="telegram", chat_id=str(FAN))
@@ -247,7 +235,7 @@ async def test_blocked_bot_disables_the_subscription(tg: Bot) -> None:
     assert statuses == {"failed"}
     attempts = len([c for c in tg.server.calls if c.chat_id == str(FAN) and c.status == 403])
     assert attempts == 1  # the DM after the first 403 was not tried
-    await replay_minutes(pipeline, WARM + 11, WARM + 20)  # no hook: nothing new is recorded
+    await still_viral(None, result, 9)  # no hook: nothing new is recorded
     await dispatcher_for(tg).resume()
     assert len([c for c in tg.server.calls if c.status == 403]) == attempts
 
@@ -279,8 +267,7 @@ async def test_bad_input_gets_a_usage_line(tg: Bot) -> None:
 
 
 async def test_status_reports_sources_and_narratives(tg: Bot) -> None:
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    await fire(tg, pipeline)
+    await fire(tg)
     reply = await say(tg, 13, "/status", 13)
     text = reply.params["text"]
     assert "Narratives tracked: 1" in text and "Database: ok" in text
@@ -299,8 +286,7 @@ async def test_group_upgraded_to_supergroup_keeps_its_alerts(tg: Bot) -> None:
         parameters={"migrate_to_chat_id": moved},
         chat_id=GROUP,
     )
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    result = await fire(tg)
     report = await dispatcher_for(tg).dispatch(result.views, result.alerts)
     assert report.sent == 1
     [alert] = tg.server.sent("sendMessage", moved)
@@ -323,8 +309,7 @@ async def test_delivery_errors_never_carry_the_token(tg: Bot) -> None:
     tg.server.fail_next(
         "sendMessage", status=500, description=f"Internal {tg.server.token}", chat_id=FAN
     )
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    result = await fire(tg)
     report = await dispatcher_for(tg).dispatch(result.views, result.alerts)
     assert report.deferred == 1
     row = await Alert.get(target=str(FAN))
@@ -341,8 +326,7 @@ async def test_japanese_group_gets_japanese_alerts(tg: Bot) -> None:
     assert "English" in reply.params["text"]
     reply = await say(tg, GROUP, "/alerts language ja", ADMIN)
     assert "日本語" in reply.params["text"]
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    result = await fire(tg)
     await dispatcher_for(tg).dispatch(result.views, result.alerts)
     alert = tg.server.sent("sendMessage", GROUP)[-1]
     assert "新しいナラティブ: summoning ghosts" in alert.params["text"]
@@ -356,8 +340,7 @@ async def test_sender_stays_under_telegrams_global_rate(tg: Bot) -> None:
     for i in range(12):
         await tg.service.set_alerts(Caller("telegram", str(-2000 - i), "1", is_admin=True), True)
     sender = TelegramAlertSender(tg.frontend.application.bot, max_per_second=20.0)
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    result = await replay_until_alert(pipeline, WARM, WARM + 60)
+    result = await fire(tg)
     dispatcher = AlertDispatcher({"telegram": sender}, tg.service, chat_interval=0)
     assert (await dispatcher.dispatch(result.views, result.alerts)).sent == 12
     sends = sorted(c.at for c in tg.server.sent("sendMessage"))
@@ -365,8 +348,7 @@ async def test_sender_stays_under_telegrams_global_rate(tg: Bot) -> None:
 
 
 async def test_ghosts_after_the_stream_went_quiet_lists_the_recent_alerts(tg: Bot) -> None:
-    pipeline = ScoringPipeline(warmed_engine(WARM))
-    await fire(tg, pipeline)
+    await fire(tg)
     tg.clock.now += timedelta(hours=7)  # nothing new since: the narrative is no longer live
     text = (await say(tg, 5, "/ghosts", 5)).params["text"]
     assert "Nothing is live right now." in text

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from bot.alerts.dispatcher import AlertDispatcher
 from bot.engine import Lifecycle, NarrativeView, SamplePost
-from bot.engine.generator import START
 from bot.render.text import WORD_JOINER
 from storage.narratives import save_views
+from tests.builders import AT
 from tests.fakes.telegram_server import Call
 from tests.telegram.conftest import Bot
 from tests.telegram.test_e2e import ADMIN, GROUP, say
@@ -22,8 +22,8 @@ HOSTILE = f"<b>ghost</b> @everyone {RLO}gnitpircs & <script>alert(1)</script> "
 LONG = "summoning " * 500  # 5,000 characters
 
 
-def hostile_view(at: timedelta = timedelta(minutes=200)) -> NarrativeView:
-    now = START + at
+def hostile_view() -> NarrativeView:
+    now = AT
     post = SamplePost(
         id="p1",
         author="@everyone",
@@ -66,7 +66,7 @@ def assert_safe(call: Call, field: str = "text") -> str:
 
 
 async def test_hostile_narrative_is_escaped_everywhere(tg: Bot) -> None:
-    tg.clock.now = START + timedelta(minutes=200)
+    tg.clock.now = AT
     await save_views([hostile_view()], tg.clock.now)
 
     ghosts = await say(tg, 5, "/ghosts", 5)
