@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.engine import NarrativeEngine
+from bot.metrics import REGISTRY
 from bot.pipeline import ScoringPipeline
 from bot.posts import Post
 from bot.scheduler import ScanScheduler
@@ -20,6 +21,11 @@ from storage.models import TokenLaunch as TokenRow
 from tests.fakes.upstream import UpstreamFake, eventually, upstream
 
 __all__ = ["upstream"]
+
+
+def ticks_done() -> float:
+    """Scoring ticks finished in this process so far (the tick duration histogram's count)."""
+    return REGISTRY.get_sample_value("ghostwatch_scoring_tick_seconds_count") or 0.0
 
 
 async def test_bluesky_hackernews_dexscreener_in_one_loop(
@@ -112,7 +118,10 @@ async def test_x_without_token_is_skipped_and_replay_finishes(
     try:
         await eventually(lambda: pipeline.posts_seen == 1)
         assert scheduler.health.get(f"replay:{path}").state == "finished"
-        await asyncio.sleep(0.3)  # the finished replay is not restarted; the bot keeps running
+        # The finished replay is not restarted; the bot keeps running: several more ticks,
+        # and a restarted replay's posts would have reached one of them.
+        ticks = ticks_done()
+        await eventually(lambda: ticks_done() >= ticks + 3)
         assert pipeline.posts_seen == 1
     finally:
         await scheduler.stop()

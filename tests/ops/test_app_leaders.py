@@ -17,6 +17,7 @@ from storage import db
 from storage import leaders as leader_store
 from storage.models import Alert
 from tests.test_pipeline import GHOSTS, SEER, VIBES, two_memes
+from tests.test_scheduler import ticks_done
 
 OPERATOR = Caller("telegram", "-100123", "7", is_admin=False)
 CHAT_ADMIN = Caller("telegram", "-100123", "8", is_admin=True)
@@ -123,7 +124,8 @@ async def test_leaders_changed_by_another_process_are_picked_up_by_the_periodic_
         await _until(lambda: scoring.leaders.applied)  # the first tick read the list
         # Written straight to storage, as another process would: no service hook fires.
         await leader_store.operator_add("elsewhere", "discord:9")
-        await asyncio.sleep(0.3)  # several ticks
+        ticks = ticks_done()
+        await _until(lambda: ticks_done() >= ticks + 3)  # several ticks, each with its prelude
         assert "x:elsewhere" not in scoring.engine.leaders  # not before the re-read is due
         scoring.leaders.every = 0.1
         await _until(lambda: "x:elsewhere" in scoring.engine.leaders, within=5)

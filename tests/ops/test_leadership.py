@@ -17,13 +17,20 @@ async def test_sqlite_leadership_is_trivially_held(tmp_path) -> None:
     await lead.stop()
 
 
+async def attempts(lead: Leadership, count: int) -> None:
+    """Until `lead` has tried for the lock `count` more times (its `tried` is set after each)."""
+    for _ in range(count):
+        lead.tried.clear()
+        await asyncio.wait_for(lead.tried.wait(), 5)
+
+
 async def test_only_one_process_holds_and_the_other_takes_over(postgres_url: str) -> None:
     first = Leadership(postgres_url, retry_interval=0.1)
     second = Leadership(postgres_url, retry_interval=0.1)
     first.start()
     await asyncio.wait_for(first.wait(), 5)
     second.start()
-    await asyncio.sleep(0.5)  # several tries
+    await attempts(second, 3)
     assert first.held and not second.held
     await first.stop()
     await asyncio.wait_for(second.wait(), 5)
@@ -60,7 +67,7 @@ async def test_holder_whose_session_dies_reports_loss_and_standby_takes_over(
 async def test_unreachable_postgres_keeps_retrying_without_holding() -> None:
     lead = Leadership("postgres://postgres@127.0.0.1:1/none", retry_interval=0.05)
     lead.start()
-    await asyncio.sleep(0.3)
+    await attempts(lead, 3)
     assert lead.required and not lead.held and not lead.lost.is_set()
     await lead.stop()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 from collections.abc import AsyncIterator
 
@@ -43,8 +44,26 @@ async def http() -> AsyncIterator[HttpClient]:
     await client.close()
 
 
-async def collect(source: JetstreamSource, want: int, settle: float = 0.3) -> list[Post]:
-    """Run the stream (reconnecting like the supervisor) until `want` posts, then a bit more."""
+LAST_US = max(e["time_us"] for e in EVENTS)
+
+
+def add_sentinel(upstream: UpstreamFake, after_us: int = 1) -> str:
+    """Append a post created after every recorded event; returns its post id.
+
+    The server sends events in order, so once the sentinel arrives everything before it has
+    arrived too: a duplicate would already be there.
+    """
+    event = copy.deepcopy(CREATED_POSTS[-1])
+    event["time_us"] = LAST_US + after_us
+    event["commit"]["rkey"] = f"sentinel{after_us}"
+    upstream.jetstream_events.append(json.dumps(event))
+    return f"at://{event['did']}/app.bsky.feed.post/{event['commit']['rkey']}"
+
+
+async def collect(upstream: UpstreamFake, source: JetstreamSource) -> list[Post]:
+    """Run the stream (reconnecting like the supervisor) until a sentinel after every recorded
+    event arrives; returns the posts before it."""
+    sentinel = add_sentinel(upstream)
     got: list[Post] = []
 
     async def loop() -> None:
@@ -54,13 +73,13 @@ async def collect(source: JetstreamSource, want: int, settle: float = 0.3) -> li
 
     task = asyncio.create_task(loop())
     try:
-        await eventually(lambda: len(got) >= want)
-        await asyncio.sleep(settle)  # duplicates would arrive now
+        await eventually(lambda: any(p.id == sentinel for p in got))
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    return got
+    assert got[-1].id == sentinel
+    return got[:-1]
 
 
 def expected_ids() -> list[str]:
@@ -78,7 +97,7 @@ async def test_parses_real_events_and_ignores_the_rest(
         url=f"{upstream.ws_base}/jetstream/subscribe",
         leader_dids={did: "someleader"},
     )
-    posts = await collect(source, len(CREATED_POSTS))
+    posts = await collect(upstream, source)
     assert len(CREATED_POSTS) == 17
     assert [p.id for p in posts] == expected_ids()
     assert posts[0].author == "someleader"  # a configured leader DID maps to its handle
@@ -133,14 +152,14 @@ async def test_reconnect_mid_stream_loses_and_duplicates_nothing(
     source = JetstreamSource(
         "bluesky", http=http, cursors=cursors, url=f"{upstream.ws_base}/jetstream/subscribe"
     )
-    posts = await collect(source, len(CREATED_POSTS))
+    posts = await collect(upstream, source)
     assert [p.id for p in posts] == expected_ids()
     assert len(upstream.jetstream_cursors) == 3
     assert upstream.jetstream_cursors[0] is None
     first_max = max(e["time_us"] for e in EVENTS[:40])
     assert upstream.jetstream_cursors[1] == str(first_max - REWIND_US)
     state = json.loads(cursors.values["bluesky"])
-    assert state["time_us"] == max(e["time_us"] for e in EVENTS)
+    assert state["time_us"] == LAST_US + 1  # collect's sentinel, the newest event
 
 
 async def test_restart_resumes_from_stored_cursor_without_duplicates(
@@ -149,18 +168,19 @@ async def test_restart_resumes_from_stored_cursor_without_duplicates(
     cursors = MemoryCursorStore()
     url = f"{upstream.ws_base}/jetstream/subscribe"
     first = JetstreamSource("bluesky", http=http, cursors=cursors, url=url)
-    posts = await collect(first, len(CREATED_POSTS))
+    posts = await collect(upstream, first)
     assert len(posts) == 17
     # a new process: same cursor store, fresh memory; the server re-sends the rewind window
     second = JetstreamSource("bluesky", http=http, cursors=cursors, url=url)
     again: list[Post] = []
+    newer = add_sentinel(upstream, after_us=2)  # the first post the second process has not seen
     task = asyncio.create_task(second.run(again.extend))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: bool(again))
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, ConnectionError):
         await task
-    assert upstream.jetstream_cursors[-1] == str(max(e["time_us"] for e in EVENTS) - REWIND_US)
-    assert again == []
+    assert upstream.jetstream_cursors[-1] == str(LAST_US + 1 - REWIND_US)  # collect's sentinel
+    assert [p.id for p in again] == [newer]
 
 
 async def test_truncated_malformed_and_giant_frames_are_skipped_and_counted(
@@ -200,7 +220,7 @@ async def test_truncated_malformed_and_giant_frames_are_skipped_and_counted(
         cursors=MemoryCursorStore(),
         url=f"{upstream.ws_base}/jetstream/subscribe",
     )
-    posts = await collect(source, len(CREATED_POSTS))
+    posts = await collect(upstream, source)
     assert [p.id for p in posts] == expected_ids()
     assert len(upstream.jetstream_cursors) == 1  # one connection: nothing tore it down
     health = http.health.get("bluesky")
