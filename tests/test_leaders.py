@@ -56,6 +56,13 @@ def test_leader_ids_name_one_account_per_network() -> None:
     assert post_identity("reddit", "karpathy") not in ids
 
 
+def test_a_post_author_is_named_by_the_same_rule_as_an_entry() -> None:
+    # Authors as sources write them ("@Name", stray spaces) match the entry typed for them.
+    for author in ("Karpathy", "@Karpathy", " @karpathy "):
+        assert post_identity("x", author) == entry_ids("x:@Karpathy")[0] == "x:karpathy"
+    assert entry_ids(" @ NewVoice") == ("x:newvoice", "bluesky:newvoice")
+
+
 def test_bare_entries_mean_x_and_bluesky_and_explicit_ones_one_network() -> None:
     assert entry_ids("@NewVoice") == ("x:newvoice", "bluesky:newvoice")
     assert entry_ids("Reddit:Spez") == ("reddit:spez",)
