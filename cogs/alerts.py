@@ -1,7 +1,8 @@
 """/alerts channel|threshold|off|status|quiet|unquiet: a server's alerts (Manage Server only).
 
 `quiet` and `unquiet` mute a @leader or a phrase in the server's alert channel, as Telegram's
-`/alerts quiet|unquiet` do for a chat.
+`/alerts quiet|unquiet` do for a chat. Before an admin chose the alert channel, the service
+raises NoAlertChannel, which the one error report words as "no alert channel is set".
 
 Also tells a server admin, on their next command, when alerts stopped because the bot lost
 the permission to post in the alert channel (the dispatcher disabled it after a 403).
@@ -13,19 +14,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.replies import caller_of, is_admin, reply, service_of
+from bot.discord.bot import AnyBot
+from bot.discord.replies import caller_of, is_admin, reply
 from bot.discord.translator import lang_of, ls
 from bot.i18n import t
 from bot.render.discord import clip, esc, plain, subscription_embed
 from bot.render.text import disabled_reason, quiet_text
-from bot.service import servers
+from bot.service.narratives import NarrativeService
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=ls("cmd.alerts")):
-    def __init__(self) -> None:
+    def __init__(self, service: NarrativeService) -> None:
         super().__init__()
+        self.service = service
         self._told: set[tuple[str, str]] = set()  # (channel id, reason) already reported
 
     @app_commands.command(name=ls("name.channel"), description=ls("desc.alerts_channel"))
@@ -34,8 +37,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
     @app_commands.checks.has_permissions(manage_guild=True)
     async def channel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
         lang = lang_of(interaction)
-        service = service_of(interaction)
-        sub = await servers.set_alert_channel(service, caller_of(interaction), str(channel.id))
+        sub = await self.service.set_alert_channel(caller_of(interaction), str(channel.id))
         self._told = {told for told in self._told if told[0] != str(channel.id)}
         message = t("reply.alerts_channel", lang, channel=channel.mention, threshold=sub.threshold)
         await reply(interaction, message, ephemeral=True)
@@ -48,11 +50,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
         self, interaction: discord.Interaction, score: app_commands.Range[float, 0, 100]
     ) -> None:
         lang = lang_of(interaction)
-        target = await servers.in_alert_channel(caller_of(interaction))
-        if target is None:
-            await reply(interaction, t("reply.alerts_channel_none", lang), ephemeral=True)
-            return
-        sub = await service_of(interaction).set_threshold(target, score)
+        sub = await self.service.set_threshold(caller_of(interaction), score)
         await reply(
             interaction, t("alerts.threshold", lang, threshold=sub.threshold), ephemeral=True
         )
@@ -61,11 +59,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
     @app_commands.checks.has_permissions(manage_guild=True)
     async def off(self, interaction: discord.Interaction) -> None:
         lang = lang_of(interaction)
-        target = await servers.in_alert_channel(caller_of(interaction))
-        if target is None:
-            await reply(interaction, t("reply.alerts_channel_none", lang), ephemeral=True)
-            return
-        await service_of(interaction).set_alerts(target, False)
+        await self.service.set_alerts(caller_of(interaction), False)
         await reply(interaction, t("alerts.off", lang), ephemeral=True)
 
     @app_commands.command(name=ls("name.quiet"), description=ls("desc.alerts_quiet"))
@@ -84,20 +78,15 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
 
     async def _quiet(self, interaction: discord.Interaction, item: str, *, mute: bool) -> None:
         lang = lang_of(interaction)
-        target = await servers.in_alert_channel(caller_of(interaction))
-        if target is None:
-            await reply(interaction, t("reply.alerts_channel_none", lang), ephemeral=True)
-            return
-        await service_of(interaction).quiet(target, item, mute=mute)
+        await self.service.quiet(caller_of(interaction), item, mute=mute)
         await reply(interaction, plain(quiet_text(item, mute, lang)), ephemeral=True)
 
     @app_commands.command(name=ls("name.status"), description=ls("desc.alerts_status"))
     @app_commands.checks.has_permissions(manage_guild=True)
     async def status(self, interaction: discord.Interaction) -> None:
         lang = lang_of(interaction)
-        target = await servers.in_alert_channel(caller_of(interaction))
-        sub = await service_of(interaction).subscription(target) if target else None
-        mention = f"<#{int(target.chat_id)}>" if target else None
+        sub = await self.service.subscription(caller_of(interaction))
+        mention = f"<#{int(sub.chat_id)}>" if sub.subscribed else None
         await reply(interaction, embed=subscription_embed(sub, lang, mention), ephemeral=True)
 
     @commands.Cog.listener()
@@ -110,7 +99,7 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
         if interaction.guild_id is None or not is_admin(interaction):
             return
         lang = lang_of(interaction)
-        for sub in await servers.unreachable_channels(caller_of(interaction)):
+        for sub in await self.service.unreachable_channels(caller_of(interaction)):
             told = (sub.chat_id, sub.disabled_reason or "")
             if told in self._told:
                 continue
@@ -124,5 +113,5 @@ class Alerts(commands.GroupCog, group_name=ls("name.alerts"), group_description=
             )
 
 
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Alerts())
+async def setup(bot: AnyBot) -> None:
+    await bot.add_cog(Alerts(bot.service))

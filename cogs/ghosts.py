@@ -8,17 +8,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.replies import reply, server_caller, service_of
+from bot.discord.bot import AnyBot
+from bot.discord.replies import caller_of, reply
 from bot.discord.translator import lang_of, ls
 from bot.discord.views import ghosts_view
 from bot.render.discord import ghosts_embed
 from bot.service.inputs import parse_hours
+from bot.service.narratives import NarrativeService
 
 DEFAULT_HOURS = 6
 LIMIT = 10
 
 
 class Ghosts(commands.Cog):
+    def __init__(self, service: NarrativeService) -> None:
+        super().__init__()
+        self.service = service
+
     @app_commands.command(name=ls("name.ghosts"), description=ls("cmd.ghosts"))
     @app_commands.rename(hours=ls("name.hours"))
     @app_commands.describe(hours=ls("desc.hours"))
@@ -30,10 +36,9 @@ class Ghosts(commands.Cog):
         lang = lang_of(interaction)
         # Discord's client enforces the range, but discord.py does not check what arrives.
         window = timedelta(hours=parse_hours(hours))
-        service = service_of(interaction)
-        result = await service.ghosts(window, LIMIT, server_caller(interaction))
+        result = await self.service.ghosts(window, LIMIT, caller_of(interaction))
         await reply(interaction, embed=ghosts_embed(result, lang), view=ghosts_view(result, lang))
 
 
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Ghosts())
+async def setup(bot: AnyBot) -> None:
+    await bot.add_cog(Ghosts(bot.service))

@@ -11,20 +11,26 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.replies import caller_of, reply, server_caller, service_of
+from bot.discord.bot import AnyBot
+from bot.discord.replies import caller_of, reply
 from bot.discord.translator import lang_of, ls
 from bot.render.discord import leaders_embed, plain
 from bot.render.text import leader_text
+from bot.service.narratives import NarrativeService
 
 
 @app_commands.guild_only()
 class Leaders(
     commands.GroupCog, group_name=ls("name.leaders"), group_description=ls("cmd.leaders")
 ):
+    def __init__(self, service: NarrativeService) -> None:
+        super().__init__()
+        self.service = service
+
     @app_commands.command(name=ls("name.list"), description=ls("desc.leaders_list"))
     async def list(self, interaction: discord.Interaction) -> None:
         lang = lang_of(interaction)
-        leaders = await service_of(interaction).leaders(server_caller(interaction))
+        leaders = await self.service.leaders(caller_of(interaction))
         await reply(interaction, embed=leaders_embed(leaders, lang))
 
     @app_commands.command(name=ls("name.add"), description=ls("desc.leaders_add"))
@@ -33,7 +39,7 @@ class Leaders(
     @app_commands.checks.has_permissions(manage_guild=True)
     async def add(self, interaction: discord.Interaction, handle: str) -> None:
         lang = lang_of(interaction)
-        change = await service_of(interaction).add_leader(server_caller(interaction), handle)
+        change = await self.service.add_leader(caller_of(interaction), handle)
         key = "leaders.added" if change.changed else "leaders.exists"
         await reply(interaction, plain(leader_text(key, change, lang)))
 
@@ -43,7 +49,7 @@ class Leaders(
     @app_commands.checks.has_permissions(manage_guild=True)
     async def remove(self, interaction: discord.Interaction, handle: str) -> None:
         lang = lang_of(interaction)
-        change = await service_of(interaction).remove_leader(server_caller(interaction), handle)
+        change = await self.service.remove_leader(caller_of(interaction), handle)
         await reply(interaction, plain(leader_text("leaders.removed", change, lang)))
 
 
@@ -52,12 +58,16 @@ class Operator(
 ):
     """Works anywhere (a DM too): the service checks the user id against GHOSTWATCH_OPERATORS."""
 
+    def __init__(self, service: NarrativeService) -> None:
+        super().__init__()
+        self.service = service
+
     @app_commands.command(name=ls("name.leader_add"), description=ls("desc.operator_add"))
     @app_commands.rename(handle=ls("name.handle"))
     @app_commands.describe(handle=ls("desc.handle"))
     async def leader_add(self, interaction: discord.Interaction, handle: str) -> None:
         lang = lang_of(interaction)
-        change = await service_of(interaction).add_global_leader(caller_of(interaction), handle)
+        change = await self.service.add_global_leader(caller_of(interaction), handle)
         key = "leaders.global_added" if change.changed else "leaders.exists"
         await reply(interaction, plain(leader_text(key, change, lang)), ephemeral=True)
 
@@ -66,12 +76,11 @@ class Operator(
     @app_commands.describe(handle=ls("desc.handle"))
     async def leader_remove(self, interaction: discord.Interaction, handle: str) -> None:
         lang = lang_of(interaction)
-        service = service_of(interaction)
-        change = await service.remove_global_leader(caller_of(interaction), handle)
+        change = await self.service.remove_global_leader(caller_of(interaction), handle)
         text = leader_text("leaders.global_removed", change, lang)
         await reply(interaction, plain(text), ephemeral=True)
 
 
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Leaders())
-    await bot.add_cog(Operator())
+async def setup(bot: AnyBot) -> None:
+    await bot.add_cog(Leaders(bot.service))
+    await bot.add_cog(Operator(bot.service))

@@ -6,17 +6,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.replies import reply, service_of
+from bot.discord.bot import AnyBot
+from bot.discord.replies import reply
 from bot.discord.translator import lang_of, ls
 from bot.render.discord import status_embed
+from bot.service.narratives import NarrativeService
 
 
 class Status(commands.Cog):
+    def __init__(self, service: NarrativeService) -> None:
+        super().__init__()
+        self.service = service
+
     @app_commands.command(name=ls("name.status"), description=ls("cmd.status"))
     async def status(self, interaction: discord.Interaction) -> None:
-        report = await service_of(interaction).status()
+        report = await self.service.status()
         await reply(interaction, embed=status_embed(report, lang_of(interaction)), ephemeral=True)
 
 
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Status())
+async def setup(bot: AnyBot) -> None:
+    await bot.add_cog(Status(bot.service))

@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from storage.models import Alert
+from storage.models import Alert, AlertStatus
 
 ERROR_CHARS = 300
 
@@ -48,7 +48,7 @@ async def record(
             direct=key.direct,
             score=score,
             evidence=evidence or {},
-            status="pending",
+            status=AlertStatus.PENDING,
         )
     except IntegrityError:
         return None
@@ -57,7 +57,7 @@ async def record(
 async def pending(platforms: list[str], limit: int = 500, after_id: int = 0) -> list[Alert]:
     """Recorded but not yet delivered, oldest first, one page (ids above `after_id`)."""
     return (
-        await Alert.filter(status="pending", platform__in=platforms, id__gt=after_id)
+        await Alert.filter(status=AlertStatus.PENDING, platform__in=platforms, id__gt=after_id)
         .order_by("id")
         .limit(limit)
         .prefetch_related("narrative")
@@ -65,7 +65,7 @@ async def pending(platforms: list[str], limit: int = 500, after_id: int = 0) -> 
 
 
 async def count_pending() -> int:
-    return await Alert.filter(status="pending").count()
+    return await Alert.filter(status=AlertStatus.PENDING).count()
 
 
 async def attempt(alert: Alert, error: str | None = None) -> None:
@@ -83,15 +83,15 @@ async def note_error(alert: Alert, error: str) -> None:
 
 
 async def mark_sent(alert: Alert, message_id: str | None) -> None:
-    alert.status = "sent"
+    alert.status = AlertStatus.SENT
     alert.message_id = message_id[:64] if message_id else None
     alert.sent_at = datetime.now(UTC)
     alert.error = None
     await alert.save(update_fields=["status", "message_id", "sent_at", "error"])
 
 
-async def mark_final(alert: Alert, status: str, error: str) -> None:
-    """`failed` (could not deliver) or `skipped` (deliberately not sent)."""
+async def mark_final(alert: Alert, status: AlertStatus, error: str) -> None:
+    """FAILED (could not deliver) or SKIPPED (deliberately not sent)."""
     alert.status = status
     alert.error = error[:ERROR_CHARS]
     await alert.save(update_fields=["status", "error"])
@@ -99,5 +99,5 @@ async def mark_final(alert: Alert, status: str, error: str) -> None:
 
 async def sent_since(platform: str, target: str, since: datetime) -> int:
     return await Alert.filter(
-        platform=platform, target=target, status="sent", sent_at__gte=since
+        platform=platform, target=target, status=AlertStatus.SENT, sent_at__gte=since
     ).count()

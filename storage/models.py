@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from bot.engine.types import Lifecycle
+
+
+class AlertStatus(enum.StrEnum):
+    """Where an Alert row is in delivery: pending until sent, failed or skipped (all final)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # could not be delivered
+    SKIPPED = "skipped"  # deliberately not sent (stale, alerts turned off, hourly cap)
 
 
 class Leader(Model):
@@ -33,7 +45,7 @@ class Narrative(Model):
     label = fields.CharField(max_length=300)
     phrase = fields.CharField(max_length=300)
     phrases: fields.JSONField[list[str]] = fields.JSONField(default=list)
-    state = fields.CharField(max_length=16, default="quiet", db_index=True)
+    state = fields.CharEnumField(Lifecycle, max_length=16, default=Lifecycle.QUIET, db_index=True)
     score = fields.FloatField(default=0.0)
     breakdown: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     # Viral episodes, counted across engine lifetimes: the engine's own count plus
@@ -122,7 +134,9 @@ class Alert(Model):
     platform = fields.CharField(max_length=16)
     target = fields.CharField(max_length=64)  # chat/channel id, or user id for direct messages
     direct = fields.BooleanField(default=False)
-    status = fields.CharField(max_length=12, default="pending", db_index=True)
+    status = fields.CharEnumField(
+        AlertStatus, max_length=12, default=AlertStatus.PENDING, db_index=True
+    )
     score = fields.FloatField()
     # What the narrative looked like when the alert was due (breakdown, authors, sources, at),
     # so a late delivery explains the wave it is about, not the narrative's later state.

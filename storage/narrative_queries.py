@@ -10,10 +10,11 @@ from datetime import datetime
 
 from tortoise.functions import Count
 
+from bot.engine.types import Lifecycle
 from storage.models import Narrative, ScorePoint, TokenLaunch, TokenMatch
 
 
-async def ranked(states: Iterable[str], since: datetime, limit: int) -> list[Narrative]:
+async def ranked(states: Iterable[Lifecycle], since: datetime, limit: int) -> list[Narrative]:
     """Narratives in `states` updated since `since`, best score first."""
     return (
         await Narrative.filter(state__in=list(states), updated_at__gte=since)
@@ -24,6 +25,11 @@ async def ranked(states: Iterable[str], since: datetime, limit: int) -> list[Nar
 
 async def by_id(narrative_id: int) -> Narrative | None:
     return await Narrative.get_or_none(id=narrative_id)
+
+
+async def by_keys(keys: Iterable[str]) -> list[Narrative]:
+    """The rows of these narrative keys (keys not stored yet are left out)."""
+    return await Narrative.filter(key__in=list(keys))
 
 
 async def by_key_or_phrase(canonical: str) -> Narrative | None:
@@ -49,7 +55,7 @@ async def containing(fragment: str, limit: int) -> list[Narrative]:
     """Narratives whose key contains `fragment`, best score first."""
     return (
         await Narrative.filter(key__icontains=fragment)
-        .exclude(state="quiet")
+        .exclude(state=Lifecycle.QUIET)
         .order_by("-score", "key")
         .limit(limit)
     )
@@ -98,9 +104,9 @@ async def tokens(narrative_ids: list[int]) -> dict[int, list[tuple[TokenMatch, T
     return result
 
 
-async def counts_by_state() -> dict[str, int]:
+async def counts_by_state() -> dict[Lifecycle, int]:
     rows = await Narrative.all().group_by("state").annotate(n=Count("id")).values("state", "n")
-    return {str(r["state"]): int(r["n"]) for r in rows}
+    return {Lifecycle(r["state"]): int(r["n"]) for r in rows}
 
 
 async def last_update() -> datetime | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from bot.engine.types import NarrativeView
+from bot.engine.types import Lifecycle, NarrativeView
 from bot.posts import format_time
 from storage.models import Narrative, ScorePoint
 
@@ -23,7 +23,7 @@ def _fields(view: NarrativeView, at: datetime) -> dict[str, Any]:
         "label": view.label[:LABEL_CHARS],
         "phrase": view.phrase[:LABEL_CHARS],
         "phrases": list(view.phrases),
-        "state": str(view.state),
+        "state": view.state,
         "score": float(view.score),
         "breakdown": dict(view.breakdown),
         "episode": view.episode,
@@ -105,7 +105,7 @@ async def seed_times() -> dict[str, datetime | None]:
     return {str(key): at for key, at in rows}
 
 
-ACTIVE_STATES = ("emerging", "viral", "cooling")
+ACTIVE_STATES = (Lifecycle.EMERGING, Lifecycle.VIRAL, Lifecycle.COOLING)
 
 
 async def retire_untracked(tracked_keys: Sequence[str], at: datetime) -> int:
@@ -117,6 +117,6 @@ async def retire_untracked(tracked_keys: Sequence[str], at: datetime) -> int:
     """
     keys = [key[:KEY_CHARS] for key in tracked_keys]
     stale = Narrative.filter(state__in=ACTIVE_STATES).exclude(key__in=keys)
-    dormant = await stale.filter(episode__gt=0).update(state="dormant", updated_at=at)
-    quiet = await stale.filter(episode=0).update(state="quiet", updated_at=at)
+    dormant = await stale.filter(episode__gt=0).update(state=Lifecycle.DORMANT, updated_at=at)
+    quiet = await stale.filter(episode=0).update(state=Lifecycle.QUIET, updated_at=at)
     return dormant + quiet

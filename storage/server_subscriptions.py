@@ -5,12 +5,15 @@ from __future__ import annotations
 from storage.models import Subscription
 
 
-async def channels(platform: str, guild_id: str) -> list[Subscription]:
-    """The server's channel subscriptions, the enabled and most recently changed first."""
-    rows = await Subscription.filter(platform=platform, guild_id=guild_id).order_by(
-        "-enabled", "-updated_at", "-id"
+async def alert_channel(platform: str, guild_id: str) -> str | None:
+    """The server's alert channel (enabled or not): of its channels' rows, the enabled and most
+    recently changed one; None when no channel was ever set."""
+    row = (
+        await Subscription.filter(platform=platform, guild_id=guild_id)
+        .order_by("-enabled", "-updated_at", "-id")
+        .first()
     )
-    return list(rows)
+    return row.chat_id if row is not None else None
 
 
 async def switch_off_others(platform: str, guild_id: str, keep_chat_id: str) -> int:

@@ -24,9 +24,15 @@ async def upsert(
         await sub.save()
         return sub
     if changes:
-        for name, value in changes.items():
-            setattr(sub, name, value)
-        await sub.save()
+        await update(sub, **changes)
+    return sub
+
+
+async def update(sub: Subscription, **changes: Any) -> Subscription:
+    """Save `changes` to a subscription row read before."""
+    for name, value in changes.items():
+        setattr(sub, name, value)
+    await sub.save()
     return sub
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.engine import Lifecycle
 from bot.posts import format_time, parse_time
 from bot.service.reasons import explain
 from bot.service.types import AlertCard, Reason
@@ -37,17 +38,17 @@ def as_recorded(card: AlertCard, alert: Alert, row: Narrative) -> AlertCard:
     cooling, or on a later episode; the alert then shows the score it was recorded at and its
     own episode, not today's numbers.
     """
-    if (row.state == "viral" and row.episode == alert.episode) or (
-        row.state == "emerging" and row.episode + 1 == alert.episode
+    if (row.state == Lifecycle.VIRAL and row.episode == alert.episode) or (
+        row.state == Lifecycle.EMERGING and row.episode + 1 == alert.episode
     ):
         return card  # the row still describes this alert's wave
     reasons = reasons_then(alert.evidence, row, card) or card.reasons
     if alert.episode <= row.episode:  # the wave turned viral (the alert fired, or was due)
         return dataclasses.replace(
-            card, state="viral", score=alert.score, episode=alert.episode, reasons=reasons
+            card, state=Lifecycle.VIRAL, score=alert.score, episode=alert.episode, reasons=reasons
         )
     # Recorded while emerging; the wave has not (yet) turned viral.
-    return dataclasses.replace(card, state="emerging", score=alert.score, reasons=reasons)
+    return dataclasses.replace(card, state=Lifecycle.EMERGING, score=alert.score, reasons=reasons)
 
 
 def reasons_then(

@@ -39,7 +39,7 @@ from storage import alerts as alert_store
 from storage import narrative_queries as nq
 from storage import subscriptions as sub_store
 from storage import watchlist as watch_store
-from storage.models import Alert, Narrative
+from storage.models import Alert, AlertStatus, Narrative
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ class DeliveryWorker:
         async with self._limit:
             for alert in alerts:
                 if chat in state.gone:
-                    await alert_store.mark_final(alert, "failed", state.gone[chat])
+                    await alert_store.mark_final(alert, AlertStatus.FAILED, state.gone[chat])
                     state.report.add(Outcome.FAILED)
                 elif self.held_until(*chat) is not None:
                     state.report.add(Outcome.DEFERRED)
@@ -231,21 +231,21 @@ class DeliveryWorker:
         narrative: Narrative = alert.narrative  # prefetched
         lang, matched = await self._audience(alert, narrative)
         if lang is None:
-            await alert_store.mark_final(alert, "skipped", "subscription turned off")
+            await alert_store.mark_final(alert, AlertStatus.SKIPPED, "subscription turned off")
             return Outcome.SKIPPED
         now = datetime.now(UTC)
         if alert.created_at < now - self.max_age:
-            await alert_store.mark_final(alert, "skipped", "stale")
+            await alert_store.mark_final(alert, AlertStatus.SKIPPED, "stale")
             return Outcome.SKIPPED
         hour_ago = now - timedelta(hours=1)
         recent = await alert_store.sent_since(alert.platform, alert.target, hour_ago)
         if recent >= self.max_per_hour:
-            await alert_store.mark_final(alert, "skipped", "chat rate limit")
+            await alert_store.mark_final(alert, AlertStatus.SKIPPED, "chat rate limit")
             ALERTS_FAILED.labels(alert.platform, "rate_limited").inc()
             return Outcome.SKIPPED
         card = state.cards.get(narrative.id)
         if card is None:
-            card = state.cards[narrative.id] = await self.service.alert_card(narrative)
+            card = state.cards[narrative.id] = await self.service.alert_card(narrative.id)
         card = as_recorded(card, alert, narrative)
         if matched is not None:
             card = dataclasses.replace(card, matched_watch=matched)
@@ -290,7 +290,7 @@ class DeliveryWorker:
             return Outcome.SENT
 
     async def _fail(self, alert: Alert, reason: str, error: str) -> Outcome:
-        await alert_store.mark_final(alert, "failed", error)
+        await alert_store.mark_final(alert, AlertStatus.FAILED, error)
         ALERTS_FAILED.labels(alert.platform, reason).inc()
         return Outcome.FAILED
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.alerts.cards import evidence
-from bot.engine import AlertEvent, NarrativeView
+from bot.engine import AlertEvent, Lifecycle, NarrativeView
 from bot.leaders import normalize_handle
 from bot.service.inputs import word_grams
 from storage import alerts as alert_store
@@ -31,7 +31,7 @@ from storage.narratives import KEY_CHARS
 
 log = logging.getLogger(__name__)
 
-ALERTING_STATES = ("emerging", "viral")
+ALERTING_STATES = (Lifecycle.EMERGING, Lifecycle.VIRAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +86,14 @@ def muted(sub: Subscription, facts: NarrativeFacts) -> bool:
     return bool(set(sub.quiet_phrases or ()) & facts.grams)
 
 
-def alert_episode(state: str, episode: int) -> int:
+def alert_episode(state: Lifecycle, episode: int) -> int:
     """The viral episode an alert belongs to.
 
     An emerging narrative is heading for its next viral episode (the engine increments the
     counter when it turns viral), so a low-threshold chat alerted while it was emerging is not
     alerted again when the same wave turns viral.
     """
-    return episode + 1 if state == "emerging" else max(episode, 1)
+    return episode + 1 if state == Lifecycle.EMERGING else max(episode, 1)
 
 
 class AlertPlanner:
@@ -117,11 +117,11 @@ class AlertPlanner:
         """
         if not self.platforms:
             return []
-        ending = [v.key[:KEY_CHARS] for v in views if str(v.state) in ALERTING_STATES]
+        ending = [v.key[:KEY_CHARS] for v in views if v.state in ALERTING_STATES]
         keys = list(dict.fromkeys([e.narrative.key[:KEY_CHARS] for e in alerts] + ending))
         if not keys:
             return []
-        rows = {r.key: r for r in await Narrative.filter(key__in=keys)}
+        rows = {r.key: r for r in await nq.by_keys(keys)}
         if len(rows) < len(keys):
             missing = len(keys) - len(rows)
             log.warning("alerts skipped for %d narrative(s) not persisted yet", missing)

@@ -84,7 +84,8 @@ def count_rate_limit_waits() -> None:
 
 
 class GhostwatchBotMixin:
-    """What both bot classes share; cogs reach the service through `bot.service`."""
+    """What both bot classes share. The bot owns the shared resources: each extension's
+    `setup(bot)` hands them to its cogs' constructors (`Watch(bot.service)`)."""
 
     service: NarrativeService
     settings: Settings

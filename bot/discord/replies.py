@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord.bot import GhostwatchBotMixin
 from bot.discord.translator import lang_of
 from bot.render.discord import CHART_FILENAME, narrative_embed
-from bot.service.types import Caller, NarrativeDetail
+from bot.service.types import Caller, NarrativeDetail, SettingsScope
 
 if TYPE_CHECKING:
-    from bot.discord.bot import AnyBot
     from bot.service.narratives import NarrativeService
 
 PLATFORM = "discord"
 
 
 def service_of(interaction: discord.Interaction) -> NarrativeService:
-    client: AnyBot = interaction.client  # type: ignore[assignment]
+    """The bot's service, for persistent components: discord.py builds those from a custom id,
+    so they cannot be handed the service as cogs are."""
+    client = interaction.client
+    if not isinstance(client, GhostwatchBotMixin):
+        raise TypeError(f"not a ghostwatch bot: {type(client).__name__}")
     return client.service
 
 
@@ -32,21 +35,19 @@ def is_admin(interaction: discord.Interaction) -> bool:
 
 
 def caller_of(interaction: discord.Interaction) -> Caller:
+    """In a server, settings are the server's (one follow list, one alert channel); in a DM,
+    the DM channel's."""
+    guild_id = str(interaction.guild_id) if interaction.guild_id else None
     return Caller(
         platform=PLATFORM,
         chat_id=str(interaction.channel_id),
         user_id=str(interaction.user.id),
         is_admin=is_admin(interaction),
         language=lang_of(interaction),
-        guild_id=str(interaction.guild_id) if interaction.guild_id else None,
-        private=interaction.guild_id is None,
+        guild_id=guild_id,
+        private=guild_id is None,
+        scope=SettingsScope.CHANNEL if guild_id is None else SettingsScope.GUILD,
     )
-
-
-def server_caller(interaction: discord.Interaction) -> Caller:
-    """The caller acting for the whole server: a server's follow list is not per channel."""
-    caller = caller_of(interaction)
-    return replace(caller, chat_id=caller.guild_id or caller.chat_id)
 
 
 async def reply(
@@ -91,14 +92,18 @@ def chart_file(detail: NarrativeDetail) -> discord.File | None:
 
 
 async def show_narrative(
-    interaction: discord.Interaction, query: str, *, by_ref: bool = False, ephemeral: bool = False
+    service: NarrativeService,
+    interaction: discord.Interaction,
+    query: str,
+    *,
+    by_ref: bool = False,
+    ephemeral: bool = False,
 ) -> None:
     """The breakdown embed with its chart, for /narrative, the Details button and /ghosts."""
     lang = lang_of(interaction)
     # Rendering the chart takes a moment: acknowledge first so the token stays valid.
     await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-    service = service_of(interaction)
-    caller = server_caller(interaction)
+    caller = caller_of(interaction)
     if by_ref:
         detail = await service.narrative_by_ref(query, caller)
     else:

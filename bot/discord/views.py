@@ -73,7 +73,9 @@ class DetailsButton(
 
     @reported
     async def callback(self, interaction: discord.Interaction) -> None:
-        await show_narrative(interaction, self.ref, by_ref=True, ephemeral=True)
+        await show_narrative(
+            service_of(interaction), interaction, self.ref, by_ref=True, ephemeral=True
+        )
 
 
 class WatchButton(
@@ -124,7 +126,9 @@ class OpenSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"gw:o
         values = self.item.values
         if not values:
             return
-        await show_narrative(interaction, values[0], by_ref=True, ephemeral=True)
+        await show_narrative(
+            service_of(interaction), interaction, values[0], by_ref=True, ephemeral=True
+        )
 
 
 def alert_view(card: AlertCard, lang: str) -> discord.ui.View:

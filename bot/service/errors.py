@@ -82,3 +82,12 @@ class AnonymousAdmin(ServiceError):
     """Telegram hides which anonymous admin sent a command, so their rights are unknown."""
 
     key = "error.anonymous_admin"
+
+
+class NoAlertChannel(ServiceError):
+    """A server's alert settings were changed before an admin chose its alert channel.
+
+    Only server-wide callers (`SettingsScope.GUILD`, Discord) meet it.
+    """
+
+    key = "reply.alerts_channel_none"

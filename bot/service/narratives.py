@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.engine import canonicalize
+from bot.engine import Lifecycle, canonicalize
 from bot.i18n import SUPPORTED
 from bot.leaders import DEFAULT_LEADERS, LeaderInfo
 from bot.service import charts, follows, inputs, reasons
@@ -16,6 +16,7 @@ from bot.service.errors import (
     FollowsInGroupsOnly,
     LeaderConfigured,
     LeaderLimitReached,
+    NoAlertChannel,
     NotAdmin,
     NotOperator,
     NotWatching,
@@ -45,6 +46,7 @@ from bot.service.types import (
     NarrativeDetail,
     NarrativeSummary,
     PostRef,
+    SettingsScope,
     SourceHealth,
     StatusReport,
     SubscriptionSettings,
@@ -58,13 +60,14 @@ from storage import alerts as alert_store
 from storage import db
 from storage import leaders as leader_store
 from storage import narrative_queries as nq
+from storage import server_subscriptions as server_store
 from storage import subscriptions as sub_store
 from storage import watchlist as watch_store
 from storage.models import Narrative
 
 log = logging.getLogger(__name__)
 
-LISTED_STATES = ("emerging", "viral", "cooling")
+LISTED_STATES = (Lifecycle.EMERGING, Lifecycle.VIRAL, Lifecycle.COOLING)
 QUERY_CHARS = 200
 QUIET_LIMIT = 50
 TREND_POINTS = 6
@@ -170,7 +173,7 @@ class NarrativeService:
 
     async def narrative(self, query: str, caller: Caller | None = None) -> NarrativeDetail:
         """One narrative in depth, found by phrase, label or a fragment of its key."""
-        row = await self.find(query)
+        row = await self._find(query)
         return follows.mark_detail(await self._detail(row), await self._follows(caller))
 
     async def narrative_by_ref(self, ref: str, caller: Caller | None = None) -> NarrativeDetail:
@@ -180,10 +183,10 @@ class NarrativeService:
     async def _follows(self, caller: Caller | None) -> dict[str, str]:
         if caller is None or caller.private:
             return {}
-        rows = await leader_store.chat_leaders(caller.platform, caller.chat_id)
+        rows = await leader_store.chat_leaders(caller.platform, caller.scope_id)
         return follows.follow_map(r.handle for r in rows)
 
-    async def find(self, query: str) -> Narrative:
+    async def _find(self, query: str) -> Narrative:
         text = " ".join(query.split())
         if not text:
             raise BadArgument("narrative", "bad.empty")
@@ -315,8 +318,9 @@ class NarrativeService:
             return None
         return [t for t, _ in series], [float(n) for _, n in series], [None] * len(series)
 
-    async def alert_card(self, row: Narrative, matched: WatchEntry | None = None) -> AlertCard:
-        """What an alert about `row` shows (the dispatcher renders it per platform)."""
+    async def alert_card(self, narrative_id: int, matched: WatchEntry | None = None) -> AlertCard:
+        """What an alert about a narrative shows now (the dispatcher renders it per platform)."""
+        row = await self._by_ref(str(narrative_id))
         tokens = token_infos((await nq.tokens([row.id]))[row.id])
         return AlertCard(
             key=row.key,
@@ -383,11 +387,13 @@ class NarrativeService:
 
     # -- chat subscriptions -------------------------------------------------------------------
     async def subscription(self, caller: Caller) -> SubscriptionSettings:
-        sub = await sub_store.get(caller.platform, caller.chat_id)
+        """The alert settings of the caller's chat (of a server: its alert channel's)."""
+        chat_id = await self._alert_chat(caller)
+        sub = await sub_store.get(caller.platform, chat_id) if chat_id is not None else None
         if sub is None:
             return SubscriptionSettings(
                 caller.platform,
-                caller.chat_id,
+                chat_id or caller.chat_id,
                 subscribed=False,
                 enabled=False,
                 threshold=self.default_threshold,
@@ -399,39 +405,34 @@ class NarrativeService:
         return settings_of(sub)
 
     async def set_alerts(self, caller: Caller, on: bool) -> SubscriptionSettings:
+        chat_id = await self._settings_chat(caller)
         _require_admin(caller)
         changes: dict[str, Any] = {"enabled": on}
         if on:
             changes["disabled_reason"] = None
-        sub = await sub_store.upsert(
-            caller.platform, caller.chat_id, defaults=self._defaults(caller), **changes
-        )
-        return settings_of(sub)
+        return await self._change(caller, chat_id, **changes)
 
     async def set_threshold(self, caller: Caller, value: float | int | str) -> SubscriptionSettings:
+        chat_id = await self._settings_chat(caller)
         _require_admin(caller)
         threshold = inputs.parse_threshold(value)
-        sub = await sub_store.upsert(
-            caller.platform, caller.chat_id, defaults=self._defaults(caller), threshold=threshold
-        )
-        return settings_of(sub)
+        return await self._change(caller, chat_id, threshold=threshold)
 
     async def set_language(self, caller: Caller, language: str) -> SubscriptionSettings:
+        chat_id = await self._settings_chat(caller)
         _require_admin(caller)
         lang = language.strip().lower()
         if lang not in SUPPORTED:
             raise BadArgument("alerts", "bad.language")
-        sub = await sub_store.upsert(
-            caller.platform, caller.chat_id, defaults=self._defaults(caller), language=lang
-        )
-        return settings_of(sub)
+        return await self._change(caller, chat_id, language=lang)
 
     async def quiet(self, caller: Caller, text: str, mute: bool = True) -> SubscriptionSettings:
         """Mute (or unmute) a leader ("@handle") or phrase in this chat's alerts."""
+        chat_id = await self._settings_chat(caller)
         _require_admin(caller)
         value = inputs.clean_input(text, "alerts", self.watch_chars)
         defaults = self._defaults(caller)
-        sub = await sub_store.upsert(caller.platform, caller.chat_id, defaults=defaults)
+        sub = await sub_store.upsert(caller.platform, chat_id, defaults=defaults)
         if value.startswith("@"):
             field, item = "quiet_leaders", inputs.parse_handle(value, "alerts")
         else:
@@ -447,14 +448,52 @@ class NarrativeService:
             if item not in current:
                 raise NotWatching(value=value)
             current.remove(item)
-        setattr(sub, field, current)
-        await sub.save()
-        return settings_of(sub)
+        return settings_of(await sub_store.update(sub, **{field: current}))
+
+    async def set_alert_channel(self, caller: Caller, channel_id: str) -> SubscriptionSettings:
+        """A server's alerts go to `channel_id` from now on, and off in its other channels."""
+        if not caller.is_admin or caller.guild_id is None:
+            raise NotAdmin()
+        settings = await self._change(caller, channel_id, enabled=True, disabled_reason=None)
+        await server_store.switch_off_others(caller.platform, caller.guild_id, channel_id)
+        return settings
+
+    async def unreachable_channels(self, caller: Caller) -> tuple[SubscriptionSettings, ...]:
+        """Alert channels of the caller's server that were disabled because posting failed."""
+        if caller.guild_id is None:
+            return ()
+        rows = await server_store.unreachable(caller.platform, caller.guild_id)
+        return tuple(settings_of(row) for row in rows)
+
+    async def direct_messages_closed(self, caller: Caller) -> bool:
+        """Direct messages to the caller failed (DMs closed) since they last added a watch item."""
+        gone = await sub_store.gone_targets(caller.platform, [caller.user_id])
+        return caller.user_id in gone
 
     async def chat_moved(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
         """The platform gave the chat a new id (Telegram group → supergroup): keep its settings."""
         await sub_store.move(platform, old_chat_id, new_chat_id)
         await leader_store.move_chat(platform, old_chat_id, new_chat_id)
+
+    async def _alert_chat(self, caller: Caller) -> str | None:
+        """The chat whose alert settings the caller reads and changes: the caller's own chat, or
+        for a whole server its alert channel (None while an admin has chosen none)."""
+        if caller.scope is not SettingsScope.GUILD:
+            return caller.chat_id
+        return await server_store.alert_channel(caller.platform, caller.scope_id)
+
+    async def _settings_chat(self, caller: Caller) -> str:
+        chat_id = await self._alert_chat(caller)
+        if chat_id is None:
+            raise NoAlertChannel()
+        return chat_id
+
+    async def _change(self, caller: Caller, chat_id: str, **changes: Any) -> SubscriptionSettings:
+        """Apply `changes` to a chat's subscription, creating it with the caller's defaults."""
+        sub = await sub_store.upsert(
+            caller.platform, chat_id, defaults=self._defaults(caller), **changes
+        )
+        return settings_of(sub)
 
     def _defaults(self, caller: Caller) -> dict[str, Any]:
         return {
@@ -472,7 +511,7 @@ class NarrativeService:
 
     async def leaders(self, caller: Caller) -> LeaderList:
         glob = await leader_store.global_leaders()
-        chat = await leader_store.chat_leaders(caller.platform, caller.chat_id)
+        chat = await leader_store.chat_leaders(caller.platform, caller.scope_id)
         return LeaderList(
             tuple(leader_of(r, True) for r in glob), tuple(leader_of(r, False) for r in chat)
         )
@@ -484,7 +523,7 @@ class NarrativeService:
         if caller.private:
             raise FollowsInGroupsOnly()
         outcome = await leader_store.add(
-            caller.platform, caller.chat_id, name, caller.user_id, self.chat_leader_limit
+            caller.platform, caller.scope_id, name, caller.user_id, self.chat_leader_limit
         )
         if outcome is leader_store.Added.LIMIT:
             raise LeaderLimitReached(limit=self.chat_leader_limit)
@@ -493,7 +532,7 @@ class NarrativeService:
     async def remove_leader(self, caller: Caller, handle: str) -> LeaderChange:
         _require_admin(caller)
         name = inputs.parse_leader(handle, "leaders")
-        if caller.private or not await leader_store.remove(caller.platform, caller.chat_id, name):
+        if caller.private or not await leader_store.remove(caller.platform, caller.scope_id, name):
             raise UnknownLeader(handle=name)
         return LeaderChange(name, True)
 
@@ -539,14 +578,14 @@ class NarrativeService:
             except Exception:  # a broken health probe must not break /status
                 log.exception("source health snapshot failed")
         ok = await db.ping()
-        by_state: dict[str, int] = {}
+        by_state: dict[Lifecycle, int] = {}
         last = None
         pending = 0
         if ok:
             by_state = await nq.counts_by_state()
             last = await nq.last_update()
             pending = await alert_store.count_pending()
-        tracked = sum(n for state, n in by_state.items() if state != "quiet")
+        tracked = sum(n for state, n in by_state.items() if state != Lifecycle.QUIET)
         return StatusReport(sources, last, tracked, by_state, ok, pending, now=self.clock())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.engine import Lifecycle
 from bot.posts import PostFormatError, parse_time
 from bot.service.types import (
     LeaderEntry,
@@ -35,16 +36,16 @@ def leader_of(row: Leader, is_global: bool) -> LeaderEntry:
     return LeaderEntry(row.handle, row.display_name, row.x_handle, row.bluesky_handle, is_global)
 
 
-def trend(state: str, scores: list[float], counts: list[float] | None = None) -> Trend:
+def trend(state: Lifecycle, scores: list[float], counts: list[float] | None = None) -> Trend:
     """rising while it still climbs, cooling once clearly off its peak, else peaking.
 
     Uses the score history when there are a few points, else the mention counts per bucket.
     """
-    if state in ("cooling", "dormant"):
+    if state in (Lifecycle.COOLING, Lifecycle.DORMANT):
         return "cooling"
     series = scores if len(scores) >= 3 or not counts or len(counts) < 2 else counts
     if len(series) < 2:
-        return "rising" if state == "emerging" else "peaking"
+        return "rising" if state == Lifecycle.EMERGING else "peaking"
     last, peak = series[-1], max(series)
     if last < peak * 0.85:
         return "cooling"

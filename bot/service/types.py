@@ -6,15 +6,28 @@ parameters (`Reason`), so each renderer translates and escapes them in its own w
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from bot.engine.types import Lifecycle
 
 Trend = Literal["rising", "peaking", "cooling"]
 WatchKind = Literal["phrase", "leader", "token"]
 HealthState = Literal["ok", "degraded", "down", "disabled"]
 
 WATCH_KINDS: tuple[WatchKind, ...] = ("phrase", "leader", "token")
+
+
+class SettingsScope(enum.StrEnum):
+    """Where the settings of the chat a command comes from live (its follow list, its alerts)."""
+
+    CHAT = "chat"  # the chat itself: a Telegram group, or a private chat with the bot
+    # The Discord server: one follow list for all its channels, and its alert settings are
+    # those of the one alert channel an admin chose (`NarrativeService.set_alert_channel`).
+    GUILD = "guild"
+    CHANNEL = "channel"  # the channel itself: a Discord DM, outside any server
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +41,18 @@ class Caller:
     language: str = "en"  # negotiated from the client locale (bot.i18n.negotiate)
     guild_id: str | None = None
     private: bool = False  # a one-to-one chat with the bot
+    scope: SettingsScope = SettingsScope.CHAT
+
+    def __post_init__(self) -> None:
+        if self.scope is SettingsScope.GUILD and self.guild_id is None:
+            raise ValueError("a server-wide caller needs its guild_id")
+
+    @property
+    def scope_id(self) -> str:
+        """The id the caller's settings are kept under: the server's, else the chat's."""
+        if self.scope is SettingsScope.GUILD and self.guild_id is not None:
+            return self.guild_id
+        return self.chat_id
 
     @property
     def operator_key(self) -> str:
@@ -91,7 +116,7 @@ class NarrativeSummary:
     key: str
     label: str
     phrase: str
-    state: str  # bot.engine.Lifecycle value
+    state: Lifecycle
     score: float
     trend: Trend
     sparkline: str  # e.g. "▁▂▃▅▇"
@@ -119,7 +144,7 @@ class CooledNarrative:
     peak_score: float
     peak_at: datetime
     cooled_at: datetime  # the last moment its score was at the alert line (or its last update)
-    state: str  # bot.engine.Lifecycle value
+    state: Lifecycle
     ref: str = ""
 
 
@@ -221,7 +246,7 @@ class StatusReport:
     sources: tuple[SourceHealth, ...]
     last_scan: datetime | None  # newest narrative update
     narratives_tracked: int
-    by_state: dict[str, int]
+    by_state: dict[Lifecycle, int]
     database_ok: bool
     alerts_pending: int
     # The service clock (stream time during replays): what `last_scan` is measured against.
@@ -237,7 +262,7 @@ class AlertCard:
     label: str
     phrase: str
     score: float
-    state: str
+    state: Lifecycle
     episode: int
     reasons: tuple[Reason, ...]
     leader: str | None

@@ -26,7 +26,7 @@ from bot.render.text import error_text, leader_text, quiet_text, watching_text
 from bot.service.errors import AnonymousAdmin, BadArgument, MissingRight, ServiceError
 from bot.service.inputs import parse_hours
 from bot.service.narratives import NarrativeService
-from bot.service.types import Caller, NarrativeDetail
+from bot.service.types import Caller, NarrativeDetail, SettingsScope
 from bot.telegram.admin import Authority, authority, sender_id
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class TelegramHandlers:
             is_admin=admin,
             language=negotiate(user.language_code if user else None),
             private=private,
+            scope=SettingsScope.CHAT,  # each chat keeps its own settings and follow list
         )
 
     async def reply(self, update: Update, context: Context, text: str, **kwargs: object) -> None:

@@ -13,6 +13,7 @@ from bot.service.errors import (
     FollowsInGroupsOnly,
     LeaderConfigured,
     LeaderLimitReached,
+    NoAlertChannel,
     NotAdmin,
     NotOperator,
     NotWatching,
@@ -23,9 +24,10 @@ from bot.service.errors import (
 )
 from bot.service.narratives import NarrativeService
 from bot.service.rows import trend
-from bot.service.types import Caller, SourceHealth
+from bot.service.types import Caller, SettingsScope, SourceHealth
 from bot.sources.health import HealthRegistry
 from storage import leaders as leader_store
+from storage import subscriptions as sub_store
 from storage.models import Alert, Leader, Narrative, ScorePoint, TokenLaunch, TokenMatch
 from tests.builders import AT, SEED_URL, fired
 
@@ -210,6 +212,54 @@ async def test_chat_settings_need_an_admin(storage: str) -> None:
     assert not off.enabled and off.threshold == 42.5  # settings survive switching off
 
 
+def server(channel: str, admin: bool = True, guild: str = "g1") -> Caller:
+    """A Discord caller in a server: settings are the server's, whichever channel asks."""
+    return Caller("discord", channel, "u9", admin, guild_id=guild, scope=SettingsScope.GUILD)
+
+
+async def test_a_server_keeps_one_alert_channel_and_one_follow_list(storage: str) -> None:
+    service = NarrativeService(default_threshold=60)
+    assert not (await service.subscription(server("c1"))).subscribed
+    for change in (
+        service.set_threshold(server("c1"), 50),
+        service.set_alerts(server("c1"), False),
+        service.quiet(server("c1"), "@x"),
+    ):
+        with pytest.raises(NoAlertChannel):
+            await change
+    with pytest.raises(NotAdmin):
+        await service.set_alert_channel(server("c1", admin=False), "c2")
+    await service.set_alert_channel(server("c1"), "c2")
+    # Asked from any channel of the server, the settings are the alert channel's.
+    changed = await service.set_threshold(server("c3"), 50)
+    assert changed.chat_id == "c2" and changed.threshold == 50
+    status = await service.subscription(server("c1"))
+    assert status.subscribed and status.chat_id == "c2" and status.enabled
+    moved = await service.set_alert_channel(server("c1"), "c4")
+    assert moved.chat_id == "c4" and moved.enabled
+    assert not (await sub_store.get("discord", "c2")).enabled
+    assert (await service.subscription(server("c3"))).chat_id == "c4"
+    # One follow list for the server, kept under its id rather than a channel's.
+    assert (await service.add_leader(server("c1"), "@NewVoice")).changed
+    listed = await service.leaders(server("c3"))
+    assert [e.handle for e in listed.chat_leaders] == ["newvoice"]
+    assert [r.added_in for r in await Leader.filter(handle="newvoice")] == ["g1"]
+    assert (await service.leaders(server("c1", guild="g2"))).chat_leaders == ()
+    # Delivery failed in the alert channel: the server's admins hear of it.
+    assert await service.unreachable_channels(server("c1")) == ()
+    await sub_store.disable("discord", "c4", "missing_access")
+    [gone] = await service.unreachable_channels(server("c1"))
+    assert gone.chat_id == "c4" and gone.disabled_reason == "missing_access"
+    assert await service.unreachable_channels(Caller("discord", "dm", "u9", True)) == ()
+
+
+def test_a_server_wide_caller_names_its_server() -> None:
+    with pytest.raises(ValueError, match="guild_id"):
+        Caller("discord", "c1", "u9", True, scope=SettingsScope.GUILD)
+    assert server("c1").scope_id == "g1"
+    assert group(True).scope_id == "-100"
+
+
 async def test_leaders_global_and_per_chat(storage: str) -> None:
     changes: list[str] = []
     service = NarrativeService(on_leaders_changed=lambda: changes.append("changed"))
@@ -381,8 +431,7 @@ async def test_alert_cards_and_summaries_carry_the_joined_forms(ghost: Ghost) ->
 
     service, _, row = ghost
     await Narrative.filter(id=row.id).update(phrases=[*row.phrases, "幽霊を召喚"])
-    row = await Narrative.get(id=row.id)
-    card = await service.alert_card(row)
+    card = await service.alert_card(row.id)
     assert "幽霊を召喚" in card.phrases
     assert alert_text(card, "en").startswith("👻 Emerging narrative: summoning ghosts · 幽霊を召喚")
     [item] = (await service.ghosts(timedelta(hours=6), 10)).narratives

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
+from tortoise.migrations.api import migrate
 
+from bot.engine import Lifecycle
 from storage import db
-from storage.models import Alert, Narrative, Subscription
+from storage.models import Alert, AlertStatus, Narrative, Subscription
 
 
 async def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
@@ -20,6 +22,41 @@ async def test_migrations_create_every_table_and_are_idempotent(database_url: st
         assert (pending, unknown) == ([], [])
         assert await db.upgrade(database_url) == []  # second run applies nothing
         assert await Subscription.all().count() == 0
+    finally:
+        await db.close()
+
+
+async def test_enum_columns_upgrade_keeps_every_row(database_url: str) -> None:
+    """0005 only retypes state and status: rows written before it are kept and read as enums
+    (rebuilding `narratives` on SQLite would have cascaded to its alerts)."""
+    await db.connect(database_url)
+    try:
+        await migrate(
+            config=db.tortoise_config(database_url),
+            target="ghostwatch.0004_narrative_episode_offset",
+        )
+        now = datetime.now(UTC)
+        for i, state in enumerate(["quiet", "emerging", "viral", "cooling", "dormant"]):
+            narrative = await Narrative.create(
+                key=f"k{i}", label="l", phrase="p", state=state, first_seen=now, updated_at=now
+            )
+            for episode, status in enumerate(["pending", "sent", "failed", "skipped"]):
+                await Alert.create(
+                    narrative=narrative,
+                    episode=episode,
+                    platform="telegram",
+                    target="-100",
+                    score=70,
+                    status=status,
+                )
+        assert await db.upgrade(database_url) == ["0005_enum_columns"]
+        states = await Narrative.all().order_by("id").values_list("state", flat=True)
+        assert states == list(Lifecycle)
+        assert all(type(state) is Lifecycle for state in states)
+        assert await Alert.all().count() == 20
+        assert await Alert.filter(status=AlertStatus.SENT).count() == 5
+        viral = await Narrative.get(state=Lifecycle.VIRAL)
+        assert viral.key == "k2" and viral.state is Lifecycle.VIRAL
     finally:
         await db.close()
 
