@@ -228,6 +228,12 @@ class NarrativeService:
             raise UnknownNarrative(query=ref[:40])
         return row
 
+    async def _by_id(self, narrative_id: int) -> Narrative:
+        row = await nq.by_id(narrative_id)
+        if row is None:
+            raise UnknownNarrative(query=str(narrative_id))
+        return row
+
     async def _summaries(self, rows: list[Narrative]) -> list[NarrativeSummary]:
         ids = [r.id for r in rows]
         now = self.clock()
@@ -320,7 +326,7 @@ class NarrativeService:
 
     async def alert_card(self, narrative_id: int, matched: WatchEntry | None = None) -> AlertCard:
         """What an alert about a narrative shows now (the dispatcher renders it per platform)."""
-        row = await self._by_ref(str(narrative_id))
+        row = await self._by_id(narrative_id)
         tokens = token_infos((await nq.tokens([row.id]))[row.id])
         return AlertCard(
             key=row.key,
