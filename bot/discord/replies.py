@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import discord
 
-from bot.discord.bot import GhostwatchBotMixin
 from bot.discord.translator import lang_of
 from bot.render.discord import CHART_FILENAME, narrative_embed
 from bot.service.types import Caller, NarrativeDetail, SettingsScope
@@ -18,11 +17,18 @@ if TYPE_CHECKING:
 PLATFORM = "discord"
 
 
+@runtime_checkable
+class ServiceHolder(Protocol):
+    """A client that holds the service: the ghostwatch bots (bot/discord/bot.py)."""
+
+    service: NarrativeService
+
+
 def service_of(interaction: discord.Interaction) -> NarrativeService:
     """The bot's service, for persistent components: discord.py builds those from a custom id,
     so they cannot be handed the service as cogs are."""
     client = interaction.client
-    if not isinstance(client, GhostwatchBotMixin):
+    if not isinstance(client, ServiceHolder):
         raise TypeError(f"not a ghostwatch bot: {type(client).__name__}")
     return client.service
 
