@@ -18,8 +18,8 @@ from bot.discord.bot import AnyBot
 from bot.discord.replies import caller_of, is_admin, reply
 from bot.discord.translator import lang_of, ls
 from bot.i18n import t
+from bot.render.chat_settings import disabled_reason, quiet_text
 from bot.render.discord import clip, esc, plain, subscription_embed
-from bot.render.text import disabled_reason, quiet_text
 from bot.service.narratives import NarrativeService
 
 

@@ -14,8 +14,8 @@ from discord.ext import commands
 from bot.discord.bot import AnyBot
 from bot.discord.replies import caller_of, reply
 from bot.discord.translator import lang_of, ls
+from bot.render.chat_settings import leader_text
 from bot.render.discord import leaders_embed, plain
-from bot.render.text import leader_text
 from bot.service.narratives import NarrativeService
 
 

@@ -10,8 +10,8 @@ from bot.discord.bot import AnyBot
 from bot.discord.replies import caller_of, reply
 from bot.discord.translator import lang_of, ls
 from bot.i18n import t
+from bot.render.chat_settings import unwatch_text, watch_text
 from bot.render.discord import plain, watch_list_embed
-from bot.render.text import unwatch_text, watch_text
 from bot.service.narratives import NarrativeService
 
 

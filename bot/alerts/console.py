@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.render.text import alert_text
+from bot.render.alert import alert_text
 from bot.service.types import AlertCard
 from storage import subscriptions as sub_store
 

@@ -11,7 +11,7 @@ from bot.discord.replies import reply
 from bot.discord.translator import lang_of
 from bot.i18n import t
 from bot.render.discord import plain
-from bot.render.text import Syntax, error_text, usage_line
+from bot.render.errors import Syntax, error_text, usage_line
 from bot.service.errors import ServiceError
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from bot.discord.errors import report_error
 from bot.discord.replies import caller_of, reply, service_of, show_narrative
 from bot.discord.translator import lang_of
 from bot.i18n import t
+from bot.render.chat_settings import watching_text
 from bot.render.discord import plain, select_label
-from bot.render.text import watching_text
 from bot.service.types import AlertCard, GhostsResult
 
 PREFIX = "gw"

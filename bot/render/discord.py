@@ -1,4 +1,4 @@
-"""Discord embeds from the line models of `bot.render.text`.
+"""Discord embeds from the platform-neutral views (`bot.render.alert`, `narrative`, `status`, ...).
 
 Which lines, in which order, is decided there; this module escapes every piece with `esc()`
 (markdown escaped, mentions defused), adds markdown, places lines in embed parts and cuts each
@@ -13,33 +13,14 @@ from datetime import UTC, datetime
 import discord
 
 from bot.i18n import t
-from bot.render import text as plain_text
-from bot.render.text import (
-    LABEL_CHARS,
-    POST_CHARS,
-    TOP_POSTS,
-    Bold,
-    Code,
-    Italic,
-    Line,
-    Link,
-    Piece,
-    Plain,
-    Quote,
-    Section,
-    SummaryView,
-    alert_view,
-    clean,
-    cooled_text,
-    defuse_mentions,
-    leaders_lines,
-    link_host,
-    narrative_view,
-    settings_lines,
-    status_view,
-    summary_view,
-    watchlist_lines,
-)
+from bot.render.alert import alert_view
+from bot.render.chat_settings import leaders_lines, settings_lines, watchlist_lines
+from bot.render.clean import LABEL_CHARS, clean, defuse_mentions, link_host
+from bot.render.clean import safe_url as plain_safe_url
+from bot.render.facts import POST_CHARS
+from bot.render.lines import Bold, Code, Italic, Line, Link, Piece, Plain, Quote, Section
+from bot.render.narrative import TOP_POSTS, SummaryView, cooled_text, narrative_view, summary_view
+from bot.render.status import status_view
 from bot.service.types import (
     AlertCard,
     GhostsResult,
@@ -76,7 +57,7 @@ STATE_COLOURS = {
 def esc(value: object) -> str:
     """Text made inert for Discord: no markdown, no @everyone/@here/user/role mentions.
 
-    Scraped strings should first pass `bot.render.text.clean` (bidi/control characters, length).
+    Scraped strings should first pass `bot.render.clean.clean` (bidi/control characters, length).
     """
     return discord.utils.escape_mentions(discord.utils.escape_markdown(str(value)))
 
@@ -93,7 +74,7 @@ def clip(value: str, limit: int) -> str:
 
 def safe_url(url: str | None) -> str | None:
     """An http(s) URL that cannot end a markdown link early, or None."""
-    checked = plain_text.safe_url(url)
+    checked = plain_safe_url(url)
     if checked is None:
         return None
     return checked.replace("(", "%28").replace(")", "%29").replace(" ", "%20")

@@ -1,6 +1,7 @@
 """Service results as Telegram HTML messages and inline keyboards.
 
-The views' lines come from `bot.render.text` (already cleaned: no bidi/control characters,
+The views' lines come from the view modules beside this one (`alert`, `narrative`,
+`chat_settings`, `status`), already cleaned by `bot.render.clean` (no bidi/control characters,
 bounded length); this module only escapes them (`html.escape`, mentions defused) and adds
 Telegram's HTML markup.
 """
@@ -13,34 +14,20 @@ from datetime import UTC, datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
-from bot.render.text import (
-    SEPARATOR,
-    Bold,
-    Code,
-    Italic,
-    Line,
-    Link,
-    Piece,
-    Plain,
-    Quote,
-    SummaryView,
-    alert_view,
-    clean,
-    cooled_text,
-    defuse_mentions,
-    error_text,
+from bot.render.alert import alert_view
+from bot.render.chat_settings import (
     leader_text,
     leaders_lines,
-    link_host,
-    narrative_view,
-    safe_url,
     settings_lines,
-    status_view,
-    summary_view,
     unwatch_text,
     watch_text,
     watchlist_lines,
 )
+from bot.render.clean import clean, defuse_mentions, link_host, safe_url
+from bot.render.errors import error_text
+from bot.render.lines import SEPARATOR, Bold, Code, Italic, Line, Link, Piece, Plain, Quote
+from bot.render.narrative import SummaryView, cooled_text, narrative_view, summary_view
+from bot.render.status import status_view
 from bot.service.errors import ServiceError
 from bot.service.types import (
     AlertCard,

@@ -22,7 +22,8 @@ from telegram.ext import (
 
 from bot.i18n import negotiate, t
 from bot.render import telegram as render
-from bot.render.text import error_text, leader_text, quiet_text, watching_text
+from bot.render.chat_settings import leader_text, quiet_text, watching_text
+from bot.render.errors import error_text
 from bot.service.errors import AnonymousAdmin, BadArgument, MissingRight, ServiceError
 from bot.service.inputs import parse_hours
 from bot.service.narratives import NarrativeService

@@ -200,7 +200,7 @@ def test_alert_and_narrative_titles_show_the_joined_language() -> None:
     from dataclasses import replace
 
     from bot.render.discord import alert_embed, line
-    from bot.render.text import token_line
+    from bot.render.facts import token_line
 
     joined = replace(card("vibe coding"), phrases=("vibe code", "バイブコーディング"))
     assert (

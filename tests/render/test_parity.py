@@ -11,18 +11,13 @@ import pytest
 
 from bot.render import discord as dc
 from bot.render import telegram as tg
-from bot.render.text import (
-    WORD_JOINER,
-    Line,
-    Link,
-    Syntax,
-    alert_view,
-    error_text,
-    narrative_view,
-    status_view,
-    token_line,
-    usage_line,
-)
+from bot.render.alert import alert_view
+from bot.render.clean import WORD_JOINER
+from bot.render.errors import Syntax, error_text, usage_line
+from bot.render.facts import token_line
+from bot.render.lines import Line, Link
+from bot.render.narrative import narrative_view
+from bot.render.status import status_view
 from bot.service.errors import BadArgument, UnknownNarrative
 from bot.service.types import (
     AlertCard,

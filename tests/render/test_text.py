@@ -5,15 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.render.text import (
-    WORD_JOINER,
-    clean,
-    defuse_mentions,
-    duration,
-    error_text,
-    reason_text,
-    safe_url,
-)
+from bot.render.clean import WORD_JOINER, clean, defuse_mentions, safe_url
+from bot.render.errors import error_text
+from bot.render.facts import duration, reason_text
 from bot.service.errors import BadArgument, UnknownNarrative, WatchLimitReached
 from bot.service.inputs import BIDI_CONTROLS
 from bot.service.types import Reason
@@ -73,7 +67,7 @@ def test_error_texts() -> None:
 
 
 def test_the_headline_shows_the_story_in_its_other_language() -> None:
-    from bot.render.text import dexscreener_url, headline, other_script_form
+    from bot.render.facts import dexscreener_url, headline, other_script_form
 
     joined = ("code", "vibe", "vibe code", "バイブ", "バイブコーディング")
     assert headline("vibe coding", joined) == "vibe coding · バイブコーディング"

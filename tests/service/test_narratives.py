@@ -427,7 +427,7 @@ async def test_narratives_that_never_alerted_are_not_listed_as_recent(ghost: Gho
 
 
 async def test_alert_cards_and_summaries_carry_the_joined_forms(ghost: Ghost) -> None:
-    from bot.render.text import alert_text
+    from bot.render.alert import alert_text
 
     service, _, row = ghost
     await Narrative.filter(id=row.id).update(phrases=[*row.phrases, "幽霊を召喚"])

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from bot.alerts.dispatcher import AlertDispatcher
 from bot.config import Settings
 from bot.pipeline import TickResult
-from bot.render.text import WORD_JOINER
+from bot.render.clean import WORD_JOINER
 from bot.service.types import Caller
 from bot.telegram.app import start_telegram
 from bot.telegram.sender import TelegramAlertSender

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot.alerts.dispatcher import AlertDispatcher
 from bot.engine import Lifecycle, NarrativeView, SamplePost
-from bot.render.text import WORD_JOINER
+from bot.render.clean import WORD_JOINER
 from storage.narratives import save_views
 from tests.builders import AT
 from tests.fakes.telegram_server import Call
