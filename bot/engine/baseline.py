@@ -8,6 +8,11 @@ backlog, a sampling change, a quiet night, a source added) moves every phrase's 
 with it. Baselines are fed with a lag of one scoring window, so a burst never hides itself.
 Buckets without posts carry no information about shares: they are skipped, and idle stream
 time costs nothing.
+
+Memories are measured in posts as well as in time: each remembers at least its half-life in
+stream time *and* at least a number of posts (whichever forgets more slowly). On a busy stream
+time governs; on a sparse one (a few feeds, a subreddit's top posts) a day-long story would
+otherwise fill the whole memory and become its own baseline.
 """
 
 from __future__ import annotations
@@ -48,7 +53,8 @@ class PhraseTable:
         "bucket",
         "folded_hour",
         "hour_volume",
-        "buckets_seen",
+        "history",
+        "pending_posts",
         "slow_volume",
         "fast_volume",
     )
@@ -87,7 +93,8 @@ class PhraseTable:
         # A slow twin remembers the long tail's longer-term share, so a phrase admitted late
         # starts with a real baseline instead of the prior (no false "new phrase" bursts).
         self.slow = CountMinSketch(config.sketch_bits)
-        self.buckets_seen = 0
+        self.history = 0.0  # how full the slow memory is (0 = nothing seen, 1 = full)
+        self.pending_posts = 0.0  # posts counted since the memories last decayed
         self.bucket: int | None = None  # newest bucket seen
         self.folded_hour: int | None = None  # hour-of-day of the last folded bucket
         self.alpha = 1 - 0.5 ** (config.bucket_seconds / (config.baseline_half_life_hours * 3600))
@@ -154,13 +161,21 @@ class PhraseTable:
                 self.ring[used, b % ring] = 0
                 self.volume[b % ring] = 0
         steps = min(gap, 100_000)
-        self.sketch.decay(self.sketch_decay**steps)
-        self.slow.decay(self.slow_decay**steps)
-        self.slow_count *= np.float32(self.slow_decay**steps)
-        self.slow_volume *= self.slow_decay**steps
-        self.fast_volume *= self.sketch_decay**steps
-        self.buckets_seen += gap
+        posts, self.pending_posts = self.pending_posts, 0.0
+        fast = self._forget(self.sketch_decay**steps, posts, self.cfg.sketch_half_life_posts)
+        slow = self._forget(self.slow_decay**steps, posts, self.cfg.baseline_half_life_posts)
+        self.sketch.decay(fast)
+        self.slow.decay(slow)
+        self.slow_count *= np.float32(slow)
+        self.slow_volume *= slow
+        self.fast_volume *= fast
+        self.history = 1.0 - (1.0 - self.history) * slow
         self.bucket = bucket
+
+    @staticmethod
+    def _forget(by_time: float, posts: float, half_life_posts: float) -> float:
+        """Decay over a stretch of stream: the slower of its time and its posts' decay."""
+        return max(by_time, 0.5 ** (posts / half_life_posts))
 
     def _fold(self, old: int) -> None:
         """Feed bucket ``old`` (which just left the scoring window) into the share baselines.
@@ -174,7 +189,9 @@ class PhraseTable:
         x = self.ring[used, col]
         self.wsum[used] = np.maximum(self.wsum[used] - x, 0)
         share = x / np.float32(self.volume[col])
-        a = np.float32(self.alpha)
+        # One bucket's weight: the slower of a bucket of time and the bucket's posts.
+        by_posts = 1.0 - 0.5 ** (float(self.volume[col]) / self.cfg.baseline_half_life_posts)
+        a = np.float32(min(self.alpha, by_posts))
         learn = used[~self.frozen[used]]
         learned = share[~self.frozen[used]]
         self.ewma[learn] += a * (learned - self.ewma[learn])
@@ -210,6 +227,7 @@ class PhraseTable:
         n = float(buckets.size)
         self.slow_volume += n
         self.fast_volume += n
+        self.pending_posts += n
 
     def add(self, phrases: np.ndarray, buckets: np.ndarray) -> np.ndarray:
         """Count occurrences; returns the slot per occurrence (-1 = long tail only)."""
@@ -257,7 +275,7 @@ class PhraseTable:
         # Slow-sketch mass not explained by the recent burst, over the posts it has seen.
         older_posts = max(1.0, self.slow_volume - self.fast_volume)
         shares = np.maximum(slow - recent, 0.0) / older_posts
-        hist_w = 1 - self.slow_decay ** max(1, self.buckets_seen)
+        hist_w = max(self.history, 1e-6)
         assert self.bucket is not None
         if len(self.free) < hashes.size:
             self._evict(max(hashes.size, self.cfg.capacity // 16))
@@ -333,15 +351,18 @@ class PhraseTable:
 
     def share(self, slots: np.ndarray, bucket: int) -> np.ndarray:
         """Baseline share of posts per phrase (history, daily habit at this hour, or prior)."""
-        weight = self.weight[slots]
-        rate = np.where(weight > 0.0, self.ewma[slots] / np.maximum(weight, 1e-9), 0.0)
-        rate = np.maximum(rate, self.cfg.prior_share)
+        rate = np.maximum(self.learned(slots), self.cfg.prior_share)
         h = self.hour_of(bucket)
         # Neighbouring hours too: a daily habit drifts by a few minutes from day to day.
         hours = [(h - 1) % HOURS, h, (h + 1) % HOURS]
         seen = self.profile_days[slots][:, hours] > 0
         daily = np.where(seen, self.profile[slots][:, hours], 0.0).max(axis=1)
         return np.maximum(rate, daily)
+
+    def learned(self, slots: np.ndarray) -> np.ndarray:
+        """The share each phrase's history taught (no prior, no daily habit; 0 if none)."""
+        weight = self.weight[slots]
+        return np.where(weight > 0.0, self.ewma[slots] / np.maximum(weight, 1e-9), 0.0)
 
     def expected(self, slots: np.ndarray, bucket: int) -> np.ndarray:
         """Expected window mentions: baseline share times the window's posts."""

@@ -59,6 +59,7 @@ class Candidate:
         "text_counts",
         "top",
         "total_weight",
+        "usual",
         "vocabulary",
         "words",
     )
@@ -68,6 +69,7 @@ class Candidate:
         self.promoted = promoted  # bucket of promotion
         self.slot = slot
         self.first_seen = first_seen
+        self.usual = 0.0  # the share its history taught when tracking began (before the burst)
         self.canonical: str | None = None
         self.n_tokens = 0
         self.words: tuple[str, ...] = ()  # its folded tokens
@@ -123,6 +125,7 @@ class Candidate:
         "narrative",
         "score",
         "scale",
+        "usual",
     )
 
     def to_state(self) -> dict[str, Any]:
@@ -198,10 +201,13 @@ class Candidate:
             fresh = sum(rarity.get(w, 0.0) for w in words if w not in self.vocabulary)
             if total > 0.0:
                 weight = min(1.0, max(ring_weight, fresh / total / NOVEL_SHARE))
-            if len(words) >= NEAR_MIN_WORDS and total > 0.0:
-                # A near-copy shares most of what the post says, weighted by rarity: sharing
-                # the rare words of a template is copying, sharing common words is chance.
-                need = NEAR_SHARE * total
+            # A near-copy shares most of what the post says, weighted by rarity: sharing the
+            # rare words of a template is copying, sharing common words is chance. No single
+            # earlier post can share more than all earlier adopters' words together (while
+            # the vocabulary still takes every word).
+            need = NEAR_SHARE * total
+            possible = total - fresh >= need or len(self.vocabulary) >= MAX_VOCABULARY
+            if len(words) >= NEAR_MIN_WORDS and total > 0.0 and possible:
                 fewest = need / max(rarity.get(w, 0.0) for w in words)
                 for _, seen in self.recent_texts:
                     shared = words & seen

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 3  # 3: share baselines, adoption evidence, per-network leaders
+VERSION = 4  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts
 
 
 class _PlainUnpickler(pickle.Unpickler):

@@ -164,26 +164,36 @@ def _since(cand: Candidate, ts: float) -> float:
     return float(sum(cand.adopt_weights[i:]))
 
 
-def nested(cands: Iterable[Candidate]) -> list[Candidate]:
+def nested(
+    cands: Iterable[Candidate], changed: Iterable[Candidate] | None = None
+) -> list[Candidate]:
     """Tracked phrases that are not stories of their own (maximal-phrase pruning).
 
     For a tracked phrase inside a longer tracked one, the longer one is the story when it was
     taken up at least half as often as the shorter one since it appeared ("code" inside
     "vibe coding"); otherwise the longer one is a rare extension of it ("vibe coding kamix").
+    Only pairs with a phrase from ``changed`` (default: all) are judged: others stand as
+    they were judged before.
     """
     pool = [c for c in cands if c.canonical and c.adopt_times]
-    scoring = [c for c in pool if c.score >= SUPPRESS_FROM]
+    targets = pool if changed is None else [c for c in changed if c.canonical and c.adopt_times]
+    scoring = [c for c in targets if c.score >= SUPPRESS_FROM]
     if not scoring:
         return []
     by_name = {c.canonical: c for c in pool}
     cjk = [c for c in pool if is_cjk((c.canonical or "")[:1])]
+    holders: dict[int, list[Candidate]] = {}
+    for other in pool:
+        if other.n_tokens >= 2 or is_cjk((other.canonical or "")[:1]):
+            for part in _parts(other, by_name, cjk):
+                holders.setdefault(id(part), []).append(other)
     pairs: dict[tuple[int, int], tuple[Candidate, Candidate]] = {}
     for cand in scoring:
         # As the longer phrase: its tracked parts; as the shorter: tracked phrases holding it.
         for part in _parts(cand, by_name, cjk):
             pairs[(id(cand), id(part))] = (cand, part)
-        for other in pool:
-            if other.n_tokens > cand.n_tokens and cand in _parts(other, by_name, cjk):
+        for other in holders.get(id(cand), ()):
+            if other.n_tokens > cand.n_tokens:
                 pairs[(id(other), id(cand))] = (other, cand)
     out: list[Candidate] = []
     for longer, shorter in pairs.values():

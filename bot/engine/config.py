@@ -28,8 +28,12 @@ class EngineConfig:
     capacity: int = 65536  # phrases with exact counts and baselines
     sketch_bits: int = 20  # count-min sketch width 2**bits for the long tail
     admit_count: float = 3.0  # recent sketch count that earns a phrase an exact slot
+    # Memories keep at least their half-life in time and at least this many posts, so a sparse
+    # stream remembers as many posts as a busy one (bot/engine/baseline.py).
     sketch_half_life_minutes: float = 30.0
+    sketch_half_life_posts: float = 5_000.0
     baseline_half_life_hours: float = 12.0  # EWMA of the per-bucket *share* of all posts
+    baseline_half_life_posts: float = 50_000.0  # enough to expect a few at the prior share
     prior_share: float = 1e-4  # share of posts expected of a phrase with no history
     promote_mentions: int = 3  # mentions (window or decayed) before per-author tracking
     promote_ratio: float = 3.0
@@ -40,7 +44,7 @@ class EngineConfig:
     min_adopters: float = 6.0  # independent adopters for an anonymous phrase at score 60
     leader_bound_factor: float = 0.5  # a tracked leader's fresh coinage needs this much ...
     leader_min_adopters: float = 4.0  # ... and this many adopters
-    ordinary_factor: float = 2.0  # a plain single word needs this much more of both
+    ordinary_factor: float = 2.0  # a plain word the stream uses routinely needs this much more
     tolerance: float = 2.0  # the null allows a phrase twice its baseline share
     max_window_hours: float = 48.0  # longest window the scan considers
     author_memory: int = 4096  # authors remembered per phrase (a repeat is not an adoption)

@@ -31,7 +31,7 @@ from bot.engine.text import (
     Extraction,
     Vocab,
     canonicalize,
-    context,
+    content_words,
     extract,
     is_edge_stop,
     phrase_key,
@@ -242,11 +242,13 @@ class NarrativeEngine:
         starts = ext.start[idx].tolist()
         lengths = ext.length[idx].tolist()
         # Per post, the tracked occurrences; one inside a longer tracked one is not its own.
-        spans: dict[int, list[tuple[int, int]]] = {}
-        for p, s, n in zip(post_of, starts, lengths, strict=True):
-            spans.setdefault(p, []).append((s, n))
+        spans: dict[int, list[tuple[int, int, int]]] = {}
+        hot_slots = slots[idx].tolist()
+        for p, s, n, slot in zip(post_of, starts, lengths, hot_slots, strict=True):
+            spans.setdefault(p, []).append((s, n, slot))
         ring_weight = self.cfg.ring_weight
-        for slot, p, s, n in zip(slots[idx].tolist(), post_of, starts, lengths, strict=True):
+        said: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for slot, p, s, n in zip(hot_slots, post_of, starts, lengths, strict=True):
             cand = by_slot[slot]
             post = posts[p]
             new_author = cand.is_new_author(post.author)
@@ -261,28 +263,60 @@ class NarrativeEngine:
                 cand.add_surface(surface)
             if not new_author or self._leader_of(post) is not None:
                 continue
-            if any(n2 > n and s2 <= s and s2 + n2 >= s + n for s2, n2 in spans[p]):
-                continue  # the post adopts the longer phrase that contains this one
-            text, rarity = self._said(context(ext, self.vocab, p, s, n))
-            cand.adopt(float(ts[p]), base + p, text, rarity, ring_weight)
+            if self._outweighed(cand, s, n, spans[p]):
+                continue
+            if p not in said:
+                said[p] = self._said(ext, p)
+            words, rarity = self._besides(said[p], s, n)
+            cand.adopt(float(ts[p]), base + p, (int(ext.text_sig[p]), words), rarity, ring_weight)
 
-    def _said(
-        self, text: tuple[int, frozenset[int]]
-    ) -> tuple[tuple[int, frozenset[int]], dict[int, float]]:
-        """A post's other words, its rarest ``CONTEXT_WORDS`` only, with how much each says
-        (-ln of its share of posts; unseen words the most). Rare words tell copies apart;
-        keeping only those also bounds the work for long posts."""
-        sig, words = text
-        if not words:
-            return text, {}
-        hashes = np.fromiter(words, dtype=np.uint64, count=len(words))
+    def _outweighed(
+        self, cand: Candidate, start: int, length: int, spans: list[tuple[int, int, int]]
+    ) -> bool:
+        """Whether the post adopts another tracked phrase instead of this one.
+
+        A post adopts the longer phrase that contains this one ("vibe coding", not "code"),
+        and of two overlapping phrases the one more people took up: "召喚した musakix" in
+        "幽霊を召喚した musakix" is the story's phrase with a neighbour, not a story of its own.
+        """
+        end = start + length
+        for s2, n2, slot in spans:
+            if n2 > length and s2 <= start and s2 + n2 >= end:
+                return True
+            overlaps = s2 < end and start < s2 + n2 and (s2, n2) != (start, length)
+            if overlaps and self.by_slot[slot].total_weight > cand.total_weight:
+                return True
+        return False
+
+    def _said(self, ext: Extraction, post: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A post's content words, rarest first: (positions, hashes, how much each says).
+
+        A word says -ln of its share of posts (an unseen word the most). Rare words tell
+        copies apart; ranking once per post serves every phrase the post adopts.
+        """
+        positions, hashes = content_words(ext, self.vocab, post)
+        if hashes.size == 0:
+            return positions, hashes, np.zeros(0)
         shares = self.table.overall(unigram_keys(hashes))
         weights = -np.log(np.maximum(shares, RAREST_SHARE))
-        if hashes.size > CONTEXT_WORDS:
-            keep = np.argsort(-weights, kind="stable")[:CONTEXT_WORDS]
-            hashes, weights = hashes[keep], weights[keep]
-            words = frozenset(hashes.tolist())
-        return (sig, words), dict(zip(hashes.tolist(), weights.tolist(), strict=True))
+        order = np.argsort(-weights, kind="stable")
+        return positions[order], hashes[order], weights[order]
+
+    @staticmethod
+    def _besides(
+        said: tuple[np.ndarray, np.ndarray, np.ndarray], start: int, length: int
+    ) -> tuple[frozenset[int], dict[int, float]]:
+        """What a post says besides one phrase: its rarest ``CONTEXT_WORDS`` other words
+        (keeping only those also bounds the work for long posts), with their rarity."""
+        positions, hashes, weights = said
+        outside = np.flatnonzero((positions < start) | (positions >= start + length))
+        rarity: dict[int, float] = {}
+        # A word may occur twice; ranked rarest first, so the first occurrence is enough.
+        for key, weight in zip(hashes[outside].tolist(), weights[outside].tolist(), strict=True):
+            if len(rarity) == CONTEXT_WORDS:
+                break
+            rarity.setdefault(key, weight)
+        return frozenset(rarity), rarity
 
     def _record_leader_posts(
         self, ext: Extraction, ts: np.ndarray, buckets: np.ndarray, posts: Sequence[Post]
@@ -371,10 +405,12 @@ class NarrativeEngine:
 
     def _track(self, slots: np.ndarray, bucket: int, moment: datetime) -> None:
         t = self.table
-        for slot in slots.tolist():
+        usual = t.learned(slots).tolist()
+        for slot, share in zip(slots.tolist(), usual, strict=True):
             if slot in self.by_slot:
                 continue
             cand = Candidate(int(t.keys[slot]), slot, moment, bucket)
+            cand.usual = float(share)
             self._find_leader(cand, int(t.admitted[slot]))
             self.by_slot[slot] = cand
             t.hot[slot] = True
@@ -416,8 +452,10 @@ class NarrativeEngine:
         full = self.scored_bucket != bucket
         self.scored_bucket = bucket
         floor = self.cfg.emerging_threshold / 2
-        # A phrase without new adopters and without a score cannot gain one by waiting. One
+        # A phrase without new adopters cannot gain a score by waiting; one below the floor
+        # only fades, which matters for retiring it, so that is refreshed once a window. One
         # adopted by many (a common word), still far from a score, waits for the bucket's end.
+        fade = full and bucket % self.cfg.window_buckets == 0
         cands = [
             c
             for c in self.by_slot.values()
@@ -425,8 +463,8 @@ class NarrativeEngine:
             and (
                 c.narrative is not None
                 or c.score >= floor
-                or (full and (c.dirty or c.score > 0))
-                or (c.dirty and len(c.adopt_times) <= SMALL)
+                or (c.dirty and (full or len(c.adopt_times) <= SMALL))
+                or (fade and c.score > 0)
             )
         ]
         if not cands:
@@ -457,12 +495,13 @@ class NarrativeEngine:
                 sources=tuple(sorted(cand.sources)),
                 engagement=sum(cand.engagement.values()),
                 leader=cand.leader if clustering.distinctive(cand) else None,
-                ordinary=clustering.ordinary(cand),
+                common=self._common(cand),
                 mentions=int(m),
             )
             cand.signals = sig
             cand.score, cand.breakdown = score(sig, cfg)
-        for part in [*clustering.nested(self.by_slot.values()), *self._extensions()]:
+        fragments = clustering.nested(self.by_slot.values(), cands)
+        for part in [*fragments, *self._extensions(cands)]:
             part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
 
     def _shares(self, cands: list[Candidate], slots: np.ndarray, bucket: int) -> np.ndarray:
@@ -477,7 +516,7 @@ class NarrativeEngine:
         shares = t.share(slots, bucket)
         words_per_post = max(self.tokens / max(self.posts_ingested, 1), 1.0)
         for i, cand in enumerate(cands):
-            if clustering.ordinary(cand):
+            if self._common(cand):
                 overall = float(t.slow_count[cand.slot]) / max(t.slow_volume, 1.0)
                 shares[i] = max(shares[i], overall)
             elif len(cand.words) >= 2:
@@ -487,7 +526,19 @@ class NarrativeEngine:
                 shares[i] = max(shares[i], chance / words_per_post ** (cand.n_tokens - 1))
         return shares
 
-    def _extensions(self) -> list[Candidate]:
+    def _common(self, cand: Candidate) -> bool:
+        """A plain word the stream uses routinely: it needs far more evidence than a coinage.
+
+        Until the baselines have seen half their memory, every plain word counts as common (a
+        new bot knows no history). After that, a plain word is common if, before it was
+        tracked, the stream used it more often than a phrase with no history is assumed to
+        ("time", "flight"); a word that was rare then ("prism" before the leak) is news.
+        """
+        if not clustering.ordinary(cand):
+            return False
+        return self.table.history < 0.5 or cand.usual >= self.cfg.prior_share
+
+    def _extensions(self, cands: Iterable[Candidate]) -> list[Candidate]:
         """Phrases that are another phrase plus a word found everywhere ("summon ghost lonex").
 
         Lift against the parts: if "A B w" is no more common beside "A B" than the word "w"
@@ -496,7 +547,7 @@ class NarrativeEngine:
         t = self.table
         words_per_post = max(self.tokens / max(self.posts_ingested, 1), 1.0)
         out = []
-        for cand in self.by_slot.values():
+        for cand in cands:
             words = list(cand.words)
             if cand.score < clustering.SUPPRESS_FROM or len(words) < 2:
                 continue

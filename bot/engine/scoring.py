@@ -27,7 +27,7 @@ class Signals:
     sources: tuple[str, ...]
     engagement: int
     leader: str | None = None
-    ordinary: bool = False  # a plain single word: needs more evidence
+    common: bool = False  # a plain word the stream uses routinely: needs more evidence
     mentions: int = 0  # mentions in the scoring window (exact, for display and charts)
 
 
@@ -36,11 +36,11 @@ def certainty_to_score(certainty: float) -> float:
     return 100.0 * c / (c + HALF)
 
 
-def _requirements(cfg: EngineConfig, leader: bool, ordinary: bool) -> tuple[float, float]:
+def _requirements(cfg: EngineConfig, leader: bool, common: bool) -> tuple[float, float]:
     bound, needed = cfg.evidence_bound, cfg.min_adopters
     if leader:
         bound, needed = bound * cfg.leader_bound_factor, cfg.leader_min_adopters
-    if ordinary:
+    if common:
         bound *= cfg.ordinary_factor
         needed *= cfg.ordinary_factor
     return bound, needed
@@ -52,11 +52,11 @@ def _certainty(ev: Evidence, bound: float, needed: float) -> float:
 
 def score(sig: Signals, cfg: EngineConfig) -> tuple[float, dict[str, Any]]:
     ev = sig.evidence
-    bound, needed = _requirements(cfg, sig.leader is not None, sig.ordinary)
+    bound, needed = _requirements(cfg, sig.leader is not None, sig.common)
     total = certainty_to_score(_certainty(ev, bound, needed))
     plain = total
     if sig.leader is not None:
-        plain = certainty_to_score(_certainty(ev, *_requirements(cfg, False, sig.ordinary)))
+        plain = certainty_to_score(_certainty(ev, *_requirements(cfg, False, sig.common)))
     acc = acceleration(ev)
     components = {"evidence": round(plain, 3), "leader": round(total - plain, 3)}
     breakdown: dict[str, Any] = {

@@ -314,22 +314,17 @@ def phrase_words(extraction: Extraction, vocab: Vocab, start: int, length: int) 
     return tuple(vocab.folded[i] for i in extraction.token_ids[start : start + length].tolist())
 
 
-def context(
-    extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
-) -> tuple[int, frozenset[int]]:
-    """What a post says besides the phrase: (exact text signature, its other content words).
+def content_words(extraction: Extraction, vocab: Vocab, post: int) -> tuple[np.ndarray, np.ndarray]:
+    """A post's content words: (token positions, word hashes), stopwords and breaks left out.
 
     Adopters whose surrounding words are (nearly) the same are a copy-paste ring or sock
-    puppets, not independent evidence. The phrase's own tokens are left out, or every post
-    carrying the phrase would look alike.
+    puppets, not independent evidence; the engine compares these words between adopters,
+    leaving out each phrase's own tokens (or every post carrying it would look alike).
     """
     lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
     ids = extraction.token_ids[lo:hi]
-    inside = np.arange(lo, hi)
-    keep = ((vocab.flags[ids] & (STOP | BREAK)) == 0) & (
-        (inside < start) | (inside >= start + length)
-    )
-    return int(extraction.text_sig[post]), frozenset(vocab.hashes[ids[keep]].tolist())
+    keep = np.flatnonzero((vocab.flags[ids] & (STOP | BREAK)) == 0)
+    return keep + lo, vocab.hashes[ids[keep]]
 
 
 def phrase_key(words: Sequence[str]) -> int:

@@ -122,7 +122,10 @@ def test_first_narrative_went_dormant_and_its_stored_row_keeps_label_and_leader(
 
 def test_recycled_slots_never_relabel_a_narrative() -> None:
     """Every 30 minutes every untracked slot is evicted and reused: keys and labels hold."""
-    engine, watch = NarrativeEngine(EngineConfig(capacity=320), [SEER]), Watch()
+    # Memories by time alone: in this short replay (3.7k posts) the story must fade and its
+    # slots be recycled, which a memory of thousands of posts would not allow.
+    cfg = EngineConfig(capacity=320, baseline_half_life_posts=1.0, sketch_half_life_posts=1.0)
+    engine, watch = NarrativeEngine(cfg, [SEER]), Watch()
     recycled = 0
     for i, batch in enumerate(by_interval(two_memes())):
         engine.ingest(batch)
