@@ -32,7 +32,6 @@ class Candidate:
         "adopt_times",
         "adopt_weights",
         "authors",
-        "breakdown",
         "canonical",
         "dirty",
         "engagement",
@@ -95,7 +94,6 @@ class Candidate:
         self.seed_post: SamplePost | None = None
         self.narrative: str | None = None
         self.score = 0.0
-        self.breakdown: dict[str, Any] = {}
         self.signals: Signals | None = None
         self.evidence: Evidence = NO_EVIDENCE
         self.dirty = False  # adopted since it was last scored

@@ -164,36 +164,86 @@ def _since(cand: Candidate, ts: float) -> float:
     return float(sum(cand.adopt_weights[i:]))
 
 
-def nested(
-    cands: Iterable[Candidate], changed: Iterable[Candidate] | None = None
-) -> list[Candidate]:
+class NestIndex:
+    """Which tracked phrases hold which, kept as phrases are named and untracked."""
+
+    def __init__(self, cands: Iterable[Candidate] = ()) -> None:
+        self.by_name: dict[str, Candidate] = {}
+        self.cjk: dict[int, Candidate] = {}  # by id, in the order they were named
+        self.by_word: dict[str, dict[int, Candidate]] = {}  # word -> multi-word phrases
+        for cand in cands:
+            self.add(cand)
+
+    def add(self, cand: Candidate) -> None:
+        name = cand.canonical
+        if not name:
+            return
+        self.by_name[name] = cand
+        if is_cjk(name[:1]):
+            self.cjk[id(cand)] = cand
+        elif cand.n_tokens >= 2:
+            for word in name.split():
+                self.by_word.setdefault(word, {})[id(cand)] = cand
+
+    def remove(self, cand: Candidate) -> None:
+        name = cand.canonical
+        if not name:
+            return
+        if self.by_name.get(name) is cand:
+            del self.by_name[name]
+        self.cjk.pop(id(cand), None)
+        for word in name.split():
+            holders = self.by_word.get(word)
+            if holders is not None:
+                holders.pop(id(cand), None)
+                if not holders:
+                    del self.by_word[word]
+
+    def parts(self, cand: Candidate) -> list[Candidate]:
+        """Tracked phrases inside ``cand`` (whole words; in CJK, any inner run)."""
+        name = cand.canonical or ""
+        if is_cjk(name[:1]):
+            return [c for c in self.cjk.values() if c is not cand and (c.canonical or "") in name]
+        if cand.n_tokens < 2:
+            return []
+        return [self.by_name[p] for p in _subphrases(name) if p in self.by_name]
+
+    def holders(self, cand: Candidate) -> list[Candidate]:
+        """Tracked phrases that hold ``cand`` as a part."""
+        name = cand.canonical or ""
+        if not name:
+            return []
+        if is_cjk(name[:1]):
+            others = [c for c in self.cjk.values() if c is not cand and name in (c.canonical or "")]
+            return [*others, *self._latin_holders(name)]
+        return self._latin_holders(name)
+
+    def _latin_holders(self, name: str) -> list[Candidate]:
+        first = name.split()[0] if name.split() else name
+        return [
+            other
+            for other in self.by_word.get(first, {}).values()
+            if other.canonical != name and name in _subphrases(other.canonical or "")
+        ]
+
+
+def nested(index: NestIndex, changed: Iterable[Candidate]) -> list[Candidate]:
     """Tracked phrases that are not stories of their own (maximal-phrase pruning).
 
     For a tracked phrase inside a longer tracked one, the longer one is the story when it was
     taken up at least half as often as the shorter one since it appeared ("code" inside
     "vibe coding"); otherwise the longer one is a rare extension of it ("vibe coding kamix").
-    Only pairs with a phrase from ``changed`` (default: all) are judged: others stand as
-    they were judged before.
+    Only pairs with a phrase from ``changed`` are judged: the others stand as judged before.
     """
-    pool = [c for c in cands if c.canonical and c.adopt_times]
-    targets = pool if changed is None else [c for c in changed if c.canonical and c.adopt_times]
-    scoring = [c for c in targets if c.score >= SUPPRESS_FROM]
-    if not scoring:
-        return []
-    by_name = {c.canonical: c for c in pool}
-    cjk = [c for c in pool if is_cjk((c.canonical or "")[:1])]
-    holders: dict[int, list[Candidate]] = {}
-    for other in pool:
-        if other.n_tokens >= 2 or is_cjk((other.canonical or "")[:1]):
-            for part in _parts(other, by_name, cjk):
-                holders.setdefault(id(part), []).append(other)
+    scoring = [c for c in changed if c.canonical and c.adopt_times and c.score >= SUPPRESS_FROM]
     pairs: dict[tuple[int, int], tuple[Candidate, Candidate]] = {}
     for cand in scoring:
         # As the longer phrase: its tracked parts; as the shorter: tracked phrases holding it.
-        for part in _parts(cand, by_name, cjk):
-            pairs[(id(cand), id(part))] = (cand, part)
-        for other in holders.get(id(cand), ()):
-            if other.n_tokens > cand.n_tokens:
+        for part in index.parts(cand):
+            if part.adopt_times:
+                pairs[(id(cand), id(part))] = (cand, part)
+        for other in index.holders(cand):
+            if other.n_tokens > cand.n_tokens and other.adopt_times:
                 pairs[(id(other), id(cand))] = (other, cand)
     out: list[Candidate] = []
     for longer, shorter in pairs.values():
@@ -204,18 +254,6 @@ def nested(
         elif theirs >= FRAGMENT_MIN:
             out.append(longer)
     return out
-
-
-def _parts(
-    cand: Candidate, by_name: dict[str | None, Candidate], cjk: list[Candidate]
-) -> list[Candidate]:
-    """Tracked phrases inside ``cand`` (whole words; in CJK, any inner run)."""
-    name = cand.canonical or ""
-    if is_cjk(name[:1]):
-        return [c for c in cjk if c is not cand and (c.canonical or "") in name]
-    if cand.n_tokens < 2:
-        return []
-    return [by_name[p] for p in _subphrases(name) if p in by_name]
 
 
 def headline(members: Iterable[Candidate]) -> Candidate | None:

@@ -26,7 +26,7 @@ from bot.engine.candidates import Candidate
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, acceleration, scan, slowed
 from bot.engine.lifecycle import Narrative, step
-from bot.engine.scoring import Signals, score
+from bot.engine.scoring import Signals, explain, score
 from bot.engine.text import (
     Extraction,
     Vocab,
@@ -112,6 +112,11 @@ class NarrativeEngine:
         self.held: list[Post] = []  # posts dated far ahead, waiting for agreement (watermark)
         self._in_step_since_hold = 0
         self.seen_seconds = 0.0  # stream time seen, gaps capped (warm-up; a jump is no history)
+        # Derived, rebuilt after a restore: phrases a tick must look at (adopted since scored,
+        # or scoring at least half-way to emerging), and which tracked phrases hold which.
+        self._awake: set[int] | None = None
+        self._nest: clustering.NestIndex | None = None
+        self._frozen_bucket: int | None = None
 
     # -- configuration ------------------------------------------------------------------------
     def set_leaders(self, handles: Iterable[str]) -> None:
@@ -247,7 +252,7 @@ class NarrativeEngine:
         for p, s, n, slot in zip(post_of, starts, lengths, hot_slots, strict=True):
             spans.setdefault(p, []).append((s, n, slot))
         ring_weight = self.cfg.ring_weight
-        said: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        said: dict[int, list[tuple[float, int, int]]] = {}
         for slot, p, s, n in zip(hot_slots, post_of, starts, lengths, strict=True):
             cand = by_slot[slot]
             post = posts[p]
@@ -260,6 +265,8 @@ class NarrativeEngine:
                     cand.canonical = canonical
                     cand.n_tokens = n
                     cand.words = phrase_words(ext, self.vocab, s, n)
+                    if self._nest is not None:
+                        self._nest.add(cand)
                 cand.add_surface(surface)
             if not new_author or self._leader_of(post) is not None:
                 continue
@@ -269,6 +276,8 @@ class NarrativeEngine:
                 said[p] = self._said(ext, p)
             words, rarity = self._besides(said[p], s, n)
             cand.adopt(float(ts[p]), base + p, (int(ext.text_sig[p]), words), rarity, ring_weight)
+            if self._awake is not None:
+                self._awake.add(slot)
 
     def _outweighed(
         self, cand: Candidate, start: int, length: int, spans: list[tuple[int, int, int]]
@@ -288,34 +297,42 @@ class NarrativeEngine:
                 return True
         return False
 
-    def _said(self, ext: Extraction, post: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A post's content words, rarest first: (positions, hashes, how much each says).
+    def _said(self, ext: Extraction, post: int) -> list[tuple[float, int, int]]:
+        """A post's content words, rarest first: (how much each says, position, hash).
 
         A word says -ln of its share of posts (an unseen word the most). Rare words tell
         copies apart; ranking once per post serves every phrase the post adopts.
         """
         positions, hashes = content_words(ext, self.vocab, post)
         if hashes.size == 0:
-            return positions, hashes, np.zeros(0)
+            return []
         shares = self.table.overall(unigram_keys(hashes))
         weights = -np.log(np.maximum(shares, RAREST_SHARE))
         order = np.argsort(-weights, kind="stable")
-        return positions[order], hashes[order], weights[order]
+        return list(
+            zip(
+                weights[order].tolist(),
+                positions[order].tolist(),
+                hashes[order].tolist(),
+                strict=True,
+            )
+        )
 
     @staticmethod
     def _besides(
-        said: tuple[np.ndarray, np.ndarray, np.ndarray], start: int, length: int
+        said: list[tuple[float, int, int]], start: int, length: int
     ) -> tuple[frozenset[int], dict[int, float]]:
         """What a post says besides one phrase: its rarest ``CONTEXT_WORDS`` other words
         (keeping only those also bounds the work for long posts), with their rarity."""
-        positions, hashes, weights = said
-        outside = np.flatnonzero((positions < start) | (positions >= start + length))
+        end = start + length
         rarity: dict[int, float] = {}
-        # A word may occur twice; ranked rarest first, so the first occurrence is enough.
-        for key, weight in zip(hashes[outside].tolist(), weights[outside].tolist(), strict=True):
+        for weight, pos, key in said:
+            if start <= pos < end:
+                continue
+            # A word may occur twice; ranked rarest first, so the first occurrence is enough.
+            rarity.setdefault(key, weight)
             if len(rarity) == CONTEXT_WORDS:
                 break
-            rarity.setdefault(key, weight)
         return frozenset(rarity), rarity
 
     def _record_leader_posts(
@@ -348,9 +365,13 @@ class NarrativeEngine:
         self._score(bucket)
         self._group(moment)
         alerts = self._lifecycle(moment, bucket)
-        if self.retired_bucket != bucket:
+        # Retiring (memory bounds, measured in windows) can wait a window; freezing cannot.
+        last = self.retired_bucket
+        if last is None or bucket - last >= self.cfg.window_buckets or bucket < last:
             self.retired_bucket = bucket
             self._retire(bucket, moment)
+        if self._frozen_bucket != bucket:
+            self._frozen_bucket = bucket
             self._freeze_told()
         return alerts
 
@@ -429,6 +450,10 @@ class NarrativeEngine:
     def _untrack(self, cand: Candidate) -> None:
         del self.by_slot[cand.slot]
         self.table.hot[cand.slot] = False
+        if self._nest is not None:
+            self._nest.remove(cand)
+        if self._awake is not None:
+            self._awake.discard(cand.slot)
 
     def _find_leader(self, cand: Candidate, admitted: int) -> None:
         if not self.leader_posts or self.now_ts is None:
@@ -456,9 +481,17 @@ class NarrativeEngine:
         # only fades, which matters for retiring it, so that is refreshed once a window. One
         # adopted by many (a common word), still far from a score, waits for the bucket's end.
         fade = full and bucket % self.cfg.window_buckets == 0
+        by_slot = self.by_slot
+        if self._awake is None:
+            self._awake = {s for s, c in by_slot.items() if c.dirty or c.score >= floor}
+        look = set(self._awake)
+        for n in self.narrs.values():
+            look.update(c.slot for c in n.members)
+        if fade:
+            look.update(s for s, c in by_slot.items() if c.score > 0)
         cands = [
             c
-            for c in self.by_slot.values()
+            for c in (by_slot[s] for s in sorted(look) if s in by_slot)
             if c.canonical is not None
             and (
                 c.narrative is not None
@@ -499,10 +532,17 @@ class NarrativeEngine:
                 mentions=int(m),
             )
             cand.signals = sig
-            cand.score, cand.breakdown = score(sig, cfg)
-        fragments = clustering.nested(self.by_slot.values(), cands)
-        for part in [*fragments, *self._extensions(cands)]:
+            cand.score = score(sig, cfg)
+        if self._nest is None:
+            self._nest = clustering.NestIndex(by_slot.values())
+        zeroed = [*clustering.nested(self._nest, cands), *self._extensions(cands)]
+        for part in zeroed:
             part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
+        for cand in [*cands, *zeroed]:
+            if cand.dirty or cand.score >= floor:
+                self._awake.add(cand.slot)
+            else:
+                self._awake.discard(cand.slot)
 
     def _shares(self, cands: list[Candidate], slots: np.ndarray, bucket: int) -> np.ndarray:
         """Each phrase's expected share of posts, with two priors for a short history.
@@ -571,11 +611,12 @@ class NarrativeEngine:
         return out
 
     def _group(self, moment: datetime) -> None:
-        loose_min = self.cfg.emerging_threshold / 2
+        loose_min = self.cfg.emerging_threshold / 2  # the floor of _score: such phrases are awake
+        awake = (self.by_slot[s] for s in self._awake or ())
         loose = sorted(
             (
                 c
-                for c in self.by_slot.values()
+                for c in awake
                 if c.narrative is None and c.canonical is not None and c.score >= loose_min
             ),
             key=lambda c: c.key,
@@ -681,12 +722,19 @@ class NarrativeEngine:
         for slot, cand in list(self.by_slot.items()):
             n = self.narrs.get(cand.narrative) if cand.narrative else None
             # A story that went dormant lets go of its phrases after a quiet window; a loose
-            # phrase may be building slowly, so it is kept for the scan's longest window.
+            # phrase may be building slowly, so it is kept for the scan's longest window while
+            # it shows any evidence. One that shows none a window after it was tracked (a
+            # common word whose share only wobbled) is let go: tracking it costs every post.
             last = t.last_hit[slot]
-            quiet = (cand.score < 5.0 and last < (stale if n is not None else idle)) or (
+            idle_since = stale if n is not None else idle
+            unproven = n is None and cand.promoted <= stale and cand.score < 5.0
+            quiet = (cand.score < 5.0 and last < idle_since) or (
                 last < stale and not cand.adopt_times
             )
-            if quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
+            if unproven and not quiet:
+                self._untrack(cand)
+                self.benched[slot] = bucket + cfg.window_buckets
+            elif quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
                 if n is not None:
                     if cand is not n.anchor:
                         n.members.remove(cand)
@@ -722,7 +770,7 @@ class NarrativeEngine:
         members = sorted(n.members, key=lambda c: (-c.score, c.canonical or ""))
         top = members[0] if members else None
         head = clustering.headline(n.members) or n.anchor
-        breakdown = dict(top.breakdown) if top else {}
+        breakdown = explain(top.signals, self.cfg) if top and top.signals else {}
         posts: dict[str, SamplePost] = {}
         firsts = [c.first_post for c in members if c.first_post]
         if n.seed_post is not None:

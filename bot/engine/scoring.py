@@ -50,7 +50,14 @@ def _certainty(ev: Evidence, bound: float, needed: float) -> float:
     return min(ev.llr / bound, ev.adopters / needed)
 
 
-def score(sig: Signals, cfg: EngineConfig) -> tuple[float, dict[str, Any]]:
+def score(sig: Signals, cfg: EngineConfig) -> float:
+    """The score alone (every tick, for every phrase that changed)."""
+    bound, needed = _requirements(cfg, sig.leader is not None, sig.common)
+    return round(certainty_to_score(_certainty(sig.evidence, bound, needed)), 3)
+
+
+def explain(sig: Signals, cfg: EngineConfig) -> dict[str, Any]:
+    """Why a phrase scores what it does (only built when someone will read it)."""
     ev = sig.evidence
     bound, needed = _requirements(cfg, sig.leader is not None, sig.common)
     total = certainty_to_score(_certainty(ev, bound, needed))
@@ -59,7 +66,7 @@ def score(sig: Signals, cfg: EngineConfig) -> tuple[float, dict[str, Any]]:
         plain = certainty_to_score(_certainty(ev, *_requirements(cfg, False, sig.common)))
     acc = acceleration(ev)
     components = {"evidence": round(plain, 3), "leader": round(total - plain, 3)}
-    breakdown: dict[str, Any] = {
+    return {
         "velocity_ratio": round(ev.ratio, 3),
         "expected": round(ev.expected, 3),
         "mentions": int(max(sig.mentions, round(ev.adopters))),
@@ -78,4 +85,3 @@ def score(sig: Signals, cfg: EngineConfig) -> tuple[float, dict[str, Any]]:
         "leader_bonus": components["leader"],
         "components": components,
     }
-    return round(total, 3), breakdown
