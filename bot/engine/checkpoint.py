@@ -94,6 +94,8 @@ def dump(engine: NarrativeEngine) -> bytes:
         ],
         "start_ts": engine.start_ts,
         "now_ts": engine.now_ts,
+        "scored_bucket": engine.scored_bucket,
+        "retired_bucket": engine.retired_bucket,
         "posts": engine.posts_ingested,
         "occurrences": engine.occurrences,
         "alerts": engine.alerts_fired,
@@ -169,6 +171,7 @@ def _build(
         engine.leader_posts.append(LeaderPost(ts, bucket, author, lp_sample, frozenset(phrases)))
     engine.set_leaders(handles)  # posts of leaders no longer tracked are forgotten here too
     engine.start_ts, engine.now_ts = state["start_ts"], state["now_ts"]
+    engine.scored_bucket, engine.retired_bucket = state["scored_bucket"], state["retired_bucket"]
     engine.posts_ingested, engine.occurrences = state["posts"], state["occurrences"]
     engine.alerts_fired, engine.skewed = state["alerts"], state["skewed"]
     engine.seen_seconds = float(state["seen_seconds"])
