@@ -36,6 +36,7 @@ class PhraseTable:
         "ring",
         "wsum",
         "slow_count",
+        "fast_count",
         "ewma",
         "weight",
         "profile",
@@ -83,6 +84,9 @@ class PhraseTable:
         # Mentions decayed like the slow sketch, history included: the phrase's share of
         # everything seen (slow_count / slow_volume), and its slow time scale for tracking.
         self.slow_count = np.zeros(cap, dtype=np.float32)
+        # Mentions decayed like the fast sketch (fast_count / fast_volume): the middle time
+        # scale, between the scoring window and the slow memory, for tracking.
+        self.fast_count = np.zeros(cap, dtype=np.float32)
         self.volume = np.zeros(ring, dtype=np.float64)  # posts per ring bucket
         self.slow_volume = 0.0  # posts, decayed like slow_count and the slow sketch
         self.fast_volume = 0.0  # posts, decayed like the fast sketch
@@ -167,6 +171,7 @@ class PhraseTable:
         self.sketch.decay(fast)
         self.slow.decay(slow)
         self.slow_count *= np.float32(slow)
+        self.fast_count *= np.float32(fast)
         self.slow_volume *= slow
         self.fast_volume *= fast
         self.history = 1.0 - (1.0 - self.history) * slow
@@ -257,6 +262,7 @@ class PhraseTable:
         scatter_add(self.ring.reshape(-1), flat)
         scatter_add(self.wsum, in_window)
         scatter_add(self.slow_count, s)
+        scatter_add(self.fast_count, s)
         self.last_hit[s] = self.bucket
         self.touched[s] = True
 
@@ -297,6 +303,7 @@ class PhraseTable:
             self.ring[slot, self.bucket % self.cfg.ring_buckets] = credit
             self.wsum[slot] = credit
             self.slow_count[slot] = max(0.0, seen - 1.0) if est is not None else seen
+            self.fast_count[slot] = credit
             self.ewma[slot] = share * hist_w
             self.weight[slot] = hist_w
             self.used += 1
@@ -317,6 +324,7 @@ class PhraseTable:
         self.ring[slots] = 0
         self.wsum[slots] = 0
         self.slow_count[slots] = 0
+        self.fast_count[slots] = 0
         self.ewma[slots] = 0
         self.weight[slots] = 0
         self.profile[slots] = 0

@@ -395,7 +395,7 @@ class NarrativeEngine:
             return  # before warm-up every phrase looks new: baselines need history first
         sel = t.take_touched()
         busy = (t.keys[sel] != 0) & ~t.hot[sel]
-        busy &= (t.wsum[sel] >= cfg.promote_mentions) | (t.slow_count[sel] >= cfg.promote_mentions)
+        busy &= np.maximum(t.wsum[sel], t.slow_count[sel]) >= cfg.promote_mentions
         sel = sel[busy]
         if self.benched:
             self.benched = {s: b for s, b in self.benched.items() if b > bucket}
@@ -405,9 +405,11 @@ class NarrativeEngine:
             return
         share = t.share(sel, bucket)
         strength = np.zeros(sel.size)
-        # Two time scales: the scoring window (minutes) and decayed counts (hours).
+        # Three time scales: the scoring window (an hour), and counts decayed like the fast
+        # and the slow memory (thousands and tens of thousands of posts, hours to days).
         for m, e in (
             (t.wsum[sel].astype(np.float64), share * t.window_volume(bucket)),
+            (t.fast_count[sel].astype(np.float64), share * t.fast_volume),
             (t.slow_count[sel].astype(np.float64), share * t.slow_volume),
         ):
             ratio = (m + 1.0) / (e + 1.0)
@@ -844,17 +846,3 @@ class NarrativeEngine:
             "leader_posts": len(self.leader_posts),
             "skewed_posts": self.skewed,
         }
-
-    # -- persistence --------------------------------------------------------------------------
-    def checkpoint(self) -> bytes:
-        from bot.engine.checkpoint import dump
-
-        return dump(self)
-
-    @classmethod
-    def restore(
-        cls, data: bytes, config: EngineConfig | None = None, leaders: Iterable[str] = ()
-    ) -> NarrativeEngine:
-        from bot.engine.checkpoint import load
-
-        return load(data, config, leaders)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from bot.clock import live_skewed
 from bot.engine import CheckpointError, EngineConfig, NarrativeEngine
-from bot.engine.checkpoint import VERSION
+from bot.engine.checkpoint import VERSION, dump, load
 from storage import checkpoints
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class CheckpointKeeper:
                 if version != VERSION:
                     raise CheckpointError(f"checkpoint version {version}, expected {VERSION}")
                 # Decompressing and unpickling a large engine takes seconds: not on the loop.
-                engine = await asyncio.to_thread(NarrativeEngine.restore, data, config, handles)
+                engine = await asyncio.to_thread(load, data, config, handles)
                 if engine.now_ts is not None and live_skewed(engine.now_ts, self.wall()):
                     # Saved after a post with a future date moved the clock: restoring it would
                     # keep every window empty and drop every real post as too old.
@@ -90,7 +90,7 @@ class CheckpointKeeper:
         """
         started = time.perf_counter()
         after = [capture() for capture in self.captures]
-        data = await asyncio.to_thread(engine.checkpoint)
+        data = await asyncio.to_thread(dump, engine)
         checkpoint_id = await checkpoints.save_checkpoint(data, VERSION, engine.now, self.keep)
         self.last_saved = self.clock()
         self.saves += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import CheckpointError, EngineConfig, NarrativeEngine
+from bot.engine.checkpoint import dump, load
 from bot.engine.generator import merge, replay
 
 from .scenarios import GHOST_VARIANTS, MEME_START, background
@@ -37,7 +38,7 @@ def test_restore_continues_identically(stream):
 
     first = NarrativeEngine(leaders=["karpathy"])
     before = _json(replay(first, stream[:cut]))
-    restored = NarrativeEngine.restore(first.checkpoint(), leaders=["karpathy"])
+    restored = load(dump(first), leaders=["karpathy"])
     assert restored.now == first.now
     assert restored.stats()["posts"] == cut
     after = _json(replay(restored, stream[cut:]))
@@ -49,7 +50,7 @@ def test_checkpoint_is_deterministic(stream):
     a, b = NarrativeEngine(), NarrativeEngine()
     replay(a, stream[:3000])
     replay(b, stream[:3000])
-    assert a.checkpoint() == b.checkpoint()
+    assert dump(a) == dump(b)
 
 
 @pytest.mark.parametrize(
@@ -67,11 +68,11 @@ def test_corrupt_checkpoint_raises(stream, mangle):
     engine = NarrativeEngine()
     replay(engine, stream[:500])
     with pytest.raises(CheckpointError):
-        NarrativeEngine.restore(mangle(engine.checkpoint()))
+        load(mangle(dump(engine)))
 
 
 def test_incompatible_config_raises(stream):
     engine = NarrativeEngine()
     replay(engine, stream[:200])
     with pytest.raises(CheckpointError):
-        NarrativeEngine.restore(engine.checkpoint(), EngineConfig(capacity=1024))
+        load(dump(engine), EngineConfig(capacity=1024))

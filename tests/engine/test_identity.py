@@ -21,6 +21,7 @@ from bot.engine import (
     NarrativeView,
     canonicalize,
 )
+from bot.engine.checkpoint import dump, load
 from bot.engine.generator import START, StreamGenerator, by_interval, merge
 from bot.posts import Post
 
@@ -155,7 +156,7 @@ def test_checkpoint_after_dormancy_continues_identically() -> None:
     straight, watch = NarrativeEngine(leaders=[SEER]), Watch()
     replay_watched(straight, posts, watch)
     first = replay_watched(NarrativeEngine(leaders=[SEER]), posts[:cut], Watch())
-    restored = NarrativeEngine.restore(first.checkpoint(), leaders=[SEER])
+    restored = load(dump(first), leaders=[SEER])
     again = Watch()
     replay_watched(restored, posts[cut:], again)
     assert again.problems == []
@@ -166,11 +167,11 @@ def test_checkpoint_after_dormancy_continues_identically() -> None:
 
 def test_checkpoint_of_the_old_shape_is_rejected() -> None:
     engine, _ = _run("default")
-    data = engine.checkpoint()
+    data = dump(engine)
     old = data[:8] + (1).to_bytes(2, "big") + data[10:]  # version 1 had no narrative anchors
     with pytest.raises(CheckpointError, match="version 1"):
-        NarrativeEngine.restore(old, leaders=[SEER])
-    restored = NarrativeEngine.restore(data, leaders=[SEER])
+        load(old, leaders=[SEER])
+    restored = load(data, leaders=[SEER])
     assert [(v.key, v.label, v.leader) for v in restored.narratives()] == [
         (v.key, v.label, v.leader) for v in engine.narratives()
     ]

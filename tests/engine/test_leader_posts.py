@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
+from bot.engine.checkpoint import dump, load
 from bot.engine.generator import START, StreamGenerator, merge, replay
 from bot.posts import Post
 
@@ -55,6 +56,6 @@ def test_the_remaining_leader_seeds_the_narrative() -> None:
 def test_restore_with_fewer_leaders_forgets_the_others_posts() -> None:
     engine = NarrativeEngine(leaders=["seer", "oracle"])
     replay(engine, _stream()[0])
-    restored = NarrativeEngine.restore(engine.checkpoint(), leaders=["seer"])
+    restored = load(dump(engine), leaders=["seer"])
     assert [lp.author for lp in restored.leader_posts] == ["seer"]
     assert len(engine.leader_posts) == 2

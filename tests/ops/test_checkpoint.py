@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
 from bot.engine import EngineConfig, NarrativeEngine
+from bot.engine.checkpoint import dump, load
 from bot.engine.generator import StreamGenerator, replay
 from bot.ops.checkpoint import CheckpointKeeper
 from storage import checkpoints
@@ -32,7 +34,7 @@ async def test_save_then_restore_gives_the_same_engine_state(storage: str) -> No
     assert {k: v for k, v in restored.stats().items() if k not in drop} == {
         k: v for k, v in engine.stats().items() if k not in drop
     }
-    assert restored.checkpoint() == engine.checkpoint()
+    assert dump(restored) == dump(engine)
 
 
 async def test_only_the_newest_few_are_kept(storage: str) -> None:
@@ -66,7 +68,7 @@ async def test_incompatible_config_discards_and_starts_cold(storage: str) -> Non
 
 
 async def test_unknown_version_is_discarded(storage: str) -> None:
-    await EngineCheckpoint.create(version=99, data=_engine(hours=0.1).checkpoint())
+    await EngineCheckpoint.create(version=99, data=dump(_engine(hours=0.1)))
     assert await CheckpointKeeper(interval=60).restore() is None
     assert await EngineCheckpoint.all().count() == 0
 
@@ -122,20 +124,17 @@ async def test_pickling_and_unpickling_run_off_the_event_loop(
     loop_thread = threading.get_ident()
     threads: list[tuple[str, int]] = []
     engine = _engine(hours=0.2)
-    dump = engine.checkpoint
 
-    def recording_dump() -> bytes:
+    def recording_dump(engine: NarrativeEngine) -> bytes:
         threads.append(("dump", threading.get_ident()))
-        return dump()
+        return dump(engine)
 
-    load = NarrativeEngine.restore.__func__  # type: ignore[attr-defined]
-
-    def recording_load(cls: type[NarrativeEngine], *args: object) -> NarrativeEngine:
+    def recording_load(*args: Any) -> NarrativeEngine:
         threads.append(("load", threading.get_ident()))
-        return load(cls, *args)  # type: ignore[no-any-return]
+        return load(*args)
 
-    monkeypatch.setattr(engine, "checkpoint", recording_dump)
-    monkeypatch.setattr(NarrativeEngine, "restore", classmethod(recording_load))
+    monkeypatch.setattr("bot.ops.checkpoint.dump", recording_dump)
+    monkeypatch.setattr("bot.ops.checkpoint.load", recording_load)
     keeper = CheckpointKeeper(interval=60)
     await keeper.save(engine)
     assert await keeper.restore() is not None
