@@ -210,9 +210,13 @@ class PhraseTable:
 
     def _close_hour(self, hour: int) -> None:
         # The hour's share as a whole, not its busiest bucket: a bucket of one post would
-        # give every phrase in it a share of 1.
+        # give every phrase in it a share of 1. And only what the hour's count shows beyond
+        # chance (two standard deviations below it): on a sparse stream one mention in an
+        # hour of 90 posts is no habit, a daily show's hundreds are.
         used = np.flatnonzero(self.keys != 0)
-        share = self.hour_sum[used] / np.float32(max(self.hour_volume, 1.0))
+        count = self.hour_sum[used]
+        sure = np.maximum(count - 2.0 * np.sqrt(count), 0.0)
+        share = sure / np.float32(max(self.hour_volume, 1.0))
         seen = self.profile_days[used, hour]
         mine = self.profile[used, hour]
         self.profile[used, hour] = np.where(seen > 0, 0.5 * mine + 0.5 * share, share)

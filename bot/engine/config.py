@@ -31,9 +31,11 @@ class EngineConfig:
     # Memories keep at least their half-life in time and at least this many posts, so a sparse
     # stream remembers as many posts as a busy one (bot/engine/baseline.py).
     sketch_half_life_minutes: float = 30.0
-    sketch_half_life_posts: float = 5_000.0
+    # On a stream of 30 posts/min or more, time governs; on a sparse one the fast memory
+    # spans hours and the baselines days.
+    sketch_half_life_posts: float = 1_000.0
     baseline_half_life_hours: float = 12.0  # EWMA of the per-bucket *share* of all posts
-    baseline_half_life_posts: float = 50_000.0  # enough to expect a few at the prior share
+    baseline_half_life_posts: float = 50_000.0  # five mentions of a phrase at the prior share
     prior_share: float = 1e-4  # share of posts expected of a phrase with no history
     promote_mentions: int = 3  # mentions (window or decayed) before per-author tracking
     promote_ratio: float = 3.0
@@ -45,6 +47,7 @@ class EngineConfig:
     leader_bound_factor: float = 0.5  # a tracked leader's fresh coinage needs this much ...
     leader_min_adopters: float = 4.0  # ... and this many adopters
     ordinary_factor: float = 2.0  # a plain word the stream uses routinely needs this much more
+    common_share: float = 1e-3  # ... "routinely": in at least one post in a thousand
     tolerance: float = 2.0  # the null allows a phrase twice its baseline share
     max_window_hours: float = 48.0  # longest window the scan considers
     author_memory: int = 4096  # authors remembered per phrase (a repeat is not an adoption)

@@ -572,13 +572,13 @@ class NarrativeEngine:
         """A plain word the stream uses routinely: it needs far more evidence than a coinage.
 
         Until the baselines have seen half their memory, every plain word counts as common (a
-        new bot knows no history). After that, a plain word is common if, before it was
-        tracked, the stream used it more often than a phrase with no history is assumed to
-        ("time", "flight"); a word that was rare then ("prism" before the leak) is news.
+        new bot knows no history). After that, a plain word is common if, when it was
+        tracked, the stream used it in at least one post in a thousand ("time", "flight"); a
+        word that was rare then ("prism" before the leak) is news.
         """
         if not clustering.ordinary(cand):
             return False
-        return self.table.history < 0.5 or cand.usual >= self.cfg.prior_share
+        return self.table.history < 0.5 or cand.usual >= self.cfg.common_share
 
     def _extensions(self, cands: Iterable[Candidate]) -> list[Candidate]:
         """Phrases that are another phrase plus a word found everywhere ("summon ghost lonex").
