@@ -24,8 +24,8 @@ from typing import TextIO
 
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
-from bot.engine.generator import StreamGenerator, by_interval, merge
-from bot.posts import Post
+from bot.engine.generator import StreamGenerator, merge
+from bot.posts import Post, by_interval
 
 PER_MINUTE = 3000  # stream-time posts per minute (one ingest + tick per minute)
 CHUNK_MINUTES = 20

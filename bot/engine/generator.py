@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bot.posts import Post
+from bot.posts import Post, by_interval
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 SOURCES = ("x", "bluesky", "reddit", "mastodon", "telegram", "hackernews")
@@ -239,21 +239,6 @@ class StreamGenerator:
 def merge(*streams: Iterable[Post]) -> list[Post]:
     """One stream in event-time order."""
     return sorted((p for s in streams for p in s), key=lambda p: (p.created_at, p.id))
-
-
-def by_interval(posts: Sequence[Post], seconds: int = 60) -> Iterator[list[Post]]:
-    """Consecutive posts grouped into event-time intervals (one ingest+tick each)."""
-    batch: list[Post] = []
-    current: int | None = None
-    for post in posts:
-        slot = int(post.created_at.timestamp()) // seconds
-        if current is not None and slot != current and batch:
-            yield batch
-            batch = []
-        current = slot
-        batch.append(post)
-    if batch:
-        yield batch
 
 
 def replay(engine: object, posts: Sequence[Post], seconds: int = 60) -> list[object]:

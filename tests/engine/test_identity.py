@@ -22,8 +22,8 @@ from bot.engine import (
     canonicalize,
 )
 from bot.engine.checkpoint import dump, load
-from bot.engine.generator import START, StreamGenerator, by_interval, merge
-from bot.posts import Post
+from bot.engine.generator import START, StreamGenerator, merge
+from bot.posts import Post, by_interval
 
 from .scenarios import GHOST_VARIANTS
 
