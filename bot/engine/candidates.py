@@ -79,7 +79,10 @@ class Candidate:
         self.adopt_marks: list[int] = []  # the stream's cumulative post count at adoption
         self.total_weight = 0.0
         # The latest adopters' texts: (exact signature, other content words).
-        self.recent_texts: deque[tuple[int, frozenset[int]]] = deque(maxlen=RECENT_ADOPTERS)
+        # ... with how much the post said in all (rarity), so copies are judged both ways.
+        self.recent_texts: deque[tuple[int, frozenset[int], float]] = deque(
+            maxlen=RECENT_ADOPTERS
+        )
         self.text_counts: dict[int, int] = {}
         self.vocabulary: set[int] = set()  # other words its adopters used
         self.sources: dict[str, int] = {}  # source -> last bucket
@@ -130,7 +133,9 @@ class Candidate:
         """Plain builtins only (sample posts as tuples; see bot/engine/checkpoint.py)."""
         state = {name: getattr(self, name) for name in self._PLAIN}
         state["first_seen"] = self.first_seen.timestamp()
-        state["recent_texts"] = [(sig, sorted(words)) for sig, words in self.recent_texts]
+        state["recent_texts"] = [
+            (sig, sorted(words), total) for sig, words, total in self.recent_texts
+        ]
         state["vocabulary"] = sorted(self.vocabulary)
         state["posts"] = list(self.posts)
         state["first_post"] = SamplePost.pack(self.first_post)
@@ -145,7 +150,9 @@ class Candidate:
             setattr(cand, name, state[name])
         cand.total_weight = float(sum(cand.adopt_weights))
         cand.vocabulary = set(state["vocabulary"])
-        cand.recent_texts.extend((sig, frozenset(words)) for sig, words in state["recent_texts"])
+        cand.recent_texts.extend(
+            (sig, frozenset(words), total) for sig, words, total in state["recent_texts"]
+        )
         cand.posts.extend(state["posts"])
         cand.first_post = SamplePost.unpack(state["first_post"])
         cand.top = [s for s in map(SamplePost.unpack, state["top"]) if s is not None]
@@ -192,24 +199,26 @@ class Candidate:
         """
         sig, words = text
         weight = 1.0
+        total = sum(rarity.get(w, 0.0) for w in words)
         if self.text_counts.get(sig, 0) > 0:
             weight = ring_weight
-        elif words:
-            total = sum(rarity.get(w, 0.0) for w in words)
+        elif words and total > 0.0:
             fresh = sum(rarity.get(w, 0.0) for w in words if w not in self.vocabulary)
-            if total > 0.0:
-                weight = min(1.0, max(ring_weight, fresh / total / NOVEL_SHARE))
-            # A near-copy shares most of what the post says, weighted by rarity: sharing the
-            # rare words of a template is copying, sharing common words is chance. No single
-            # earlier post can share more than all earlier adopters' words together (while
-            # the vocabulary still takes every word).
+            weight = min(1.0, max(ring_weight, fresh / total / NOVEL_SHARE))
+            # A near-copy is mostly the same post both ways, weighted by rarity: sharing the
+            # rare words of a template is copying, sharing common words is chance, and a short
+            # post naming a story's rare words is no copy of a long one that names them too.
+            # No single earlier post can share more than all earlier adopters' words together
+            # (while the vocabulary still takes every word).
             need = NEAR_SHARE * total
             possible = total - fresh >= need or len(self.vocabulary) >= MAX_VOCABULARY
-            if len(words) >= NEAR_MIN_WORDS and total > 0.0 and possible:
+            if len(words) >= NEAR_MIN_WORDS and possible:
                 fewest = need / max(rarity.get(w, 0.0) for w in words)
-                for _, seen in self.recent_texts:
+                for _, seen, said in self.recent_texts:
                     shared = words & seen
-                    if len(shared) >= fewest and sum(rarity.get(w, 0.0) for w in shared) >= need:
+                    if len(shared) < fewest:
+                        continue
+                    if sum(rarity.get(w, 0.0) for w in shared) >= NEAR_SHARE * max(total, said):
                         weight = ring_weight
                         break
         if len(self.recent_texts) == self.recent_texts.maxlen:
@@ -219,7 +228,7 @@ class Candidate:
                 self.text_counts[old] = left
             else:
                 self.text_counts.pop(old, None)
-        self.recent_texts.append((sig, words))
+        self.recent_texts.append((sig, words, total))
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
         if len(self.vocabulary) < MAX_VOCABULARY:
             self.vocabulary.update(words)
