@@ -198,35 +198,67 @@ def test_hostile_lines_are_skipped_and_counted(tmp_path):
     assert "skipped 7 bad lines (line 2, 3, 4, 5, 6, ...)" in log
 
 
-def test_a_sparse_stream_ticks_once_per_busy_minute():
-    from datetime import UTC, datetime, timedelta
+class Recording:  # stands in for the engine: the feeder's own cadence is under test
+    def __init__(self):
+        from bot.engine.config import EngineConfig
 
+        self.cfg = EngineConfig()
+        self.calls = []
+
+    def ingest(self, posts):
+        self.calls.append(("ingest", len(posts)))
+
+    def tick(self):
+        self.calls.append(("tick", 0))
+        return []
+
+
+def _feed(posts):
     import numpy as np
 
     from bot.engine.backtest import EventTimeFeeder
-    from bot.posts import Post
 
-    class Recording:  # stands in for the engine: the feeder's own cadence is under test
-        def __init__(self):
-            self.calls = []
-
-        def ingest(self, posts):
-            self.calls.append(("ingest", len(posts)))
-
-        def tick(self):
-            self.calls.append(("tick", 0))
-            return []
-
-    start = datetime(2013, 1, 1, tzinfo=UTC)
-    moments = [start + timedelta(days=40 * i) for i in range(30)]
-    moments[7:7] = [moments[6] + timedelta(seconds=5)] * 2  # three posts in one minute
-    posts = [Post(f"p{i}", "x", "a", f"post {i}", m) for i, m in enumerate(moments)]
     engine = Recording()
     feeder = EventTimeFeeder(engine, io.StringIO())  # type: ignore[arg-type]
     ts = np.array([p.created_at.timestamp() for p in posts])
     feeder.feed(posts[:13], ts[:13])
     feeder.feed(posts[13:], ts[13:])
     feeder.finish()
+    return engine, feeder
+
+
+def test_a_stream_of_a_few_posts_a_minute_ticks_once_per_counting_bucket():
+    """Each tick costs the same however few posts it brings; a busy minute still ticks alone."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.posts import Post
+
+    start = datetime(2013, 1, 1, tzinfo=UTC)  # on a bucket boundary
+    few = [start + timedelta(seconds=20 * i) for i in range(30)]  # 3 a minute for 10 minutes
+    busy = [start + timedelta(minutes=10, seconds=i / 2) for i in range(100)]  # one minute
+    posts = [Post(f"p{i}", "x", "a", f"post {i}", m) for i, m in enumerate(few + busy)]
+    engine, feeder = _feed(posts)
+    assert engine.calls == [
+        ("ingest", 15),  # minutes 0-4: one bucket
+        ("tick", 0),
+        ("ingest", 15),  # minutes 5-9
+        ("tick", 0),
+        ("ingest", 100),  # minute 10, busy
+        ("tick", 0),
+    ]
+    assert feeder.ticks == 3
+
+
+def test_a_sparse_stream_ticks_once_per_busy_minute():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.posts import Post
+
+    start = datetime(2013, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(days=40 * i) for i in range(30)]
+    moments[7:7] = [moments[6] + timedelta(seconds=5)] * 2  # three posts in one minute
+    posts = [Post(f"p{i}", "x", "a", f"post {i}", m) for i, m in enumerate(moments)]
+    engine, feeder = _feed(posts)
     # 30 busy minutes over 3 years: 30 ingests and 30 ticks, not one per empty minute
     assert engine.calls == [
         ("ingest", 3 if i == 6 else 1) if j == 0 else ("tick", 0) for i in range(30) for j in (0, 1)

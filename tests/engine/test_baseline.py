@@ -63,3 +63,21 @@ def test_a_sparse_stream_remembers_as_many_posts_as_a_busy_one() -> None:
     assert float(table.overall(key)[0]) < 0.02
     slot = int(table.index.lookup(key)[0])
     assert float(table.ewma[slot] / table.weight[slot]) < 0.02
+
+
+def test_one_mention_in_a_quiet_hour_is_no_daily_habit() -> None:
+    """On a sparse stream an hour holds a few posts: one mention in it is chance, not habit."""
+    table = PhraseTable(EngineConfig())
+    bucket = 12 * 24 * 1000  # midnight
+    admitted, next_midnight = bucket + 12 * 5, bucket + 12 * 24
+    for b in range(bucket, bucket + 12 * 27):  # a day and three hours, 4 posts a bucket
+        hits = 3 if b == admitted else 1 if b == next_midnight + 3 else 0
+        _feed(table, b, 4, hits)  # a slot at 05:00, then one mention after midnight
+    slot = int(table.index.lookup(np.array([12345], dtype=np.uint64))[0])
+    assert slot >= 0 and table.profile_days[slot, 0] == 1
+    assert float(table.profile[slot, 0]) == 0.0
+    busy = PhraseTable(EngineConfig())
+    for b in range(bucket, bucket + 12 * 26):  # a daily show: 30 of 100 posts at midnight
+        _feed(busy, b, 100, 30 if b < bucket + 12 else 0)
+    slot = busy.index.lookup(np.array([12345], dtype=np.uint64))
+    assert float(busy.profile[slot, 0][0]) > 0.2

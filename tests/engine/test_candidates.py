@@ -1,0 +1,41 @@
+"""Adoption weights: copies count little, independent adopters count in full, both ways."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.engine.candidates import Candidate
+
+
+def _cand() -> Candidate:
+    return Candidate(key=1, slot=0, first_seen=datetime(2013, 6, 9, tzinfo=UTC))
+
+
+def _adopt(cand: Candidate, sig: int, words: dict[int, float]) -> float:
+    cand.adopt(0.0, 0, (sig, frozenset(words)), words, ring_weight=0.02)
+    return cand.adopt_weights[-1]
+
+
+def test_a_short_title_naming_the_story_is_no_copy_of_a_long_post() -> None:
+    """Independent news posts share a story's rare words; a long post says much more."""
+    cand = _cand()
+    story = {101: 9.0, 102: 8.0}  # "whistleblower", "guardian"
+    long_post = {**story, **{200 + i: 7.0 for i in range(12)}}  # a body with its own words
+    assert _adopt(cand, 1, long_post) == 1.0
+    short = {**story, 300: 3.0}  # a title: the story's words and one of its own
+    assert _adopt(cand, 2, short) > 0.02
+
+
+def test_a_near_copy_of_one_adopter_counts_little() -> None:
+    cand = _cand()
+    template = {200 + i: 7.0 for i in range(10)}
+    assert _adopt(cand, 1, template) == 1.0
+    swapped = {**{k: v for k, v in template.items() if k != 200}, 999: 7.0}  # one word swapped
+    assert _adopt(cand, 2, swapped) == 0.02
+    assert _adopt(cand, 1, template) == 0.02  # the exact same text again
+
+
+def test_an_adopter_saying_something_new_counts_in_full() -> None:
+    cand = _cand()
+    assert _adopt(cand, 1, {10: 5.0, 11: 5.0, 12: 5.0}) == 1.0
+    assert _adopt(cand, 2, {20: 5.0, 21: 5.0, 22: 5.0}) == 1.0
