@@ -80,9 +80,7 @@ class Candidate:
         self.total_weight = 0.0
         # The latest adopters' texts: (exact signature, other content words).
         # ... with how much the post said in all (rarity), so copies are judged both ways.
-        self.recent_texts: deque[tuple[int, frozenset[int], float]] = deque(
-            maxlen=RECENT_ADOPTERS
-        )
+        self.recent_texts: deque[tuple[int, frozenset[int], float]] = deque(maxlen=RECENT_ADOPTERS)
         self.text_counts: dict[int, int] = {}
         self.vocabulary: set[int] = set()  # other words its adopters used
         self.sources: dict[str, int] = {}  # source -> last bucket

@@ -724,19 +724,12 @@ class NarrativeEngine:
         for slot, cand in list(self.by_slot.items()):
             n = self.narrs.get(cand.narrative) if cand.narrative else None
             # A story that went dormant lets go of its phrases after a quiet window; a loose
-            # phrase may be building slowly, so it is kept for the scan's longest window while
-            # it shows any evidence. One that shows none a window after it was tracked (a
-            # common word whose share only wobbled) is let go: tracking it costs every post.
+            # phrase may be building slowly, so it is kept for the scan's longest window.
             last = t.last_hit[slot]
-            idle_since = stale if n is not None else idle
-            unproven = n is None and cand.promoted <= stale and cand.score < 5.0
-            quiet = (cand.score < 5.0 and last < idle_since) or (
+            quiet = (cand.score < 5.0 and last < (stale if n is not None else idle)) or (
                 last < stale and not cand.adopt_times
             )
-            if unproven and not quiet:
-                self._untrack(cand)
-                self.benched[slot] = bucket + cfg.window_buckets
-            elif quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
+            if quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
                 if n is not None:
                     if cand is not n.anchor:
                         n.members.remove(cand)
