@@ -7,20 +7,10 @@ operations change the migration state only and run no SQL.
 """
 
 from tortoise import fields, migrations
-from tortoise.migrations import operations as ops
 
 from bot.engine.types import Lifecycle
+from storage.migrations._operations import AlterFieldState
 from storage.models import AlertStatus
-
-
-class AlterFieldType(ops.AlterField):
-    """Alter the field in the migration state only; the database column stays as it is."""
-
-    async def database_forward(self, *args, **kwargs):
-        return None
-
-    async def database_backward(self, *args, **kwargs):
-        return None
 
 
 class Migration(migrations.Migration):
@@ -29,12 +19,12 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        AlterFieldType(
+        AlterFieldState(
             model_name='Alert',
             name='status',
             field=fields.CharEnumField(default=AlertStatus.PENDING, db_index=True, description='PENDING: pending\nSENT: sent\nFAILED: failed\nSKIPPED: skipped', enum_type=AlertStatus, max_length=12),
         ),
-        AlterFieldType(
+        AlterFieldState(
             model_name='Narrative',
             name='state',
             field=fields.CharEnumField(default=Lifecycle.QUIET, db_index=True, description='QUIET: quiet\nEMERGING: emerging\nVIRAL: viral\nCOOLING: cooling\nDORMANT: dormant', enum_type=Lifecycle, max_length=16),
