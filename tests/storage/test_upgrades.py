@@ -146,3 +146,24 @@ async def test_upgrade_keeps_every_row_and_index(database_url: str, applied: str
         assert (len(viral.alerts), len(viral.history), len(viral.tokens)) == (2, 3, 1)
     finally:
         await db.close()
+
+
+async def test_upgrade_restores_the_narrative_indexes_a_table_rebuild_dropped(
+    database_url: str,
+) -> None:
+    """The old 0004 rebuilt `narratives` on SQLite, which dropped its indexes (state,
+    updated_at) even on a new database; upgrading puts them back and keeps the rows."""
+    await db.connect(database_url)
+    try:
+        await migrate(
+            config=db.tortoise_config(database_url), target="ghostwatch.0005_enum_columns"
+        )
+        for _, name, _, _ in await _indexes(database_url):
+            if name.startswith("idx_narratives"):
+                await _execute(f'DROP INDEX "{name}"')
+        await _fill("0005_enum_columns")
+        rows = {table: await _rows(table) for table in TABLES}
+
+        await _assert_upgraded_keeping(database_url, rows)
+    finally:
+        await db.close()
