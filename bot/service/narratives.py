@@ -1,4 +1,9 @@
-"""NarrativeService: every chat command, answered as plain data for any front end."""
+"""NarrativeService: every chat command, answered as plain data for any front end.
+
+The narratives are read here; what chats and users set (alerts, follow and watch lists) is
+SettingsService's (bot/service/settings.py), which NarrativeService extends, so front ends
+hold one object.
+"""
 
 from __future__ import annotations
 
@@ -8,70 +13,42 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.engine import Lifecycle, canonicalize
-from bot.i18n import SUPPORTED
-from bot.leaders import DEFAULT_LEADERS, LeaderInfo
-from bot.service import charts, follows, inputs, reasons
-from bot.service.errors import (
-    BadArgument,
-    FollowsInGroupsOnly,
-    LeaderConfigured,
-    LeaderLimitReached,
-    NoAlertChannel,
-    NotAdmin,
-    NotOperator,
-    NotWatching,
-    UnknownLeader,
-    UnknownNarrative,
-    WatchLimitReached,
-)
+from bot.service import charts, follows, inputs
+from bot.service.errors import BadArgument, UnknownNarrative
 from bot.service.health import as_health
 from bot.service.rows import (
-    leader_of,
     post_ref,
+    reasons_of,
     series_of,
-    settings_of,
     summarize_tokens,
+    summary_of,
     token_infos,
-    trend,
 )
-from bot.service.sparkline import sparkline
+from bot.service.settings import SettingsService
 from bot.service.types import (
     AlertCard,
     Caller,
     Choice,
     CooledNarrative,
     GhostsResult,
-    LeaderChange,
-    LeaderList,
     NarrativeDetail,
     NarrativeSummary,
     PostRef,
-    SettingsScope,
     SourceHealth,
     StatusReport,
-    SubscriptionSettings,
-    TokenInfo,
-    UnwatchResult,
     WatchEntry,
-    WatchList,
     WatchResult,
 )
 from storage import alerts as alert_store
 from storage import db
-from storage import leaders as leader_store
 from storage import narrative_queries as nq
-from storage import server_subscriptions as server_store
-from storage import subscriptions as sub_store
-from storage import watchlist as watch_store
 from storage.models import Narrative
 
 log = logging.getLogger(__name__)
 
 LISTED_STATES = (Lifecycle.EMERGING, Lifecycle.VIRAL, Lifecycle.COOLING)
 QUERY_CHARS = 200
-QUIET_LIMIT = 50
-TREND_POINTS = 6
-RECENT_POINTS = 12  # newest scores a summary uses: TREND_POINTS for the trend, 12 for a sparkline
+RECENT_POINTS = 12  # newest scores a summary uses (its trend reads the last TREND_POINTS)
 CHART_HOURS = 48
 RECENT_WINDOW = timedelta(hours=24)  # a quiet /ghosts lists what alerted within this
 NAME_SCAN = 500  # recent narratives whose names a /narrative lookup compares
@@ -81,8 +58,8 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class NarrativeService:
-    """Reads narratives from storage and keeps per-user and per-chat settings."""
+class NarrativeService(SettingsService):
+    """Reads narratives from storage; the settings commands come from SettingsService."""
 
     def __init__(
         self,
@@ -97,16 +74,16 @@ class NarrativeService:
         on_leaders_changed: Callable[[], None] | None = None,
         operators: Iterable[str] = (),
     ) -> None:
+        super().__init__(
+            watch_limit=watch_limit,
+            watch_chars=watch_chars,
+            chat_leader_limit=chat_leader_limit,
+            default_threshold=default_threshold,
+            on_leaders_changed=on_leaders_changed,
+            operators=operators,
+        )
         self._health = health
-        # Told when an operator changes the global leader set, so the engine follows it (see
-        # bot/app.py). A chat's own follow list never reaches the engine.
-        self.on_leaders_changed = on_leaders_changed
-        self.operators = frozenset(operators)  # GHOSTWATCH_OPERATORS: "platform:user id"
         self.clock = clock
-        self.watch_limit = watch_limit
-        self.watch_chars = watch_chars
-        self.chat_leader_limit = chat_leader_limit
-        self.default_threshold = default_threshold
         self.render_charts = render_charts
         self.charts = charts.ChartRenderer()
 
@@ -180,12 +157,6 @@ class NarrativeService:
         row = await self._by_ref(ref)
         return follows.mark_detail(await self._detail(row), await self._follows(caller))
 
-    async def _follows(self, caller: Caller | None) -> dict[str, str]:
-        if caller is None or caller.private:
-            return {}
-        rows = await leader_store.chat_leaders(caller.platform, caller.scope_id)
-        return follows.follow_map(r.handle for r in rows)
-
     async def _find(self, query: str) -> Narrative:
         text = " ".join(query.split())
         if not text:
@@ -240,43 +211,15 @@ class NarrativeService:
         scores = await nq.last_scores(ids, now - timedelta(hours=CHART_HOURS), RECENT_POINTS)
         token_rows = await nq.tokens(ids)
         return [
-            self._summary(r, scores.get(r.id, []), token_infos(token_rows.get(r.id, [])))
-            for r in rows
+            summary_of(r, scores.get(r.id, []), token_infos(token_rows.get(r.id, []))) for r in rows
         ]
-
-    def _summary(
-        self, row: Narrative, scores: list[float], tokens: list[TokenInfo]
-    ) -> NarrativeSummary:
-        # The newest bucket is still filling; judge shape and direction on complete ones.
-        counts = [float(n) for _, n in series_of(row.series)][:-1]
-        return NarrativeSummary(
-            key=row.key,
-            label=row.label,
-            phrase=row.phrase,
-            state=row.state,
-            score=float(row.score),
-            trend=trend(row.state, scores[-TREND_POINTS:], counts[-TREND_POINTS:]),
-            sparkline=sparkline(counts or scores),
-            leader=row.seed_leader,
-            seed_post_url=row.seed_post_url,
-            authors=int(row.authors),
-            mentions=int(row.mentions),
-            sources=tuple(row.sources or ()),
-            tokens=summarize_tokens(tokens),
-            episode=int(row.episode),
-            first_seen=row.first_seen,
-            updated_at=row.updated_at,
-            ref=str(row.id),
-            phrases=tuple(row.phrases or ()),
-            posters=follows.poster_ids(row.top_posts),
-        )
 
     async def _detail(self, row: Narrative) -> NarrativeDetail:
         now = self.clock()
         since = now - timedelta(hours=CHART_HOURS)
         scores = (await nq.last_scores([row.id], since, RECENT_POINTS))[row.id]
         tokens = token_infos((await nq.tokens([row.id]))[row.id])
-        summary = self._summary(row, scores, tokens)
+        summary = summary_of(row, scores, tokens)
         posts = [p for p in (post_ref(d) for d in row.top_posts or []) if p is not None]
         dated = [p for p in posts if p.created_at is not None]
         first = min(dated, key=lambda p: p.created_at or now) if dated else None
@@ -291,23 +234,12 @@ class NarrativeService:
             chart = await self.charts.chart(key, row.label, lambda: self._chart_series(row, since))
         return NarrativeDetail(
             summary=summary,
-            reasons=self._reasons(row, len(tokens), now),
+            reasons=reasons_of(row, len(tokens), now),
             phrases=tuple(row.phrases or (row.phrase,)),
             first_post=first,
             top_posts=top,
             tokens=tuple(sorted(tokens, key=lambda t: t.launched_at or now)),
             chart_png=chart,
-        )
-
-    def _reasons(self, row: Narrative, tokens: int, now: datetime) -> tuple[Any, ...]:
-        return reasons.explain(
-            row.breakdown or {},
-            authors=int(row.authors),
-            sources=len(row.sources or ()),
-            leader=row.seed_leader,
-            seed_at=row.seed_post_at,
-            tokens=tokens,
-            now=now,
         )
 
     async def _chart_series(self, row: Narrative, since: datetime) -> charts.Series | None:
@@ -335,7 +267,7 @@ class NarrativeService:
             score=float(row.score),
             state=row.state,
             episode=int(row.episode),
-            reasons=self._reasons(row, len(tokens), self.clock()),
+            reasons=reasons_of(row, len(tokens), self.clock()),
             leader=row.seed_leader,
             seed_post_url=row.seed_post_url,
             tokens=summarize_tokens(tokens),
@@ -345,235 +277,12 @@ class NarrativeService:
             phrases=tuple(row.phrases or ()),
         )
 
-    async def hello(self, caller: Caller) -> None:
-        """The user (re)started a private chat: direct messages reach them again."""
-        if caller.private:
-            await sub_store.clear_gone(caller.platform, caller.user_id)
-
-    # -- watch lists --------------------------------------------------------------------------
-    async def watch(self, caller: Caller, text: str) -> WatchResult:
-        entry = inputs.parse_watch(text, "watch", self.watch_chars)
-        return await self._add_watch(caller, entry)
-
     async def watch_ref(self, caller: Caller, ref: str) -> WatchResult:
         """Watch a narrative's phrase (the "Watch" button on an alert)."""
         row = await self._by_ref(ref)
         display = " ".join(row.label.split())[: self.watch_chars]
         entry = WatchEntry("phrase", row.phrase[: self.watch_chars], display)
         return await self._add_watch(caller, entry)
-
-    async def _add_watch(self, caller: Caller, entry: WatchEntry) -> WatchResult:
-        item, added, count = await watch_store.add(
-            caller.platform,
-            caller.user_id,
-            entry.kind,
-            entry.value,
-            entry.display,
-            caller.language,
-            self.watch_limit,
-        )
-        if item is None:
-            raise WatchLimitReached(limit=self.watch_limit)
-        # The user talks to us again: direct messages to them may work again.
-        await sub_store.clear_gone(caller.platform, caller.user_id)
-        stored = WatchEntry(entry.kind, item.value, item.display)
-        return WatchResult(stored, added, count, self.watch_limit)
-
-    async def unwatch(self, caller: Caller, text: str) -> UnwatchResult:
-        entry = inputs.parse_watch(text, "unwatch", self.watch_chars)
-        removed = await watch_store.remove(caller.platform, caller.user_id, entry.kind, entry.value)
-        if not removed:
-            raise NotWatching(value=entry.display)
-        return UnwatchResult(entry, True)
-
-    async def watchlist(self, caller: Caller) -> WatchList:
-        rows = await watch_store.items(caller.platform, caller.user_id)
-        entries = tuple(WatchEntry(r.kind, r.value, r.display) for r in rows)  # type: ignore[arg-type]
-        return WatchList(entries, self.watch_limit)
-
-    # -- chat subscriptions -------------------------------------------------------------------
-    async def subscription(self, caller: Caller) -> SubscriptionSettings:
-        """The alert settings of the caller's chat (of a server: its alert channel's)."""
-        chat_id = await self._alert_chat(caller)
-        sub = await sub_store.get(caller.platform, chat_id) if chat_id is not None else None
-        if sub is None:
-            return SubscriptionSettings(
-                caller.platform,
-                chat_id or caller.chat_id,
-                subscribed=False,
-                enabled=False,
-                threshold=self.default_threshold,
-                language=caller.language,
-                quiet_leaders=(),
-                quiet_phrases=(),
-                disabled_reason=None,
-            )
-        return settings_of(sub)
-
-    async def set_alerts(self, caller: Caller, on: bool) -> SubscriptionSettings:
-        chat_id = await self._settings_chat(caller)
-        _require_admin(caller)
-        changes: dict[str, Any] = {"enabled": on}
-        if on:
-            changes["disabled_reason"] = None
-        return await self._change(caller, chat_id, **changes)
-
-    async def set_threshold(self, caller: Caller, value: float | int | str) -> SubscriptionSettings:
-        chat_id = await self._settings_chat(caller)
-        _require_admin(caller)
-        threshold = inputs.parse_threshold(value)
-        return await self._change(caller, chat_id, threshold=threshold)
-
-    async def set_language(self, caller: Caller, language: str) -> SubscriptionSettings:
-        chat_id = await self._settings_chat(caller)
-        _require_admin(caller)
-        lang = language.strip().lower()
-        if lang not in SUPPORTED:
-            raise BadArgument("alerts", "bad.language")
-        return await self._change(caller, chat_id, language=lang)
-
-    async def quiet(self, caller: Caller, text: str, mute: bool = True) -> SubscriptionSettings:
-        """Mute (or unmute) a leader ("@handle") or phrase in this chat's alerts."""
-        chat_id = await self._settings_chat(caller)
-        _require_admin(caller)
-        value = inputs.clean_input(text, "alerts", self.watch_chars)
-        defaults = self._defaults(caller)
-        sub = await sub_store.upsert(caller.platform, chat_id, defaults=defaults)
-        if value.startswith("@"):
-            field, item = "quiet_leaders", inputs.parse_handle(value, "alerts")
-        else:
-            field, item = "quiet_phrases", canonicalize(value)
-            if not item:
-                raise BadArgument("alerts", "bad.empty")
-        current: list[str] = list(getattr(sub, field) or [])
-        if mute and item not in current:
-            if len(current) >= QUIET_LIMIT:
-                raise BadArgument("alerts", "bad.text")
-            current.append(item)
-        elif not mute:
-            if item not in current:
-                raise NotWatching(value=value)
-            current.remove(item)
-        return settings_of(await sub_store.update(sub, **{field: current}))
-
-    async def set_alert_channel(self, caller: Caller, channel_id: str) -> SubscriptionSettings:
-        """A server's alerts go to `channel_id` from now on, and off in its other channels."""
-        if not caller.is_admin or caller.guild_id is None:
-            raise NotAdmin()
-        settings = await self._change(caller, channel_id, enabled=True, disabled_reason=None)
-        await server_store.switch_off_others(caller.platform, caller.guild_id, channel_id)
-        return settings
-
-    async def unreachable_channels(self, caller: Caller) -> tuple[SubscriptionSettings, ...]:
-        """Alert channels of the caller's server that were disabled because posting failed."""
-        if caller.guild_id is None:
-            return ()
-        rows = await server_store.unreachable(caller.platform, caller.guild_id)
-        return tuple(settings_of(row) for row in rows)
-
-    async def direct_messages_closed(self, caller: Caller) -> bool:
-        """Direct messages to the caller failed (DMs closed) since they last added a watch item."""
-        gone = await sub_store.gone_targets(caller.platform, [caller.user_id])
-        return caller.user_id in gone
-
-    async def chat_moved(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
-        """The platform gave the chat a new id (Telegram group → supergroup): keep its settings."""
-        await sub_store.move(platform, old_chat_id, new_chat_id)
-        await leader_store.move_chat(platform, old_chat_id, new_chat_id)
-
-    async def _alert_chat(self, caller: Caller) -> str | None:
-        """The chat whose alert settings the caller reads and changes: the caller's own chat, or
-        for a whole server its alert channel (None while an admin has chosen none)."""
-        if caller.scope is not SettingsScope.GUILD:
-            return caller.chat_id
-        return await server_store.alert_channel(caller.platform, caller.scope_id)
-
-    async def _settings_chat(self, caller: Caller) -> str:
-        chat_id = await self._alert_chat(caller)
-        if chat_id is None:
-            raise NoAlertChannel()
-        return chat_id
-
-    async def _change(self, caller: Caller, chat_id: str, **changes: Any) -> SubscriptionSettings:
-        """Apply `changes` to a chat's subscription, creating it with the caller's defaults."""
-        sub = await sub_store.upsert(
-            caller.platform, chat_id, defaults=self._defaults(caller), **changes
-        )
-        return settings_of(sub)
-
-    def _defaults(self, caller: Caller) -> dict[str, Any]:
-        return {
-            "guild_id": caller.guild_id,
-            "threshold": self.default_threshold,
-            "language": caller.language if caller.language in SUPPORTED else "en",
-            "enabled": True,
-        }
-
-    # -- leaders ------------------------------------------------------------------------------
-    @staticmethod
-    async def seed_leaders(leaders: Iterable[LeaderInfo] = DEFAULT_LEADERS) -> int:
-        """Store the global (shipped + configured) leaders; call once at start-up."""
-        return await leader_store.seed_defaults(leaders)
-
-    async def leaders(self, caller: Caller) -> LeaderList:
-        glob = await leader_store.global_leaders()
-        chat = await leader_store.chat_leaders(caller.platform, caller.scope_id)
-        return LeaderList(
-            tuple(leader_of(r, True) for r in glob), tuple(leader_of(r, False) for r in chat)
-        )
-
-    async def add_leader(self, caller: Caller, handle: str) -> LeaderChange:
-        """Follow an account in this chat only (bot/leaders.py: never the global set)."""
-        _require_admin(caller)
-        name = inputs.parse_leader(handle, "leaders")
-        if caller.private:
-            raise FollowsInGroupsOnly()
-        outcome = await leader_store.add(
-            caller.platform, caller.scope_id, name, caller.user_id, self.chat_leader_limit
-        )
-        if outcome is leader_store.Added.LIMIT:
-            raise LeaderLimitReached(limit=self.chat_leader_limit)
-        return LeaderChange(name, outcome is leader_store.Added.ADDED)
-
-    async def remove_leader(self, caller: Caller, handle: str) -> LeaderChange:
-        _require_admin(caller)
-        name = inputs.parse_leader(handle, "leaders")
-        if caller.private or not await leader_store.remove(caller.platform, caller.scope_id, name):
-            raise UnknownLeader(handle=name)
-        return LeaderChange(name, True)
-
-    def is_operator(self, caller: Caller) -> bool:
-        return caller.operator_key in self.operators
-
-    async def add_global_leader(self, caller: Caller, handle: str) -> LeaderChange:
-        """An operator adds a leader for every chat: the engine and X searches follow."""
-        self._require_operator(caller)
-        name = inputs.parse_leader(handle, "operator")
-        added = await leader_store.operator_add(name, caller.operator_key)
-        if added is leader_store.Added.ADDED:
-            log.info("operator %s added global leader %s", caller.operator_key, name)
-            self._leaders_changed()
-        return LeaderChange(name, added is leader_store.Added.ADDED)
-
-    async def remove_global_leader(self, caller: Caller, handle: str) -> LeaderChange:
-        self._require_operator(caller)
-        name = inputs.parse_leader(handle, "operator")
-        outcome = await leader_store.operator_remove(name)
-        if outcome is leader_store.Removed.MISSING:
-            raise UnknownLeader(handle=name)
-        if outcome is leader_store.Removed.CONFIGURED:
-            raise LeaderConfigured(handle=name)
-        log.info("operator %s removed global leader %s", caller.operator_key, name)
-        self._leaders_changed()
-        return LeaderChange(name, True)
-
-    def _require_operator(self, caller: Caller) -> None:
-        if not self.is_operator(caller):
-            raise NotOperator()
-
-    def _leaders_changed(self) -> None:
-        if self.on_leaders_changed is not None:
-            self.on_leaders_changed()
 
     # -- status -------------------------------------------------------------------------------
     async def status(self) -> StatusReport:
@@ -593,8 +302,3 @@ class NarrativeService:
             pending = await alert_store.count_pending()
         tracked = sum(n for state, n in by_state.items() if state != Lifecycle.QUIET)
         return StatusReport(sources, last, tracked, by_state, ok, pending, now=self.clock())
-
-
-def _require_admin(caller: Caller) -> None:
-    if not (caller.is_admin or caller.private):
-        raise NotAdmin()

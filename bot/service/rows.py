@@ -7,15 +7,21 @@ from typing import Any
 
 from bot.engine import Lifecycle
 from bot.posts import PostFormatError, parse_time
+from bot.service import follows, reasons
+from bot.service.sparkline import sparkline
 from bot.service.types import (
     LeaderEntry,
+    NarrativeSummary,
     PostRef,
+    Reason,
     SubscriptionSettings,
     TokenInfo,
     TokenSummary,
     Trend,
 )
-from storage.models import Leader, Subscription, TokenLaunch, TokenMatch
+from storage.models import Leader, Narrative, Subscription, TokenLaunch, TokenMatch
+
+TREND_POINTS = 6  # newest scores or complete mention buckets a trend is judged on
 
 
 def settings_of(sub: Subscription) -> SubscriptionSettings:
@@ -109,3 +115,43 @@ def summarize_tokens(tokens: list[TokenInfo]) -> TokenSummary:
     delays = [t.delay_seconds for t in tokens if t.after_seed and t.delay_seconds is not None]
     best = max(tokens, key=lambda t: (t.liquidity_usd or -1.0, t.symbol))
     return TokenSummary(len(tokens), min(delays) if delays else None, best)
+
+
+def summary_of(row: Narrative, scores: list[float], tokens: list[TokenInfo]) -> NarrativeSummary:
+    """A narrative row as a summary, with its newest scores (oldest first) and its tokens."""
+    # The newest bucket is still filling; judge shape and direction on complete ones.
+    counts = [float(n) for _, n in series_of(row.series)][:-1]
+    return NarrativeSummary(
+        key=row.key,
+        label=row.label,
+        phrase=row.phrase,
+        state=row.state,
+        score=float(row.score),
+        trend=trend(row.state, scores[-TREND_POINTS:], counts[-TREND_POINTS:]),
+        sparkline=sparkline(counts or scores),
+        leader=row.seed_leader,
+        seed_post_url=row.seed_post_url,
+        authors=int(row.authors),
+        mentions=int(row.mentions),
+        sources=tuple(row.sources or ()),
+        tokens=summarize_tokens(tokens),
+        episode=int(row.episode),
+        first_seen=row.first_seen,
+        updated_at=row.updated_at,
+        ref=str(row.id),
+        phrases=tuple(row.phrases or ()),
+        posters=follows.poster_ids(row.top_posts),
+    )
+
+
+def reasons_of(row: Narrative, tokens: int, now: datetime) -> tuple[Reason, ...]:
+    """Why a narrative row scores what it does, given how many tokens matched it."""
+    return reasons.explain(
+        row.breakdown or {},
+        authors=int(row.authors),
+        sources=len(row.sources or ()),
+        leader=row.seed_leader,
+        seed_at=row.seed_post_at,
+        tokens=tokens,
+        now=now,
+    )
