@@ -15,6 +15,24 @@ log = logging.getLogger(__name__)
 DEFAULT_LANGUAGE = "en"
 SUPPORTED = ("en", "ja")
 
+# Discord's usage lines: command syntax, the same in every language (Telegram's differ).
+DISCORD_USAGE: dict[str, str] = {
+    "usage.discord.ghosts": "/ghosts [hours 1-48]",
+    "usage.discord.narrative": "/narrative <phrase>",
+    "usage.discord.watch": "/watch add <item> | /watch remove <item> | /watch list",
+    "usage.discord.unwatch": "/watch remove <item>",
+    "usage.discord.watchlist": "/watch list",
+    "usage.discord.alerts": (
+        "/alerts channel <#channel> | threshold <0-100> | off | status | "
+        "quiet <@leader|phrase> | unquiet <@leader|phrase>"
+    ),
+    "usage.discord.leaders": (
+        "/leaders list | add <handle> | remove <handle>  (handle or network:handle)"
+    ),
+    "usage.discord.operator": "/operator leader-add <handle> | leader-remove <handle>",
+    "usage.discord.status": "/status",
+}
+
 EN: dict[str, str] = {
     # command descriptions (setMyCommands, Discord slash commands)
     "cmd.start": "Start ghostwatch",
@@ -257,21 +275,7 @@ EN: dict[str, str] = {
         "privacy settings."
     ),
     "reply.choose": "Open a narrative…",
-    # Discord's usage lines (slash commands have other syntax than Telegram's)
-    "usage.discord.ghosts": "/ghosts [hours 1-48]",
-    "usage.discord.narrative": "/narrative <phrase>",
-    "usage.discord.watch": "/watch add <item> | /watch remove <item> | /watch list",
-    "usage.discord.unwatch": "/watch remove <item>",
-    "usage.discord.watchlist": "/watch list",
-    "usage.discord.alerts": (
-        "/alerts channel <#channel> | threshold <0-100> | off | status | "
-        "quiet <@leader|phrase> | unquiet <@leader|phrase>"
-    ),
-    "usage.discord.leaders": (
-        "/leaders list | add <handle> | remove <handle>  (handle or network:handle)"
-    ),
-    "usage.discord.operator": "/operator leader-add <handle> | leader-remove <handle>",
-    "usage.discord.status": "/status",
+    **DISCORD_USAGE,
 }
 
 JA: dict[str, str] = {
@@ -510,20 +514,7 @@ JA: dict[str, str] = {
         "このサーバーのプライバシー設定でメンバーからの DM を許可してください。"
     ),
     "reply.choose": "ナラティブを開く…",
-    "usage.discord.ghosts": "/ghosts [hours 1-48]",
-    "usage.discord.narrative": "/narrative <phrase>",
-    "usage.discord.watch": "/watch add <item> | /watch remove <item> | /watch list",
-    "usage.discord.unwatch": "/watch remove <item>",
-    "usage.discord.watchlist": "/watch list",
-    "usage.discord.alerts": (
-        "/alerts channel <#channel> | threshold <0-100> | off | status | "
-        "quiet <@leader|phrase> | unquiet <@leader|phrase>"
-    ),
-    "usage.discord.leaders": (
-        "/leaders list | add <handle> | remove <handle>  (handle or network:handle)"
-    ),
-    "usage.discord.operator": "/operator leader-add <handle> | leader-remove <handle>",
-    "usage.discord.status": "/status",
+    **DISCORD_USAGE,
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}
