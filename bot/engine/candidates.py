@@ -46,6 +46,7 @@ class Candidate:
         "parts",
         "posts",
         "promoted",
+        "promoted_posts",
         "recent_texts",
         "scale",
         "score",
@@ -63,9 +64,12 @@ class Candidate:
         "words",
     )
 
-    def __init__(self, key: int, slot: int, first_seen: datetime, promoted: int = 0) -> None:
+    def __init__(
+        self, key: int, slot: int, first_seen: datetime, promoted: int = 0, promoted_posts: int = 0
+    ) -> None:
         self.key = key
         self.promoted = promoted  # bucket of promotion
+        self.promoted_posts = promoted_posts  # the stream's post count at promotion
         self.slot = slot
         self.first_seen = first_seen
         self.usual = 0.0  # the share its history taught when tracking began (before the burst)
@@ -107,6 +111,7 @@ class Candidate:
         "key",
         "slot",
         "promoted",
+        "promoted_posts",
         "canonical",
         "n_tokens",
         "words",
@@ -265,3 +270,43 @@ class Candidate:
         if len(self.authors) > memory:
             newest = sorted(self.authors.items(), key=lambda kv: kv[1])[-memory // 2 :]
             self.authors = dict(newest)
+
+
+class AuthorShelf:
+    """Who used phrases that are no longer tracked, so tracking one again counts only newcomers.
+
+    A phrase stops being tracked when it proves nothing (no story after a window) or when room
+    is needed; if it is tracked again later, the people who already used it are not new
+    adopters. Bounded: the newest ``per_phrase`` authors of a phrase, ``capacity`` in all
+    (the phrases shelved longest ago are forgotten first).
+    """
+
+    def __init__(self, capacity: int = 200_000, per_phrase: int = 256) -> None:
+        self.capacity = capacity
+        self.per_phrase = per_phrase
+        self.held: dict[int, tuple[str, ...]] = {}  # phrase key -> authors (insertion order)
+        self.size = 0
+
+    def put(self, cand: Candidate) -> None:
+        if not cand.authors:
+            return
+        newest = sorted(cand.authors.items(), key=lambda kv: kv[1])[-self.per_phrase :]
+        self.take(cand.key)
+        names = tuple(name for name, _ in newest)
+        self.held[cand.key] = names
+        self.size += len(names)
+        while self.size > self.capacity:
+            oldest = next(iter(self.held))
+            self.size -= len(self.held.pop(oldest))
+
+    def take(self, key: int) -> tuple[str, ...]:
+        names = self.held.pop(key, ())
+        self.size -= len(names)
+        return names
+
+    def to_state(self) -> list[tuple[int, tuple[str, ...]]]:
+        return list(self.held.items())
+
+    def restore(self, state: list[tuple[int, tuple[str, ...]]]) -> None:
+        self.held = {int(key): tuple(names) for key, names in state}
+        self.size = sum(map(len, self.held.values()))

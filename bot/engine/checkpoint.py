@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 4  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts
+VERSION = 5  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
+# 5: authors of untracked phrases (bot/engine/candidates.py AuthorShelf), buckets by posts
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -88,6 +89,8 @@ def dump(engine: NarrativeEngine) -> bytes:
         "narratives": narrs,
         "history": dict(engine.history),
         "benched": dict(engine.benched),
+        "shelf": engine.shelf.to_state(),
+        "marks": list(engine.marks),
         "leader_posts": [
             (lp.ts, lp.bucket, lp.author, SamplePost.pack(lp.sample), sorted(lp.phrases))
             for lp in engine.leader_posts
@@ -164,6 +167,8 @@ def _build(
         engine.narrs[n.key] = n
     engine.history = dict(state["history"])
     engine.benched = dict(state["benched"])
+    engine.shelf.restore(state["shelf"])
+    engine.marks.extend((int(b), int(p)) for b, p in state["marks"])
     for ts, bucket, author, sample, phrases in state["leader_posts"]:
         lp_sample = SamplePost.unpack(sample)
         if lp_sample is None:

@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
-from bot.engine.candidates import Candidate
+from bot.engine.candidates import AuthorShelf, Candidate
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, acceleration, scan, slowed
 from bot.engine.lifecycle import Narrative, step
@@ -55,6 +55,7 @@ MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count toward
 MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this far
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
+UNPROVEN_SCORE = 5.0  # a loose phrase still scoring under this after a window stops being tracked
 
 
 def leader_ids(entries: Iterable[str]) -> frozenset[str]:
@@ -96,6 +97,9 @@ class NarrativeEngine:
         self.leader_posts: deque[LeaderPost] = deque(maxlen=self.cfg.max_leader_posts)
         self.set_leaders(leaders)
         self.by_slot: dict[int, Candidate] = {}
+        self.shelf = AuthorShelf()  # who used phrases no longer tracked
+        # (bucket, posts seen before it) for the buckets the fast memory's posts span
+        self.marks: deque[tuple[int, int]] = deque()
         self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted
         self.pending: set[int] = set()  # phrase hashes of fresh leader posts, tracked next tick
         self.scored_bucket: int | None = None
@@ -218,6 +222,7 @@ class NarrativeEngine:
         now = self._advance_clock(float(ts.max()), float(np.median(ts)))
         buckets = (ts // self.cfg.bucket_seconds).astype(np.int64)
         self.table.advance(self._bucket(now))
+        self._mark(self._bucket(now))
         self.table.add_posts(buckets)
         slots = self.table.add(ext.phrase, buckets[ext.post])
         base = self.posts_ingested
@@ -432,8 +437,9 @@ class NarrativeEngine:
         for slot, share in zip(slots.tolist(), usual, strict=True):
             if slot in self.by_slot:
                 continue
-            cand = Candidate(int(t.keys[slot]), slot, moment, bucket)
+            cand = Candidate(int(t.keys[slot]), slot, moment, bucket, self.posts_ingested)
             cand.usual = float(share)
+            cand.authors = dict.fromkeys(self.shelf.take(cand.key), bucket)
             self._find_leader(cand, int(t.admitted[slot]))
             self.by_slot[slot] = cand
             t.hot[slot] = True
@@ -451,6 +457,7 @@ class NarrativeEngine:
 
     def _untrack(self, cand: Candidate) -> None:
         del self.by_slot[cand.slot]
+        self.shelf.put(cand)
         self.table.hot[cand.slot] = False
         if self._nest is not None:
             self._nest.remove(cand)
@@ -717,17 +724,31 @@ class NarrativeEngine:
     def _retire(self, bucket: int, moment: datetime) -> None:
         """Drop per-author state that no longer matters; keep memory bounded."""
         cfg, t = self.cfg, self.table
-        stale = bucket - cfg.window_buckets
+        # "Quiet for a while": for a window of time and for the fast memory's posts, so a
+        # sparse stream (a few posts a minute) keeps a story's phrases for hours, not one hour.
+        stale = min(bucket - cfg.window_buckets, self._bucket_posts_ago(cfg.sketch_half_life_posts))
         idle = bucket - max(
             cfg.window_buckets, int(cfg.max_window_hours * 3600) // cfg.bucket_seconds
         )
+        proof_posts = cfg.sketch_half_life_posts
         for slot, cand in list(self.by_slot.items()):
             n = self.narrs.get(cand.narrative) if cand.narrative else None
             # A story that went dormant lets go of its phrases after a quiet window; a loose
             # phrase may be building slowly, so it is kept for the scan's longest window.
             last = t.last_hit[slot]
-            quiet = (cand.score < 5.0 and last < (stale if n is not None else idle)) or (
+            quiet = (cand.score < UNPROVEN_SCORE and last < (stale if n is not None else idle)) or (
                 last < stale and not cand.adopt_times
+            )
+            # A phrase tracked for a window and for the fast memory's posts (on a sparse
+            # stream, hours) whose adopters its baseline explains (an ordinary word in a busy
+            # hour) proves nothing; it is tracked again, knowing its old authors (the
+            # shelf), if new mentions make it jump again.
+            quiet |= (
+                n is None
+                and cand.leader is None
+                and cand.score < UNPROVEN_SCORE
+                and cand.promoted <= stale
+                and self.posts_ingested - cand.promoted_posts >= proof_posts
             )
             if quiet and (n is None or n.state in (Lifecycle.DORMANT, Lifecycle.QUIET)):
                 if n is not None:
@@ -748,6 +769,22 @@ class NarrativeEngine:
             )
             if n.state in (Lifecycle.DORMANT, Lifecycle.QUIET) and idle_n and n.score < 1:
                 self._drop(n)
+
+    def _bucket_posts_ago(self, posts: float) -> int:
+        """The newest bucket at whose start the stream had seen at least ``posts`` fewer posts."""
+        marks = self.marks
+        if not marks:
+            return 0
+        return marks[0][0] if self.posts_ingested - marks[0][1] >= posts else marks[0][0] - 1
+
+    def _mark(self, bucket: int) -> None:
+        """Remember where each bucket began in posts, as far back as the fast memory reaches."""
+        marks = self.marks
+        if not marks or marks[-1][0] < bucket:
+            marks.append((bucket, self.posts_ingested))
+        keep = self.cfg.sketch_half_life_posts
+        while len(marks) > 1 and self.posts_ingested - marks[1][1] >= keep:
+            marks.popleft()
 
     def _drop(self, n: Narrative) -> None:
         """Stop tracking a narrative; its members become loose phrases again."""

@@ -242,10 +242,18 @@ def _short_cvc(base: str) -> bool:
     )
 
 
+_ZERO_PAD = re.compile(r"(?<![0-9])0+(?=[0-9])")
+
+
 def stem(word: str) -> str:
-    """Fold plural and simple inflection of an ASCII word: summoning/summoned/summons -> summon."""
-    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+    """Fold plural and simple inflection of an ASCII word: summoning/summoned/summons -> summon.
+
+    Letters with numbers lose zero padding: "S03E10" and "S3E10" name the same episode.
+    """
+    if len(word) <= 3 or not word.isascii():
         return word
+    if not word.isalpha():
+        return _ZERO_PAD.sub("", word) if word.isalnum() and not word.isdigit() else word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith("sses"):

@@ -44,6 +44,8 @@ TOKEN_RE = re.compile(
 )
 _STRIP_RE = re.compile(r"https?://\S+|www\.\S+|(?<![\w@])@[\w.]+")
 _HIRAGANA_RE = re.compile(f"^[{HIRAGANA}]+$")
+# Ordinals and decades ("3rd", "4th", "1990s") are numbers: "june 3rd" is a date, not a coinage.
+_NUMBER_RE = re.compile(r"^\d+(?:st|nd|rd|th|s)$")
 
 # Mixing constants for the rolling phrase hash (odd 64-bit multipliers).
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -69,7 +71,7 @@ def is_break(token: str) -> bool:
 
 def is_edge_stop(token: str) -> bool:
     """Tokens a phrase may contain but not start or end with (stopwords, particles, numbers)."""
-    if token in STOPWORDS or token.isdigit():
+    if token in STOPWORDS or token.isdigit() or _NUMBER_RE.match(token) is not None:
         return True
     if len(token) == 1 and token.isascii():
         return True
@@ -278,6 +280,9 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
         phrase = np.concatenate(phrases)
         start = np.concatenate(starts)
         length = np.concatenate(lengths)
+        first = once_per_post(phrase, post_of[start])
+        if first is not None:
+            phrase, start, length = phrase[first], start[first], length[first]
     else:
         phrase, start, length = empty_u, empty_i, empty_i.astype(np.int8)
 
@@ -300,6 +305,30 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
         text_sig=text_sig,
         bounds=bounds,
     )
+
+
+def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
+    """Indices of each phrase's first occurrence in each post, or None when none repeats.
+
+    Counts are of posts, not of occurrences: a long post (an article, a Reddit body) saying a
+    word five times is one post using it, and shares of posts stay shares. An open-addressing
+    pass in numpy, linear in occurrences (a sort costs several times more): each (post,
+    phrase) pair hashes to a cell, the first occurrence owns it, and a later one is dropped
+    only if it is the same pair (two different pairs in one cell both stay).
+    """
+    if phrase.size < 2:
+        return None
+    pair = phrase + post.astype(np.uint64) * _MULT
+    cells = 1 << (2 * pair.size).bit_length()
+    cell = ((pair >> np.uint64(17)) & np.uint64(cells - 1)).astype(np.int64)
+    order = np.arange(pair.size, dtype=np.int64)
+    owner = np.full(cells, pair.size, dtype=np.int64)
+    np.minimum.at(owner, cell, order)  # the first occurrence owns its cell
+    first = owner[cell]
+    repeat = (first != order) & (pair[first] == pair)
+    if not repeat.any():
+        return None
+    return np.flatnonzero(~repeat)
 
 
 def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -> tuple[str, str]:

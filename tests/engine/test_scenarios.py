@@ -165,3 +165,25 @@ def test_evergreen_and_daily_spike_do_not_alert_from_day_two():
     # Day one is news (proves the spike is detectable at all); the same hour later is not.
     assert [a.narrative.phrase for a in alerts if a.fired_at < day_two] == ["morn ghost report"]
     assert [a for a in alerts if a.fired_at >= day_two] == []
+
+
+def test_a_story_building_over_hours_on_a_sparse_stream_alerts_once():
+    """Three posts a minute (a few feeds): a story taken up by one newcomer every ten minutes.
+
+    Its phrases are tracked for the fast memory's posts, not just one hour, so the slow
+    evidence adds up; the ordinary words around it stop being tracked and never alert.
+    """
+    gen, bg = background(11, hours=30, per_minute=3)
+    story = gen.meme(
+        ["glimmer shard"],
+        start_minute=600,
+        ramp_minutes=240,
+        peak_per_minute=0.12,
+        hold_minutes=480,
+        decay_minutes=120,
+        authors=300,
+    )
+    engine, alerts = run(bg + story)
+    assert [a.narrative.phrase for a in alerts] == [canonicalize("glimmer shard")]
+    assert alerts[0].fired_at - START < timedelta(minutes=600 + 480)
+    assert len(engine.by_slot) < 200  # phrases that proved nothing were let go

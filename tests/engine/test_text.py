@@ -132,3 +132,31 @@ def test_hashtags_link_to_the_phrase_they_spell() -> None:
     assert not tag_linked(cand(canonicalize("#vibecheck")), vibe)
     assert not tag_linked(cand(canonicalize("#summon")), ghosts)
     assert tag_linked(cand("$ghost"), ghosts) and not tag_linked(cand("$vibe"), ghosts)
+
+
+def test_a_phrase_counts_once_per_post() -> None:
+    """A long post saying a word five times is one post using it (counts are of posts)."""
+    vocab = Vocab()
+    ext = extract(["prism prism prism, the prism leak", "prism"], vocab)
+    pairs = [
+        (int(p), phrase_text(ext, vocab, int(s), int(n))[0])
+        for p, s, n in zip(ext.post, ext.start, ext.length, strict=True)
+    ]
+    assert pairs.count((0, "prism")) == 1 and pairs.count((1, "prism")) == 1
+    assert pairs.count((0, "prism leak")) == 1
+    first = min(
+        int(s)
+        for p, s, n in zip(ext.post, ext.start, ext.length, strict=True)
+        if int(p) == 0 and int(n) == 1 and phrase_text(ext, vocab, int(s), 1)[0] == "prism"
+    )
+    assert first == 0  # the first occurrence is the one kept
+
+
+def test_ordinals_and_padded_numbers() -> None:
+    """A date is not a coinage; "S03E10" and "s3e10" are one episode."""
+    got = {c for _, c in _phrases(["see you june 3rd for the 1990s revival"])}
+    assert "june 3rd" not in got and "3rd" not in got and "1990s revival" not in got
+    assert "june" in got and "revival" in got
+    assert canonicalize("S03E10") == canonicalize("s3e10") == "s3e10"
+    assert canonicalize("#S03E10") == "#s3e10"
+    assert stem("ps4") == "ps4" and stem("007") == "007"
