@@ -288,6 +288,7 @@ class AuthorShelf:
         self.size = 0
 
     def put(self, cand: Candidate) -> None:
+        """Shelve the newest authors of a phrase that stops being tracked."""
         if not cand.authors:
             return
         newest = sorted(cand.authors.items(), key=lambda kv: kv[1])[-self.per_phrase :]
@@ -300,6 +301,7 @@ class AuthorShelf:
             self.size -= len(self.held.pop(oldest))
 
     def take(self, key: int) -> tuple[str, ...]:
+        """The shelved authors of a phrase being tracked again (once)."""
         names = self.held.pop(key, ())
         self.size -= len(names)
         return names

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.engine.candidates import Candidate
+import numpy as np
+
+from bot.engine import NarrativeEngine
+from bot.engine.candidates import AuthorShelf, Candidate
+from bot.engine.generator import StreamGenerator
 
 
 def _cand() -> Candidate:
@@ -39,3 +43,39 @@ def test_an_adopter_saying_something_new_counts_in_full() -> None:
     cand = _cand()
     assert _adopt(cand, 1, {10: 5.0, 11: 5.0, 12: 5.0}) == 1.0
     assert _adopt(cand, 2, {20: 5.0, 21: 5.0, 22: 5.0}) == 1.0
+
+
+def test_the_shelf_remembers_the_newest_authors_of_untracked_phrases() -> None:
+    shelf = AuthorShelf(capacity=5, per_phrase=3)
+    old = _cand()
+    old.authors = {"ann": 1, "bob": 4, "cat": 2, "dan": 3}
+    shelf.put(old)
+    assert set(shelf.take(old.key)) == {"bob", "cat", "dan"}  # the newest three
+    assert shelf.take(old.key) == ()  # taken once
+    for key in (1, 2, 3):
+        cand = Candidate(key=key, slot=key, first_seen=old.first_seen)
+        cand.authors = {f"{key}-a": 0, f"{key}-b": 0}
+        shelf.put(cand)
+    assert shelf.size <= 5 and shelf.take(1) == ()  # the phrase shelved longest ago went first
+    restored = AuthorShelf()
+    restored.restore(shelf.to_state())
+    assert restored.take(3) == ("3-a", "3-b") and restored.size == 2
+
+
+def test_a_phrase_tracked_again_counts_only_newcomers() -> None:
+    """Untracked and tracked again, a phrase's earlier users are not new adopters."""
+    engine = NarrativeEngine()
+    gen = StreamGenerator(3)
+    posts = gen.background(3, 20)
+    engine.ingest(posts)
+    engine.tick()
+    slot = int(np.flatnonzero(engine.table.keys)[0])
+    engine._track(np.array([slot]), 4, posts[-1].created_at)
+    cand = engine.by_slot[slot]
+    cand.authors = {"ann": 1, "bob": 2}
+    engine._untrack(cand)
+    engine._track(np.array([slot]), 5, posts[-1].created_at)
+    again = engine.by_slot[slot]
+    assert again is not cand
+    assert not again.is_new_author("ann") and not again.is_new_author("bob")
+    assert again.is_new_author("eve")
