@@ -83,6 +83,7 @@ class EventTimeFeeder:
         self.alerts = 0
         self.ticks = 0
         self._batch: list[Post] = []
+        self._stamps: list[np.ndarray] = []  # the batch's times, parsed once by the reader
         self._slot: int | None = None
 
     def feed(self, posts: list[Post], ts: np.ndarray) -> None:
@@ -106,6 +107,7 @@ class EventTimeFeeder:
                 room = BATCH_MAX - len(self._batch)
                 take = min(room, end - pos)
                 self._batch.extend(posts[pos : pos + take])
+                self._stamps.append(ts[pos : pos + take])
                 pos += take
                 if len(self._batch) >= BATCH_MAX:
                     self._flush()
@@ -117,8 +119,8 @@ class EventTimeFeeder:
 
     def _flush(self) -> None:
         if self._batch:
-            self.engine.ingest(self._batch)
-            self._batch = []
+            self.engine.ingest(self._batch, np.concatenate(self._stamps))
+            self._batch, self._stamps = [], []
             self._tick()
 
     def _tick(self) -> None:

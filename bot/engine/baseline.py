@@ -26,6 +26,7 @@ from bot.engine.config import EngineConfig
 from bot.engine.sketch import CountMinSketch, SlotIndex, scatter_add
 
 HOURS = 24
+ROUNDING = 1e-3  # float32 sketch cells round repeated additions of a decayed unit
 
 
 class PhraseTable:
@@ -247,7 +248,7 @@ class PhraseTable:
             self.sketch.add(tail)
             self.slow.add(tail)
             est = self.sketch.estimate(tail)
-            heavy = np.flatnonzero(est >= self.cfg.admit_count)
+            heavy = np.flatnonzero(est >= self.cfg.admit_count - ROUNDING)
             if heavy.size:
                 self.admit(tail[heavy], est[heavy])
                 slots[miss[heavy]] = self.index.lookup(tail[heavy])
@@ -289,28 +290,30 @@ class PhraseTable:
         assert self.bucket is not None
         if len(self.free) < hashes.size:
             self._evict(max(hashes.size, self.cfg.capacity // 16))
-        for key, count, share, seen in zip(
-            hashes.tolist(), recent.tolist(), shares.tolist(), slow.tolist(), strict=True
-        ):
-            if not self.free:
-                break
-            slot = self.free[-1]
-            if not self.index.insert(key, slot):
-                continue
-            self.free.pop()
-            self.keys[slot] = key
-            self.admitted[slot] = self.bucket
-            self.last_hit[slot] = self.bucket
-            # The sketch saw earlier mentions this slot never counted; credit them (minus the
-            # occurrences of this batch, which _count adds right after).
-            credit = max(0.0, count - 1.0) if est is not None else 0.0
-            self.ring[slot, self.bucket % self.cfg.ring_buckets] = credit
-            self.wsum[slot] = credit
-            self.slow_count[slot] = max(0.0, seen - 1.0) if est is not None else seen
-            self.fast_count[slot] = credit
-            self.ewma[slot] = share * hist_w
-            self.weight[slot] = hist_w
-            self.used += 1
+        take = min(len(self.free), hashes.size)
+        if take == 0:
+            return
+        hashes, recent, shares, slow = hashes[:take], recent[:take], shares[:take], slow[:take]
+        offered = np.array(self.free[-take:][::-1], dtype=np.int64)
+        del self.free[-take:]
+        placed = self.index.insert_many(hashes, offered)
+        # Slots offered to keys the index had no cell for go back to the free list.
+        self.free.extend(offered[~placed][::-1].tolist())
+        slots = offered[placed]
+        count, share, seen = recent[placed], shares[placed], slow[placed]
+        self.keys[slots] = hashes[placed]
+        self.admitted[slots] = self.bucket
+        self.last_hit[slots] = self.bucket
+        # The sketch saw earlier mentions these slots never counted; credit them (minus the
+        # occurrences of this batch, which _count adds right after).
+        credit = np.maximum(count - 1.0, 0.0) if est is not None else np.zeros(slots.size)
+        self.ring[slots, self.bucket % self.cfg.ring_buckets] = credit
+        self.wsum[slots] = credit
+        self.slow_count[slots] = np.maximum(seen - 1.0, 0.0) if est is not None else seen
+        self.fast_count[slots] = credit
+        self.ewma[slots] = share * hist_w
+        self.weight[slots] = hist_w
+        self.used += int(slots.size)
 
     def _evict(self, n: int) -> None:
         """Free the n least active, untracked slots."""

@@ -164,13 +164,19 @@ class NarrativeEngine:
         return int(ts // self.cfg.bucket_seconds)
 
     # -- ingest -------------------------------------------------------------------------------
-    def ingest(self, posts: Sequence[Post]) -> None:
-        """Count a batch of posts (any order within a few hours; event time only)."""
+    def ingest(self, posts: Sequence[Post], times: np.ndarray | None = None) -> None:
+        """Count a batch of posts (any order within a few hours; event time only).
+
+        ``times``: the posts' epoch seconds when the caller already has them (a reader parses
+        each time once).
+        """
         if not posts:
             return
-        ts = np.fromiter(
-            (p.created_at.timestamp() for p in posts), dtype=np.float64, count=len(posts)
-        )
+        ts = times
+        if ts is None or ts.shape != (len(posts),):
+            ts = np.fromiter(
+                (p.created_at.timestamp() for p in posts), dtype=np.float64, count=len(posts)
+            )
         posts, ts = self._watermark(posts, ts)
         if posts:
             ext = extract([p.text for p in posts], self.vocab)

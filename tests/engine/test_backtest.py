@@ -205,7 +205,9 @@ class Recording:  # stands in for the engine: the feeder's own cadence is under 
         self.cfg = EngineConfig()
         self.calls = []
 
-    def ingest(self, posts):
+    def ingest(self, posts, times):
+        assert len(times) == len(posts)
+        assert times.tolist() == [p.created_at.timestamp() for p in posts]
         self.calls.append(("ingest", len(posts)))
 
     def tick(self):
