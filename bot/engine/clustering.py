@@ -39,6 +39,7 @@ def _squash(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
+@functools.lru_cache(maxsize=65536)
 def compound(text: str) -> str:
     """One spelling-free form per phrase: "#VibeCoding", "vibe-coded", "vibe coding" -> "vibecod".
 
