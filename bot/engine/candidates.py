@@ -21,6 +21,7 @@ RECENT_ADOPTERS = 64  # adopters whose texts a new adopter is compared with (rin
 NEAR_SHARE = 0.6  # a post sharing this much of what it says with one recent adopter's copies it
 NEAR_MIN_WORDS = 2  # ... when it says at least this many other words
 NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in full
+FRAME_SHARED = 3  # words in the same places around the phrase that make a post a template's
 MAX_VOCABULARY = 8192  # other words remembered per phrase
 
 
@@ -84,7 +85,10 @@ class Candidate:
         self.total_weight = 0.0
         # The latest adopters' texts: (exact signature, other content words).
         # ... with how much the post said in all (rarity), so copies are judged both ways.
-        self.recent_texts: deque[tuple[int, frozenset[int], float]] = deque(maxlen=RECENT_ADOPTERS)
+        # ... and the frame: the words right around the phrase, each with its place.
+        self.recent_texts: deque[tuple[int, frozenset[int], float, frozenset[int]]] = deque(
+            maxlen=RECENT_ADOPTERS
+        )
         self.text_counts: dict[int, int] = {}
         self.vocabulary: set[int] = set()  # other words its adopters used
         self.sources: dict[str, int] = {}  # source -> last bucket
@@ -137,7 +141,8 @@ class Candidate:
         state = {name: getattr(self, name) for name in self._PLAIN}
         state["first_seen"] = self.first_seen.timestamp()
         state["recent_texts"] = [
-            (sig, sorted(words), total) for sig, words, total in self.recent_texts
+            (sig, sorted(words), total, sorted(frame))
+            for sig, words, total, frame in self.recent_texts
         ]
         state["vocabulary"] = sorted(self.vocabulary)
         state["posts"] = list(self.posts)
@@ -154,7 +159,8 @@ class Candidate:
         cand.total_weight = float(sum(cand.adopt_weights))
         cand.vocabulary = set(state["vocabulary"])
         cand.recent_texts.extend(
-            (sig, frozenset(words), total) for sig, words, total in state["recent_texts"]
+            (sig, frozenset(words), total, frozenset(frame))
+            for sig, words, total, frame in state["recent_texts"]
         )
         cand.posts.extend(state["posts"])
         cand.first_post = SamplePost.unpack(state["first_post"])
@@ -191,6 +197,7 @@ class Candidate:
         text: tuple[int, frozenset[int]],
         rarity: dict[int, float],
         ring_weight: float,
+        frame: frozenset[int] = frozenset(),
     ) -> None:
         """A new author took the phrase up; how much that counts depends on what else they said.
 
@@ -217,7 +224,7 @@ class Candidate:
             possible = total - fresh >= need or len(self.vocabulary) >= MAX_VOCABULARY
             if len(words) >= NEAR_MIN_WORDS and possible:
                 fewest = need / max(rarity.get(w, 0.0) for w in words)
-                for _, seen, said in self.recent_texts:
+                for _, seen, said, _ in self.recent_texts:
                     shared = words & seen
                     if len(shared) < fewest:
                         continue
@@ -231,7 +238,17 @@ class Candidate:
                 self.text_counts[old] = left
             else:
                 self.text_counts.pop(old, None)
-        self.recent_texts.append((sig, words, total))
+        if weight > ring_weight and len(frame) >= FRAME_SHARED:
+            # Sock puppets fill one template with a word or two swapped: what stands where
+            # around the phrase ("honestly the _ changed my _") gives the template away.
+            for *_, seen_frame in self.recent_texts:
+                alike = len(frame & seen_frame)
+                if alike >= FRAME_SHARED and alike >= NEAR_SHARE * max(
+                    len(frame), len(seen_frame)
+                ):
+                    weight = ring_weight
+                    break
+        self.recent_texts.append((sig, words, total, frame))
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
         if len(self.vocabulary) < MAX_VOCABULARY:
             self.vocabulary.update(words)

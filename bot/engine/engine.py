@@ -33,6 +33,7 @@ from bot.engine.text import (
     canonicalize,
     content_words,
     extract,
+    frame_of,
     is_edge_stop,
     phrase_key,
     phrase_text,
@@ -286,7 +287,10 @@ class NarrativeEngine:
             if p not in said:
                 said[p] = self._said(ext, p)
             words, rarity = self._besides(said[p], s, n)
-            cand.adopt(float(ts[p]), base + p, (int(ext.text_sig[p]), words), rarity, ring_weight)
+            frame = frame_of(ext, self.vocab, p, s, n)
+            cand.adopt(
+                float(ts[p]), base + p, (int(ext.text_sig[p]), words), rarity, ring_weight, frame
+            )
             if self._awake is not None:
                 self._awake.add(slot)
 

@@ -356,6 +356,31 @@ def content_words(extraction: Extraction, vocab: Vocab, post: int) -> tuple[np.n
     return keep + lo, vocab.hashes[ids[keep]]
 
 
+FRAME_WORDS = 4  # words on each side of a phrase that make its frame
+
+
+def frame_of(
+    extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
+) -> frozenset[int]:
+    """The words right around one occurrence, each marked with its place (stopwords too).
+
+    "honestly the mirvane wallet changed my life" frames "mirvane wallet" as honestly@-2,
+    the@-1, changed@+1, my@+2, life@+3: a template filled with a word or two swapped keeps
+    most of its frame, while people writing their own posts rarely share three places.
+    """
+    lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
+    end = start + length
+    ids = extraction.token_ids[max(lo, start - FRAME_WORDS) : min(hi, end + FRAME_WORDS)]
+    first = max(lo, start - FRAME_WORDS)
+    out = []
+    for pos, tid in enumerate(ids.tolist(), first):
+        if start <= pos < end or vocab.flags[tid] & BREAK:
+            continue
+        place = pos - start if pos < start else pos - end + 1
+        out.append(int(vocab.hashes[tid]) ^ ((place + FRAME_WORDS) * 0x9E3779B97F4A7C15 >> 8))
+    return frozenset(out)
+
+
 def phrase_key(words: Sequence[str]) -> int:
     """The key ``extract`` gives a phrase of these folded words (non-CJK canonical words)."""
     rolling = np.uint64(stable_hash(words[0]))

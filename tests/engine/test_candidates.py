@@ -9,6 +9,7 @@ import numpy as np
 from bot.engine import NarrativeEngine
 from bot.engine.candidates import AuthorShelf, Candidate
 from bot.engine.generator import StreamGenerator
+from bot.engine.text import Vocab, extract, frame_of, phrase_key
 
 
 def _cand() -> Candidate:
@@ -79,3 +80,24 @@ def test_a_phrase_tracked_again_counts_only_newcomers() -> None:
     assert again is not cand
     assert not again.is_new_author("ann") and not again.is_new_author("bob")
     assert again.is_new_author("eve")
+
+
+def test_sock_puppets_filling_one_template_count_little() -> None:
+    """Two words swapped in "honestly the _ wallet changed my _": the frame gives it away."""
+    vocab = Vocab()
+    texts = [
+        "honestly the mirvane wallet changed my life",
+        "honestly the mirvane wallet kept my savings",  # two words swapped
+        "i moved my coins to the mirvane wallet yesterday",  # someone writing their own post
+    ]
+    ext = extract(texts, vocab)
+    key = phrase_key(["mirvane", "wallet"])
+    cand = _cand()
+    weights = []
+    mine = ext.phrase == np.uint64(key)
+    for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True):
+        frame = frame_of(ext, vocab, post, start, 2)
+        words = {1000 + post * 10 + i: 5.0 for i in range(3)}  # other words all new
+        cand.adopt(0.0, post, (post, frozenset(words)), words, 0.02, frame)
+        weights.append(cand.adopt_weights[-1])
+    assert weights == [1.0, 0.02, 1.0]
