@@ -243,9 +243,7 @@ class Candidate:
             # around the phrase ("honestly the _ changed my _") gives the template away.
             for *_, seen_frame in self.recent_texts:
                 alike = len(frame & seen_frame)
-                if alike >= FRAME_SHARED and alike >= NEAR_SHARE * max(
-                    len(frame), len(seen_frame)
-                ):
+                if alike >= FRAME_SHARED and alike >= NEAR_SHARE * max(len(frame), len(seen_frame)):
                     weight = ring_weight
                     break
         self.recent_texts.append((sig, words, total, frame))
