@@ -211,11 +211,12 @@ class EngineCheckpoint(Model):
 
 
 class PostBatch(Model):
-    """One event-time minute of posts (compressed JSON Lines) an ingest process wrote for the
-    scorer to read (bot/ops/aggregates.py).
+    """One event-time minute of posts an ingest process wrote for the scorer to read.
 
-    Named PhraseAggregate in migration 0001; the table name is kept, so databases created
-    before the rename work unchanged.
+    The posts are compressed JSON Lines (bot/ops/aggregates.py). The first line above is the
+    table's description in the migration state. Named PhraseAggregate in migration 0001; the
+    table keeps its name, so databases created before the rename work unchanged (0007
+    renames the model in the migration state only).
     """
 
     id = fields.BigIntField(primary_key=True)

@@ -64,9 +64,9 @@ def test_db_upgrade_then_status(tmp_path: Path) -> None:
     upgrade = ghostwatch("db", "upgrade", cwd=tmp_path)
     assert upgrade.returncode == 0, upgrade.stderr
     assert (
-        "applied 5 migration(s): 0001_initial, 0002_alert_evidence, "
+        "applied 6 migration(s): 0001_initial, 0002_alert_evidence, "
         "0004_narrative_episode_offset, 0005_enum_columns, "
-        "0006_narrative_indexes" in upgrade.stdout
+        "0006_narrative_indexes, 0007_post_batch" in upgrade.stdout
     )
     assert (tmp_path / "data" / "ghostwatch.sqlite3").is_file()
     again = ghostwatch("db", "upgrade", cwd=tmp_path)

@@ -30,6 +30,38 @@ class AlterFieldState(ops.AlterField):
         return None
 
 
+class RenameModelState(ops.RenameModel):
+    """Rename a model whose table keeps its name: the migration state changes, no SQL runs."""
+
+    async def database_forward(
+        self,
+        app_label: str,
+        old_state: State,
+        new_state: State,
+        state_editor: BaseSchemaEditor | None = None,
+    ) -> None:
+        self._same_table(app_label, old_state, new_state)
+
+    async def database_backward(
+        self,
+        app_label: str,
+        old_state: State,
+        new_state: State,
+        state_editor: BaseSchemaEditor | None = None,
+    ) -> None:
+        self._same_table(app_label, new_state, old_state)
+
+    def _same_table(self, app_label: str, before: State, after: State) -> None:
+        # A model named without Meta.table takes its table from its name: renaming it would
+        # need the table renamed too, which this operation does not do.
+        old = before.apps.get_model(f"{app_label}.{self.old_name}")._meta.db_table
+        new = after.apps.get_model(f"{app_label}.{self.new_name}")._meta.db_table
+        if old != new:
+            raise ValueError(
+                f"RenameModelState {self.old_name} -> {self.new_name} moves {old} to {new}"
+            )
+
+
 class AlterFieldIndex(ops.AlterField):
     """Add or drop a column's index (`db_index`) without rebuilding its table."""
 

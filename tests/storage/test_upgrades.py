@@ -15,11 +15,18 @@ from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate
 
 from storage import db
-from storage.models import Alert, Narrative
+from storage.models import Alert, Narrative, PostBatch
 
 Index = tuple[str, str, tuple[str, ...], bool]  # table, name, columns, unique
 
-TABLES = ("narratives", "alerts", "score_points", "token_launches", "token_matches")
+TABLES = (
+    "narratives",
+    "alerts",
+    "score_points",
+    "token_launches",
+    "token_matches",
+    "phrase_aggregates",
+)
 AT = "'2024-05-01T12:00:00+00:00'"
 
 
@@ -33,7 +40,7 @@ async def _execute(sql: str) -> list[dict[str, Any]]:
 
 
 async def _fill(applied: str) -> None:
-    """Three narratives, each with alerts, score points and a token match."""
+    """Three narratives, each with alerts, score points and a token match; three post batches."""
     since_0002 = applied >= "0002"
     since_0004 = applied >= "0004"
     for n, state in enumerate(["emerging", "viral", "cooling"]):
@@ -67,6 +74,10 @@ async def _fill(applied: str) -> None:
             "INSERT INTO token_matches (token_id, narrative_id, similarity, strong, matched_at) "
             f"VALUES ((SELECT id FROM token_launches WHERE address = 'addr{n}'), {narrative}, "
             f"90, true, {AT})"
+        )
+        await _execute(
+            "INSERT INTO phrase_aggregates (producer, minute, payload, consumed, created_at) "
+            f"VALUES ('ingest', '2024-05-01T12:0{n}:00+00:00', 'batch {n}', {n == 0}, {AT})"
         )
 
 
@@ -124,7 +135,13 @@ async def _assert_upgraded_keeping(url: str, rows: dict[str, list[dict[str, Any]
 
 @pytest.mark.parametrize(
     "applied",
-    ["0001_initial", "0002_alert_evidence", "0004_narrative_episode_offset", "0005_enum_columns"],
+    [
+        "0001_initial",
+        "0002_alert_evidence",
+        "0004_narrative_episode_offset",
+        "0005_enum_columns",
+        "0006_narrative_indexes",
+    ],
 )
 async def test_upgrade_keeps_every_row_and_index(database_url: str, applied: str) -> None:
     await db.connect(database_url)
@@ -144,6 +161,8 @@ async def test_upgrade_keeps_every_row_and_index(database_url: str, applied: str
         assert evidence == [{"score": 70} if applied >= "0002" else {}] * 6
         viral = await Narrative.get(key="k1").prefetch_related("alerts", "history", "tokens")
         assert (len(viral.alerts), len(viral.history), len(viral.tokens)) == (2, 3, 1)
+        # 0007 renames PhraseAggregate in the migration state only: its rows are PostBatch's
+        assert await PostBatch.filter(consumed=False).count() == 2
     finally:
         await db.close()
 
