@@ -217,10 +217,7 @@ class ReportCollector:
 
 
 def _components(alert: AlertEvent) -> dict[str, float]:
-    parts = alert.narrative.breakdown.get("components")
-    if not isinstance(parts, dict):
-        return {}
-    return {str(k): float(v) for k, v in parts.items() if isinstance(v, int | float)}
+    return alert.narrative.breakdown.components.to_json()
 
 
 def _seed_at(view: NarrativeView) -> datetime | None:

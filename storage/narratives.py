@@ -25,7 +25,7 @@ def _fields(view: NarrativeView, at: datetime) -> dict[str, Any]:
         "phrases": list(view.phrases),
         "state": view.state,
         "score": float(view.score),
-        "breakdown": dict(view.breakdown),
+        "breakdown": view.breakdown.to_json(),
         "episode": view.episode,
         "authors": view.authors,
         "mentions": view.mentions,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.engine.breakdown import Breakdown, Components
 from bot.engine.types import AlertEvent, Lifecycle, NarrativeView, SamplePost
 from bot.pipeline import TickResult
 from storage.narratives import save_views
@@ -54,18 +55,18 @@ def sample_post(
     return SamplePost(post_id, author, source, text, url, at, engagement)
 
 
-def breakdown(score: float, authors: int, sources: Sequence[str]) -> dict[str, Any]:
-    """A score breakdown of the engine's shape: new phrase, many times its usual rate."""
-    return {
-        "velocity_ratio": 5.0,
-        "expected": 0.01,
-        "mentions": max(1, authors),
-        "acceleration": 0.0,
-        "authors": authors,
-        "effective_authors": float(authors),
-        "sources": list(sources),
-        "score": score,
-    }
+def breakdown(score: float, authors: int, sources: Sequence[str]) -> Breakdown:
+    """A score breakdown: new phrase, many times its usual rate, its score all evidence."""
+    return Breakdown(
+        velocity_ratio=5.0,
+        expected=0.01,
+        mentions=max(1, authors),
+        acceleration=0.0,
+        authors=authors,
+        effective_authors=float(authors),
+        sources=tuple(sources),
+        components=Components(evidence=score),
+    )
 
 
 def narrative_view(

@@ -12,19 +12,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.engine import Lifecycle
+from bot.engine import Breakdown, Lifecycle
 from bot.posts import format_time, parse_time
 from bot.service.reasons import explain
 from bot.service.types import AlertCard, Reason
 from storage.models import Alert, Narrative
 
 
-def evidence(
-    breakdown: Mapping[str, Any] | None, authors: int, sources: int, at: datetime
-) -> dict[str, Any]:
+def evidence(breakdown: Breakdown, authors: int, sources: int, at: datetime) -> dict[str, Any]:
     """What an alert stores about its narrative at the moment it became due."""
     return {
-        "breakdown": dict(breakdown or {}),
+        "breakdown": breakdown.to_json(),
         "authors": int(authors),
         "sources": int(sources),
         "at": format_time(at),
@@ -63,7 +61,7 @@ def reasons_then(
     except (KeyError, TypeError, ValueError):
         return ()
     return explain(
-        seen["breakdown"],
+        Breakdown.from_json(seen["breakdown"]),
         authors=authors,
         sources=sources,
         leader=row.seed_leader,

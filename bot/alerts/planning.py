@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.alerts.cards import evidence
-from bot.engine import AlertEvent, Lifecycle, NarrativeView
+from bot.engine import AlertEvent, Breakdown, Lifecycle, NarrativeView
 from bot.leaders import normalize_handle
 from bot.service.inputs import word_grams
 from storage import alerts as alert_store
@@ -137,7 +137,12 @@ class AlertPlanner:
                 due.append(Due(row, episode, float(view.score), seen))
         for row in rows.values():
             if row.state in ALERTING_STATES:  # the end-of-tick state, as persisted
-                seen = evidence(row.breakdown, row.authors, len(row.sources or ()), row.updated_at)
+                seen = evidence(
+                    Breakdown.from_json(row.breakdown),
+                    row.authors,
+                    len(row.sources or ()),
+                    row.updated_at,
+                )
                 episode = alert_episode(row.state, row.episode)
                 due.append(Due(row, episode, float(row.score), seen))
         recorded = []

@@ -1,5 +1,6 @@
 """Narrative engine: turns a stream of posts into scored narratives and lifecycle alerts."""
 
+from bot.engine.breakdown import Breakdown, Components
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
 from bot.engine.text import canonicalize
@@ -13,7 +14,9 @@ from bot.engine.types import (
 
 __all__ = [
     "AlertEvent",
+    "Breakdown",
     "CheckpointError",
+    "Components",
     "EngineConfig",
     "Lifecycle",
     "NarrativeEngine",

@@ -14,6 +14,7 @@ of its parts ("vibe", "code"): the story is named and counted by its whole phras
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -22,6 +23,7 @@ import numpy as np
 
 from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
+from bot.engine.breakdown import Breakdown
 from bot.engine.candidates import AuthorShelf, Candidate
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, acceleration, scan, slowed
@@ -812,7 +814,7 @@ class NarrativeEngine:
         members = sorted(n.members, key=lambda c: (-c.score, c.canonical or ""))
         top = members[0] if members else None
         head = clustering.headline(n.members) or n.anchor
-        breakdown = explain(top.signals, self.cfg) if top and top.signals else {}
+        breakdown = explain(top.signals, self.cfg) if top and top.signals else Breakdown.EMPTY
         posts: dict[str, SamplePost] = {}
         firsts = [c.first_post for c in members if c.first_post]
         if n.seed_post is not None:
@@ -830,7 +832,7 @@ class NarrativeEngine:
         # The anchor is always tracked (hot) while the narrative exists: its slot is its own.
         series = tuple((utc(b * bs), c) for b, c in self.table.series(n.anchor.slot, bucket))
         leader = n.leader
-        breakdown["leader"] = leader
+        breakdown = dataclasses.replace(breakdown, leader=leader)
         ev = top.evidence if top else None
         return NarrativeView(
             key=n.key,
@@ -845,7 +847,7 @@ class NarrativeEngine:
             leader=leader,
             seed_post=n.seed_post,
             authors=ev.distinct if ev else 0,
-            mentions=int(breakdown.get("mentions", 0)),
+            mentions=breakdown.mentions,
             sources=tuple(sorted({s for c in members for s in c.sources})),
             series=series,
             top_posts=tuple(posts.values()),

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
+from bot.engine.breakdown import Breakdown, Components
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import Evidence, acceleration
 
@@ -56,7 +56,7 @@ def score(sig: Signals, cfg: EngineConfig) -> float:
     return round(certainty_to_score(_certainty(sig.evidence, bound, needed)), 3)
 
 
-def explain(sig: Signals, cfg: EngineConfig) -> dict[str, Any]:
+def explain(sig: Signals, cfg: EngineConfig) -> Breakdown:
     """Why a phrase scores what it does (only built when someone will read it)."""
     ev = sig.evidence
     bound, needed = _requirements(cfg, sig.leader is not None, sig.common)
@@ -64,24 +64,23 @@ def explain(sig: Signals, cfg: EngineConfig) -> dict[str, Any]:
     plain = total
     if sig.leader is not None:
         plain = certainty_to_score(_certainty(ev, *_requirements(cfg, False, sig.common)))
-    acc = acceleration(ev)
-    components = {"evidence": round(plain, 3), "leader": round(total - plain, 3)}
-    return {
-        "velocity_ratio": round(ev.ratio, 3),
-        "expected": round(ev.expected, 3),
-        "mentions": int(max(sig.mentions, round(ev.adopters))),
-        "z": round(math.sqrt(2.0 * ev.llr), 3),
-        "llr": round(ev.llr, 3),
-        "evidence_bound": round(bound, 3),
-        "needed_adopters": round(needed, 2),
-        "window_minutes": round(ev.window_seconds / 60.0, 1),
-        "window_posts": ev.window_posts,
-        "acceleration": round(acc, 3),
-        "authors": ev.distinct,
-        "effective_authors": round(ev.adopters, 2),
-        "sources": list(sig.sources),
-        "engagement": sig.engagement,
-        "leader": sig.leader,
-        "leader_bonus": components["leader"],
-        "components": components,
-    }
+    components = Components(evidence=round(plain, 3), leader=round(total - plain, 3))
+    return Breakdown(
+        velocity_ratio=round(ev.ratio, 3),
+        expected=round(ev.expected, 3),
+        mentions=int(max(sig.mentions, round(ev.adopters))),
+        z=round(math.sqrt(2.0 * ev.llr), 3),
+        llr=round(ev.llr, 3),
+        evidence_bound=round(bound, 3),
+        needed_adopters=round(needed, 2),
+        window_minutes=round(ev.window_seconds / 60.0, 1),
+        window_posts=ev.window_posts,
+        acceleration=round(acceleration(ev), 3),
+        authors=ev.distinct,
+        effective_authors=round(ev.adopters, 2),
+        sources=tuple(sig.sources),
+        engagement=sig.engagement,
+        leader=sig.leader,
+        leader_bonus=components.leader,
+        components=components,
+    )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.engine.breakdown import Breakdown
 from bot.posts import Post, format_time
 
 SAMPLE_TEXT_CHARS = 500
@@ -88,7 +89,7 @@ class NarrativeView:
     phrases: tuple[str, ...]
     state: Lifecycle
     score: float
-    breakdown: dict[str, Any]
+    breakdown: Breakdown
     episode: int
     first_seen: datetime
     leader: str | None
@@ -117,5 +118,5 @@ class AlertEvent:
             "score": round(view.score, 2),
             "leader": view.leader,
             "seed_post": view.seed_post.id if view.seed_post else None,
-            "breakdown": view.breakdown,
+            "breakdown": view.breakdown.to_json(),
         }

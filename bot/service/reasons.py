@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from bot.engine import Breakdown
 from bot.service.types import Reason
 
 MIN_RATIO = 1.5  # below this, "x1 its usual rate" says nothing
@@ -12,15 +12,8 @@ NEW_EXPECTED = 0.5  # expected mentions below this: the ratio is meaningless, sa
 ACCELERATING = 0.3
 
 
-def _num(data: dict[str, Any], key: str) -> float | None:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def explain(
-    breakdown: dict[str, Any],
+    breakdown: Breakdown,
     *,
     authors: int,
     sources: int,
@@ -31,13 +24,11 @@ def explain(
 ) -> tuple[Reason, ...]:
     """Why a narrative scores what it does, strongest evidence first."""
     reasons: list[Reason] = []
-    ratio = _num(breakdown, "velocity_ratio")
-    expected = _num(breakdown, "expected")
-    mentions = _num(breakdown, "mentions")
-    if expected is not None and expected < NEW_EXPECTED and mentions:
-        reasons.append(Reason("reason.new", {"expected": expected, "mentions": int(mentions)}))
-    elif ratio is not None and ratio >= MIN_RATIO:
-        reasons.append(Reason("reason.velocity", {"ratio": ratio}))
+    expected, mentions = breakdown.expected, breakdown.mentions
+    if expected < NEW_EXPECTED and mentions:
+        reasons.append(Reason("reason.new", {"expected": expected, "mentions": mentions}))
+    elif breakdown.velocity_ratio >= MIN_RATIO:
+        reasons.append(Reason("reason.velocity", {"ratio": breakdown.velocity_ratio}))
     if authors > 0:
         reasons.append(Reason("reason.reach", {"authors": authors, "sources": max(1, sources)}))
     if leader:
@@ -46,8 +37,7 @@ def explain(
             reasons.append(Reason("reason.leader", {"leader": leader, "ago_seconds": ago}))
         else:
             reasons.append(Reason("reason.leader_no_time", {"leader": leader}))
-    accel = _num(breakdown, "acceleration")
-    if accel is not None and accel >= ACCELERATING:
+    if breakdown.acceleration >= ACCELERATING:
         reasons.append(Reason("reason.accelerating"))
     if tokens:
         reasons.append(Reason("reason.tokens", {"count": tokens}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.engine import Lifecycle
+from bot.engine import Breakdown, Lifecycle
 from bot.posts import PostFormatError, parse_time
 from bot.service import follows, reasons
 from bot.service.sparkline import sparkline
@@ -147,7 +147,7 @@ def summary_of(row: Narrative, scores: list[float], tokens: list[TokenInfo]) -> 
 def reasons_of(row: Narrative, tokens: int, now: datetime) -> tuple[Reason, ...]:
     """Why a narrative row scores what it does, given how many tokens matched it."""
     return reasons.explain(
-        row.breakdown or {},
+        Breakdown.from_json(row.breakdown),
         authors=int(row.authors),
         sources=len(row.sources or ()),
         leader=row.seed_leader,

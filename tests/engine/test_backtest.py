@@ -66,6 +66,7 @@ def test_backtest_writes_alerts_and_reports_bad_lines(tmp_path):
     }
     assert alert["leader"] == "karpathy" and alert["seed_post"] == seed.id
     assert alert["phrase"] == "summon ghost" and alert["fired_at"].endswith("Z")
+    assert alert["breakdown"]["v"] == 1 and alert["breakdown"]["leader"] == "karpathy"
     log = stderr.getvalue()
     assert "skipped 3 bad lines (line 4, 11, 21)" in log
     assert "alerts" in log and "posts/s" in log

@@ -40,7 +40,7 @@ def test_leader_phrase_alerts_once_during_ramp_and_names_leader(leader_run):
     assert alert.to_json()["seed_post"] == seed.id
     peak = START + timedelta(minutes=MEME_START + RAMP)
     assert START + timedelta(minutes=MEME_START) < alert.fired_at < peak
-    assert alert.narrative.breakdown["leader_bonus"] > 0
+    assert alert.narrative.breakdown.leader_bonus > 0
     assert alert.episode == 1
 
 
@@ -65,7 +65,8 @@ def test_views_are_consistent(leader_run):
     assert view.authors >= 4 and view.mentions >= view.authors
     assert len(view.top_posts) <= 5 and view.top_posts
     assert view.series and all(isinstance(c, int) for _, c in view.series)
-    points = sum(view.breakdown["components"].values())
+    parts = view.breakdown.components
+    points = parts.evidence + parts.leader
     assert abs(points - view.score) < 0.05
 
 

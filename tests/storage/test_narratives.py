@@ -1,4 +1,5 @@
-"""Narrative rows the engine stops tracking do not stay marked active."""
+"""Narrative rows: breakdowns stored versioned, and rows the engine stops tracking do not stay
+marked active."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bot.engine import NarrativeEngine
+from bot.engine.breakdown import Breakdown
 from bot.engine.types import Lifecycle, NarrativeView
 from bot.pipeline import ScoringPipeline
 from storage.models import Narrative
 from storage.narratives import retire_untracked, save_views
+from tests.builders import narrative_view
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -61,7 +64,7 @@ async def test_stored_episodes_continue_when_the_engines_count_restarts(storage:
         phrases=("summon ghost",),
         state=Lifecycle.VIRAL,
         score=70.0,
-        breakdown={},
+        breakdown=Breakdown.EMPTY,
         episode=1,
         first_seen=NOW - timedelta(hours=1),
         leader=None,
@@ -94,3 +97,11 @@ async def test_stored_episodes_continue_when_the_engines_count_restarts(storage:
     await save_views([third], at)
     row = await Narrative.get(key=base.key)
     assert (row.episode, row.episode_offset) == (6, 5)
+
+
+async def test_breakdowns_are_stored_as_version_1_and_read_back(storage: str) -> None:
+    view = narrative_view()
+    await save_views([view], NOW)
+    stored = (await Narrative.get(key=view.key)).breakdown
+    assert stored == view.breakdown.to_json() and stored["v"] == 1
+    assert Breakdown.from_json(stored) == view.breakdown

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.alerts.dispatcher import AlertDispatcher
-from bot.engine import Lifecycle, NarrativeView, SamplePost
+from bot.engine import Breakdown, Lifecycle, NarrativeView, SamplePost
 from bot.render.clean import WORD_JOINER
 from storage.narratives import save_views
 from tests.builders import AT
@@ -40,7 +40,7 @@ def hostile_view() -> NarrativeView:
         phrases=("hostile ghost", LONG.strip(), f"{RLO}evil"),
         state=Lifecycle.VIRAL,
         score=88.0,
-        breakdown={"velocity_ratio": 20.0, "expected": 2.0, "mentions": 40, "acceleration": 0.5},
+        breakdown=Breakdown(velocity_ratio=20.0, expected=2.0, mentions=40, acceleration=0.5),
         episode=1,
         first_seen=now - timedelta(hours=1),
         leader="<i>evil",
