@@ -292,11 +292,12 @@ class AuthorShelf:
 
     A phrase stops being tracked when it proves nothing (no story after a window) or when room
     is needed; if it is tracked again later, the people who already used it are not new
-    adopters. Bounded: the newest ``per_phrase`` authors of a phrase, ``capacity`` in all
-    (the phrases shelved longest ago are forgotten first).
+    adopters (a daily show's regulars are not new adopters each morning). Bounded: the newest
+    ``per_phrase`` authors of a phrase, ``capacity`` in all (the phrases shelved longest ago
+    are forgotten first).
     """
 
-    def __init__(self, capacity: int = 200_000, per_phrase: int = 256) -> None:
+    def __init__(self, capacity: int = 200_000, per_phrase: int = 4096) -> None:
         self.capacity = capacity
         self.per_phrase = per_phrase
         self.held: dict[int, tuple[str, ...]] = {}  # phrase key -> authors (insertion order)

@@ -100,7 +100,8 @@ class NarrativeEngine:
         self.leader_posts: deque[LeaderPost] = deque(maxlen=self.cfg.max_leader_posts)
         self.set_leaders(leaders)
         self.by_slot: dict[int, Candidate] = {}
-        self.shelf = AuthorShelf()  # who used phrases no longer tracked
+        # Who used phrases no longer tracked: as many per phrase as a tracked one remembers.
+        self.shelf = AuthorShelf(per_phrase=self.cfg.author_memory)
         # (bucket, posts seen before it) for the buckets the fast memory's posts span
         self.marks: deque[tuple[int, int]] = deque()
         self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted

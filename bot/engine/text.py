@@ -319,10 +319,10 @@ def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
     if phrase.size < 2:
         return None
     pair = phrase + post.astype(np.uint64) * _MULT
-    cells = 1 << (2 * pair.size).bit_length()
-    cell = ((pair >> np.uint64(17)) & np.uint64(cells - 1)).astype(np.int64)
-    order = np.arange(pair.size, dtype=np.int64)
-    owner = np.full(cells, pair.size, dtype=np.int64)
+    bits = (2 * pair.size).bit_length()  # a table at most half full
+    cell = (pair >> np.uint64(64 - bits)).astype(np.intp)  # phrase hashes are mixed: top bits
+    order = np.arange(pair.size, dtype=np.int32)
+    owner = np.full(1 << bits, pair.size, dtype=np.int32)
     np.minimum.at(owner, cell, order)  # the first occurrence owns its cell
     first = owner[cell]
     repeat = (first != order) & (pair[first] == pair)
