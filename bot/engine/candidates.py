@@ -287,44 +287,51 @@ class Candidate:
             self.authors = dict(newest)
 
 
-class AuthorShelf:
-    """Who used phrases that are no longer tracked, so tracking one again counts only newcomers.
+class PhraseShelf:
+    """What the adopters of phrases no longer tracked were and said, for when one is tracked again.
 
     A phrase stops being tracked when it proves nothing (no story after a window) or when room
-    is needed; if it is tracked again later, the people who already used it are not new
-    adopters (a daily show's regulars are not new adopters each morning). Bounded: the newest
-    ``per_phrase`` authors of a phrase, ``capacity`` in all (the phrases shelved longest ago
-    are forgotten first).
+    is needed. If it is tracked again later, the people who already used it are not new
+    adopters (a daily show's regulars are not new adopters each morning), and the words they
+    wrote around it are not new either (a phrase people have used all day says nothing new in
+    its old company). Bounded: per phrase, the newest ``per_phrase`` authors and as many words
+    as a tracked phrase keeps; ``capacity`` authors and words in all (the phrases shelved
+    longest ago are forgotten first).
     """
 
-    def __init__(self, capacity: int = 200_000, per_phrase: int = 4096) -> None:
+    def __init__(self, capacity: int = 500_000, per_phrase: int = 4096) -> None:
         self.capacity = capacity
         self.per_phrase = per_phrase
-        self.held: dict[int, tuple[str, ...]] = {}  # phrase key -> authors (insertion order)
+        # phrase key -> (authors, words), in the order shelved
+        self.held: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {}
         self.size = 0
 
     def put(self, cand: Candidate) -> None:
-        """Shelve the newest authors of a phrase that stops being tracked."""
+        """Shelve a phrase that stops being tracked."""
         if not cand.authors:
             return
         newest = sorted(cand.authors.items(), key=lambda kv: kv[1])[-self.per_phrase :]
-        self.take(cand.key)
-        names = tuple(name for name, _ in newest)
-        self.held[cand.key] = names
-        self.size += len(names)
+        self._pop(cand.key)
+        entry = (tuple(name for name, _ in newest), tuple(cand.vocabulary))
+        self.held[cand.key] = entry
+        self.size += len(entry[0]) + len(entry[1])
         while self.size > self.capacity:
-            oldest = next(iter(self.held))
-            self.size -= len(self.held.pop(oldest))
+            self._pop(next(iter(self.held)))
 
-    def take(self, key: int) -> tuple[str, ...]:
-        """The shelved authors of a phrase being tracked again (once)."""
-        names = self.held.pop(key, ())
-        self.size -= len(names)
-        return names
+    def fill(self, cand: Candidate, bucket: int) -> None:
+        """Give a phrase tracked again what was shelved of it (once)."""
+        names, words = self._pop(cand.key)
+        cand.authors = dict.fromkeys(names, bucket)
+        cand.vocabulary = set(words)
 
-    def to_state(self) -> list[tuple[int, tuple[str, ...]]]:
-        return list(self.held.items())
+    def _pop(self, key: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        entry = self.held.pop(key, ((), ()))
+        self.size -= len(entry[0]) + len(entry[1])
+        return entry
 
-    def restore(self, state: list[tuple[int, tuple[str, ...]]]) -> None:
-        self.held = {int(key): tuple(names) for key, names in state}
-        self.size = sum(map(len, self.held.values()))
+    def to_state(self) -> list[tuple[int, tuple[str, ...], tuple[int, ...]]]:
+        return [(key, names, words) for key, (names, words) in self.held.items()]
+
+    def restore(self, state: list[tuple[int, tuple[str, ...], tuple[int, ...]]]) -> None:
+        self.held = {int(key): (tuple(names), tuple(words)) for key, names, words in state}
+        self.size = sum(len(n) + len(w) for n, w in self.held.values())

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"GWENGINE"
 VERSION = 5  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
-# 5: authors of untracked phrases (bot/engine/candidates.py AuthorShelf), buckets by posts
+# 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts
 
 
 class _PlainUnpickler(pickle.Unpickler):

@@ -24,7 +24,7 @@ import numpy as np
 from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
 from bot.engine.breakdown import Breakdown
-from bot.engine.candidates import AuthorShelf, Candidate
+from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, acceleration, scan, slowed
 from bot.engine.lifecycle import Narrative, step
@@ -100,8 +100,8 @@ class NarrativeEngine:
         self.leader_posts: deque[LeaderPost] = deque(maxlen=self.cfg.max_leader_posts)
         self.set_leaders(leaders)
         self.by_slot: dict[int, Candidate] = {}
-        # Who used phrases no longer tracked: as many per phrase as a tracked one remembers.
-        self.shelf = AuthorShelf(per_phrase=self.cfg.author_memory)
+        # Who used phrases no longer tracked, and what they said around them.
+        self.shelf = PhraseShelf(per_phrase=self.cfg.author_memory)
         # (bucket, posts seen before it) for the buckets the fast memory's posts span
         self.marks: deque[tuple[int, int]] = deque()
         self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted
@@ -452,7 +452,7 @@ class NarrativeEngine:
                 continue
             cand = Candidate(int(t.keys[slot]), slot, moment, bucket, self.posts_ingested)
             cand.usual = float(share)
-            cand.authors = dict.fromkeys(self.shelf.take(cand.key), bucket)
+            self.shelf.fill(cand, bucket)
             self._find_leader(cand, int(t.admitted[slot]))
             self.by_slot[slot] = cand
             t.hot[slot] = True

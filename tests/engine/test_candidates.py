@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bot.engine import NarrativeEngine
-from bot.engine.candidates import AuthorShelf, Candidate
+from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.generator import StreamGenerator
 from bot.engine.text import Vocab, extract, frame_of, phrase_key
 
@@ -47,20 +47,26 @@ def test_an_adopter_saying_something_new_counts_in_full() -> None:
 
 
 def test_the_shelf_remembers_the_newest_authors_of_untracked_phrases() -> None:
-    shelf = AuthorShelf(capacity=5, per_phrase=3)
+    shelf = PhraseShelf(capacity=7, per_phrase=3)
     old = _cand()
     old.authors = {"ann": 1, "bob": 4, "cat": 2, "dan": 3}
+    old.vocabulary = {7, 8}
     shelf.put(old)
-    assert set(shelf.take(old.key)) == {"bob", "cat", "dan"}  # the newest three
-    assert shelf.take(old.key) == ()  # taken once
+    again = _cand()
+    shelf.fill(again, 9)
+    assert set(again.authors) == {"bob", "cat", "dan"} and again.vocabulary == {7, 8}
+    shelf.fill(again, 9)
+    assert again.authors == {} and again.vocabulary == set()  # given back once
     for key in (1, 2, 3):
         cand = Candidate(key=key, slot=key, first_seen=old.first_seen)
         cand.authors = {f"{key}-a": 0, f"{key}-b": 0}
         shelf.put(cand)
-    assert shelf.size <= 5 and shelf.take(1) == ()  # the phrase shelved longest ago went first
-    restored = AuthorShelf()
+    assert shelf.size <= 7 and old.key not in shelf.held  # the first shelved went first
+    restored = PhraseShelf()
     restored.restore(shelf.to_state())
-    assert restored.take(3) == ("3-a", "3-b") and restored.size == 2
+    back = Candidate(key=3, slot=3, first_seen=old.first_seen)
+    restored.fill(back, 0)
+    assert set(back.authors) == {"3-a", "3-b"} and restored.size == 2
 
 
 def test_a_phrase_tracked_again_counts_only_newcomers() -> None:
