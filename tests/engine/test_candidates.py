@@ -57,16 +57,16 @@ def test_the_shelf_remembers_the_newest_authors_of_untracked_phrases() -> None:
     assert set(again.authors) == {"bob", "cat", "dan"} and again.vocabulary == {7, 8}
     shelf.fill(again, 9)
     assert again.authors == {} and again.vocabulary == set()  # given back once
-    for key in (1, 2, 3):
+    for key in (11, 12, 13):
         cand = Candidate(key=key, slot=key, first_seen=old.first_seen)
         cand.authors = {f"{key}-a": 0, f"{key}-b": 0}
         shelf.put(cand)
     assert shelf.size <= 7 and old.key not in shelf.held  # the first shelved went first
     restored = PhraseShelf()
     restored.restore(shelf.to_state())
-    back = Candidate(key=3, slot=3, first_seen=old.first_seen)
+    back = Candidate(key=13, slot=13, first_seen=old.first_seen)
     restored.fill(back, 0)
-    assert set(back.authors) == {"3-a", "3-b"} and restored.size == 2
+    assert set(back.authors) == {"13-a", "13-b"} and restored.size == 2
 
 
 def test_a_phrase_tracked_again_counts_only_newcomers() -> None:
