@@ -45,6 +45,7 @@ class Candidate:
         "n_tokens",
         "narrative",
         "parts",
+        "past_weight",
         "posts",
         "promoted",
         "promoted_posts",
@@ -74,6 +75,7 @@ class Candidate:
         self.slot = slot
         self.first_seen = first_seen
         self.usual = 0.0  # the share its history taught when tracking began (before the burst)
+        self.past_weight = 0.0  # independent adoptions in earlier tracked lives (the shelf)
         self.canonical: str | None = None
         self.n_tokens = 0
         self.words: tuple[str, ...] = ()  # its folded tokens
@@ -134,6 +136,7 @@ class Candidate:
         "score",
         "scale",
         "usual",
+        "past_weight",
     )
 
     def to_state(self) -> dict[str, Any]:
@@ -302,8 +305,8 @@ class PhraseShelf:
     def __init__(self, capacity: int = 500_000, per_phrase: int = 4096) -> None:
         self.capacity = capacity
         self.per_phrase = per_phrase
-        # phrase key -> (authors, words), in the order shelved
-        self.held: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+        # phrase key -> (authors, words, adoptions in all its tracked lives), in shelving order
+        self.held: dict[int, tuple[tuple[str, ...], tuple[int, ...], float]] = {}
         self.size = 0
 
     def put(self, cand: Candidate) -> None:
@@ -312,7 +315,8 @@ class PhraseShelf:
             return
         newest = sorted(cand.authors.items(), key=lambda kv: kv[1])[-self.per_phrase :]
         self._pop(cand.key)
-        entry = (tuple(name for name, _ in newest), tuple(cand.vocabulary))
+        weight = cand.past_weight + cand.total_weight
+        entry = (tuple(name for name, _ in newest), tuple(cand.vocabulary), weight)
         self.held[cand.key] = entry
         self.size += len(entry[0]) + len(entry[1])
         while self.size > self.capacity:
@@ -320,18 +324,22 @@ class PhraseShelf:
 
     def fill(self, cand: Candidate, bucket: int) -> None:
         """Give a phrase tracked again what was shelved of it (once)."""
-        names, words = self._pop(cand.key)
+        names, words, weight = self._pop(cand.key)
         cand.authors = dict.fromkeys(names, bucket)
         cand.vocabulary = set(words)
+        cand.past_weight = weight
 
-    def _pop(self, key: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        entry = self.held.pop(key, ((), ()))
+    def _pop(self, key: int) -> tuple[tuple[str, ...], tuple[int, ...], float]:
+        entry = self.held.pop(key, ((), (), 0.0))
         self.size -= len(entry[0]) + len(entry[1])
         return entry
 
-    def to_state(self) -> list[tuple[int, tuple[str, ...], tuple[int, ...]]]:
-        return [(key, names, words) for key, (names, words) in self.held.items()]
+    def to_state(self) -> list[tuple[int, tuple[str, ...], tuple[int, ...], float]]:
+        return [(key, *entry) for key, entry in self.held.items()]
 
-    def restore(self, state: list[tuple[int, tuple[str, ...], tuple[int, ...]]]) -> None:
-        self.held = {int(key): (tuple(names), tuple(words)) for key, names, words in state}
-        self.size = sum(len(n) + len(w) for n, w in self.held.values())
+    def restore(self, state: list[tuple[int, tuple[str, ...], tuple[int, ...], float]]) -> None:
+        self.held = {
+            int(key): (tuple(names), tuple(words), float(weight))
+            for key, names, words, weight in state
+        }
+        self.size = sum(len(n) + len(w) for n, w, _ in self.held.values())

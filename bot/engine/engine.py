@@ -58,6 +58,7 @@ MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count toward
 MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this far
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
+ESTABLISHED = 4.0  # a phrase with this many times a story's adopters in earlier lives is common
 UNPROVEN_SCORE = 5.0  # a loose phrase still scoring under this after a window stops being tracked
 
 
@@ -595,7 +596,13 @@ class NarrativeEngine:
         new bot knows no history). After that, a plain word is common if, when it was
         tracked, the stream used it in at least one post in a thousand ("time", "flight"); a
         word that was rare then ("prism" before the leak) is news.
+
+        So is a phrase people have used for long without it becoming a story: one that, in its
+        earlier tracked lives, had ``ESTABLISHED`` times the adopters a story needs (a phrase
+        growing slowly all day is part of the language by evening).
         """
+        if cand.past_weight >= ESTABLISHED * self.cfg.min_adopters:
+            return True
         if not clustering.ordinary(cand):
             return False
         return self.table.history < 0.5 or cand.usual >= self.cfg.common_share
