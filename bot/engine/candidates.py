@@ -302,20 +302,24 @@ class PhraseShelf:
     longest ago are forgotten first).
     """
 
-    def __init__(self, capacity: int = 500_000, per_phrase: int = 4096) -> None:
+    def __init__(self, capacity: int = 500_000, per_phrase: int = 256) -> None:
         self.capacity = capacity
         self.per_phrase = per_phrase
         # phrase key -> (authors, words, adoptions in all its tracked lives), in shelving order
         self.held: dict[int, tuple[tuple[str, ...], tuple[int, ...], float]] = {}
         self.size = 0
 
-    def put(self, cand: Candidate) -> None:
-        """Shelve a phrase that stops being tracked."""
+    def put(self, cand: Candidate, loose: bool = False) -> None:
+        """Shelve a phrase that stops being tracked.
+
+        ``loose``: it leaves without having been part of a story, so its adoptions count
+        towards its past (a story's phrase keeps the past it had: it may be told again).
+        """
         if not cand.authors:
             return
         newest = sorted(cand.authors.items(), key=lambda kv: kv[1])[-self.per_phrase :]
         self._pop(cand.key)
-        weight = cand.past_weight + cand.total_weight
+        weight = cand.past_weight + (cand.total_weight if loose else 0.0)
         entry = (tuple(name for name, _ in newest), tuple(cand.vocabulary), weight)
         self.held[cand.key] = entry
         self.size += len(entry[0]) + len(entry[1])

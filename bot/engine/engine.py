@@ -102,7 +102,7 @@ class NarrativeEngine:
         self.set_leaders(leaders)
         self.by_slot: dict[int, Candidate] = {}
         # Who used phrases no longer tracked, and what they said around them.
-        self.shelf = PhraseShelf(per_phrase=self.cfg.author_memory)
+        self.shelf = PhraseShelf()
         # (bucket, posts seen before it) for the buckets the fast memory's posts span
         self.marks: deque[tuple[int, int]] = deque()
         self.benched: dict[int, int] = {}  # slot -> bucket until which it may not be re-promoted
@@ -469,9 +469,9 @@ class NarrativeEngine:
             self.benched[cand.slot] = bucket + self.cfg.window_buckets
         return len(weak)
 
-    def _untrack(self, cand: Candidate) -> None:
+    def _untrack(self, cand: Candidate, loose: bool = False) -> None:
         del self.by_slot[cand.slot]
-        self.shelf.put(cand)
+        self.shelf.put(cand, loose)
         self.table.hot[cand.slot] = False
         if self._nest is not None:
             self._nest.remove(cand)
@@ -656,7 +656,9 @@ class NarrativeEngine:
         live = [n for n in self._sorted_narratives() if n.state is not Lifecycle.DORMANT]
         post_sets = {n.key: set().union(*(m.posts for m in n.members)) for n in live}
         for cand in loose:
-            for n in live:
+            # A plain word seen beside a told story is its company, not a form of it: joined,
+            # it would keep the story alive and pull other stories in through its posts.
+            for n in live if clustering.distinctive(cand) else ():
                 if clustering.attaches(cand, post_sets[n.key], n.members):
                     n.add(cand)
                     break
@@ -780,7 +782,8 @@ class NarrativeEngine:
                         continue
                     else:
                         self._drop(n)  # its episode count survives in history
-                self._untrack(cand)
+                # A loose phrase that leaves with adopters but no story adds them to its past.
+                self._untrack(cand, loose=n is None)
             elif cand.canonical is None and t.last_hit[slot] < stale:
                 self._untrack(cand)
         for n in list(self.narrs.values()):

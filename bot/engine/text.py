@@ -311,24 +311,41 @@ def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
     """Indices of each phrase's first occurrence in each post, or None when none repeats.
 
     Counts are of posts, not of occurrences: a long post (an article, a Reddit body) saying a
-    word five times is one post using it, and shares of posts stay shares. An open-addressing
-    pass in numpy, linear in occurrences (a sort costs several times more): each (post,
-    phrase) pair hashes to a cell, the first occurrence owns it, and a later one is dropped
-    only if it is the same pair (two different pairs in one cell both stay).
+    word five times is one post using it, and shares of posts stay shares. Open addressing in
+    numpy, linear in occurrences (a sort costs several times more): each (post, phrase) pair
+    hashes to a cell of a table at most half full and its first occurrence owns the cell. A
+    pair whose cell another pair owns is settled in a second table with other hash bits, and
+    the few left after that by a sort, so the result is exact.
     """
     if phrase.size < 2:
         return None
     pair = phrase + post.astype(np.uint64) * _MULT
-    bits = (2 * pair.size).bit_length()  # a table at most half full
-    cell = (pair >> np.uint64(64 - bits)).astype(np.intp)  # phrase hashes are mixed: top bits
-    order = np.arange(pair.size, dtype=np.int32)
-    owner = np.full(1 << bits, pair.size, dtype=np.int32)
-    np.minimum.at(owner, cell, order)  # the first occurrence owns its cell
-    first = owner[cell]
-    repeat = (first != order) & (pair[first] == pair)
+    repeat = np.zeros(pair.size, dtype=bool)
+    todo = np.arange(pair.size, dtype=np.int64)
+    for salt in _OWNER_SALTS:
+        if todo.size < 2:
+            break
+        mine = pair[todo]
+        bits = (2 * mine.size).bit_length()
+        cell = ((mine * salt) >> np.uint64(64 - bits)).astype(np.intp)
+        order = np.arange(mine.size, dtype=np.int32)
+        owner = np.full(1 << bits, mine.size, dtype=np.int32)
+        np.minimum.at(owner, cell, order)  # the first occurrence owns its cell
+        first = owner[cell]
+        owned = mine[first] == mine
+        repeat[todo[owned & (first != order)]] = True
+        todo = todo[~owned]  # every occurrence of a pair that lost its cell to another pair
+    if todo.size > 1:
+        _, firsts = np.unique(pair[todo], return_index=True)
+        left = np.ones(todo.size, dtype=bool)
+        left[firsts] = False
+        repeat[todo[left]] = True
     if not repeat.any():
         return None
     return np.flatnonzero(~repeat)
+
+
+_OWNER_SALTS = (np.uint64(1), np.uint64(0xC2B2AE3D27D4EB4F))
 
 
 def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -> tuple[str, str]:

@@ -107,3 +107,28 @@ def test_sock_puppets_filling_one_template_count_little() -> None:
         cand.adopt(0.0, post, (post, frozenset(words)), words, 0.02, frame)
         weights.append(cand.adopt_weights[-1])
     assert weights == [1.0, 0.02, 1.0]
+
+
+def test_a_phrase_with_many_adopters_in_earlier_lives_is_established() -> None:
+    """Tracked again after hours of use without becoming a story: judged like a common word."""
+    engine = NarrativeEngine()
+    shelf = engine.shelf
+    cand = Candidate(key=5, slot=5, first_seen=datetime(2013, 6, 9, tzinfo=UTC))
+    cand.canonical, cand.n_tokens = "drovia garden", 2
+    assert not engine._common(cand)
+    needed = engine.cfg.min_adopters
+    for life in range(4):  # four lives of one story's worth of adopters each
+        cand.authors = {f"a{life}": life}
+        cand.adopt_weights = [1.0] * int(needed)
+        cand.total_weight = needed
+        shelf.put(cand, loose=True)
+        cand = Candidate(key=5, slot=5, first_seen=cand.first_seen)
+        cand.canonical, cand.n_tokens = "drovia garden", 2
+        shelf.fill(cand, life)
+    assert cand.past_weight == 4 * needed and "a3" in cand.authors
+    assert engine._common(cand)
+    cand.total_weight = 100.0
+    shelf.put(cand)  # a story's phrase leaving: its adopters were the story's, not chatter
+    told = Candidate(key=5, slot=5, first_seen=cand.first_seen)
+    shelf.fill(told, 9)
+    assert told.past_weight == 4 * needed

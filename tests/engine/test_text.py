@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.engine import canonicalize
 from bot.engine.folding import stem
-from bot.engine.text import MAX_NGRAM, Vocab, extract, phrase_text
+from bot.engine.text import MAX_NGRAM, Vocab, extract, once_per_post, phrase_text
 
 
 def _phrases(texts: list[str]) -> set[tuple[int, str]]:
@@ -160,3 +160,20 @@ def test_ordinals_and_padded_numbers() -> None:
     assert canonicalize("S03E10") == canonicalize("s3e10") == "s3e10"
     assert canonicalize("#S03E10") == "#s3e10"
     assert stem("ps4") == "ps4" and stem("007") == "007"
+
+
+def test_once_per_post_is_exact_however_pairs_collide() -> None:
+    """Every (post, phrase) pair keeps exactly its first occurrence, even in a crowded table."""
+    rng = np.random.default_rng(3)
+    phrase = rng.integers(1, 50, 20_000).astype(np.uint64)  # few phrases: many repeats
+    post = np.sort(rng.integers(0, 400, 20_000))
+    keep = once_per_post(phrase, post)
+    assert keep is not None
+    seen: set[tuple[int, int]] = set()
+    expected = []
+    for i, pair in enumerate(zip(phrase.tolist(), post.tolist(), strict=True)):
+        if pair not in seen:
+            seen.add(pair)
+            expected.append(i)
+    assert keep.tolist() == expected
+    assert once_per_post(np.array([5, 6], dtype=np.uint64), np.array([0, 0])) is None
