@@ -369,9 +369,10 @@ class PhraseTable:
         rate = np.maximum(self.learned(slots), self.cfg.prior_share)
         h = self.hour_of(bucket)
         # Neighbouring hours too: a daily habit drifts by a few minutes from day to day.
-        hours = [(h - 1) % HOURS, h, (h + 1) % HOURS]
-        seen = self.profile_days[slots][:, hours] > 0
-        daily = np.where(seen, self.profile[slots][:, hours], 0.0).max(axis=1)
+        hours = np.array([(h - 1) % HOURS, h, (h + 1) % HOURS])
+        cells = np.ix_(slots, hours)  # gather the three hours, not all 24 then three
+        seen = self.profile_days[cells] > 0
+        daily = np.where(seen, self.profile[cells], 0.0).max(axis=1)
         return np.maximum(rate, daily)
 
     def learned(self, slots: np.ndarray) -> np.ndarray:
