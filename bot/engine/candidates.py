@@ -21,7 +21,8 @@ RECENT_ADOPTERS = 64  # adopters whose texts a new adopter is compared with (rin
 NEAR_SHARE = 0.6  # a post sharing this much of what it says with one recent adopter's copies it
 NEAR_MIN_WORDS = 2  # ... when it says at least this many other words
 NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in full
-FRAME_SHARED = 3  # words in the same places around the phrase that make a post a template's
+FRAME_SHARED = 3  # places around the phrase a short frame must share with a template
+FRAME_HALF = 0.5  # ... and the share of a frame of four places or more (two words swapped)
 MAX_VOCABULARY = 8192  # other words remembered per phrase
 
 
@@ -246,7 +247,10 @@ class Candidate:
             # around the phrase ("honestly the _ changed my _") gives the template away.
             for *_, seen_frame in self.recent_texts:
                 alike = len(frame & seen_frame)
-                if alike >= FRAME_SHARED and alike >= NEAR_SHARE * max(len(frame), len(seen_frame)):
+                places = max(len(frame), len(seen_frame))
+                # Half of a frame of four places or more is a template with two words
+                # swapped; a short one ("is wild lol") is shared by chance unless all of it is.
+                if alike >= (FRAME_HALF * places if places > FRAME_SHARED else FRAME_SHARED):
                     weight = ring_weight
                     break
         self.recent_texts.append((sig, words, total, frame))

@@ -132,3 +132,29 @@ def test_a_phrase_with_many_adopters_in_earlier_lives_is_established() -> None:
     told = Candidate(key=5, slot=5, first_seen=cand.first_seen)
     shelf.fill(told, 9)
     assert told.past_weight == 4 * needed
+
+
+def test_half_of_a_long_frame_is_a_template_but_a_short_one_must_match_whole() -> None:
+    """Two of four places swapped ("mavrik app is the _ deal _") is still the template;
+    two short posts that share "is _ lol" are two people."""
+    vocab = Vocab()
+    texts = [
+        "mavrik app is the real deal folks",
+        "mavrik app was the best deal yet",  # two of four places swapped
+        "mavrik app is wild lol",
+        "mavrik app is crazy lol",  # a short frame sharing two of three places
+    ]
+    ext = extract(texts, vocab)
+    mine = ext.phrase == np.uint64(phrase_key(["mavrik", "app"]))
+    frames = [
+        frame_of(ext, vocab, post, start, 2)
+        for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True)
+    ]
+    weights = []
+    for pair in (frames[:2], frames[2:]):
+        cand = _cand()
+        for i, frame in enumerate(pair):
+            words = {2000 + 10 * len(weights) + i: 5.0}
+            cand.adopt(0.0, i, (len(weights), frozenset(words)), words, 0.02, frame)
+            weights.append(cand.adopt_weights[-1])
+    assert weights == [1.0, 0.02, 1.0, 1.0]
