@@ -307,6 +307,9 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
     )
 
 
+_OWNER_SALTS = (np.uint64(1), np.uint64(0xC2B2AE3D27D4EB4F))  # two independent cell choices
+
+
 def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
     """Indices of each phrase's first occurrence in each post, or None when none repeats.
 
@@ -345,9 +348,6 @@ def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
     return np.flatnonzero(~repeat)
 
 
-_OWNER_SALTS = (np.uint64(1), np.uint64(0xC2B2AE3D27D4EB4F))
-
-
 def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -> tuple[str, str]:
     """(canonical, surface) strings of one occurrence; used only for tracked phrases."""
     ids = extraction.token_ids[start : start + length].tolist()
@@ -383,7 +383,7 @@ def frame_of(
 
     "honestly the mirvane wallet changed my life" frames "mirvane wallet" as honestly@-2,
     the@-1, changed@+1, my@+2, life@+3: a template filled with a word or two swapped keeps
-    most of its frame, while people writing their own posts rarely share three places.
+    half of its frame or more, while people writing their own posts rarely do.
     """
     lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
     end = start + length
