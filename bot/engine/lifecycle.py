@@ -51,6 +51,10 @@ class Narrative:
         cand.narrative = self.key
         if cand not in self.members:
             self.members.append(cand)
+        if cand.scale is None:
+            # A form joining a told story is scored at the story's time scale: looking back
+            # the scan's longest window, the story's own burst would keep it "viral" for days.
+            cand.scale = max((c.scale for c in self.members if c.scale is not None), default=None)
         self.attribute()
 
     def attribute(self) -> None:
@@ -109,8 +113,10 @@ def step(
         elif score < cfg.emerging_threshold - 10:
             n.state = Lifecycle.QUIET
         return False
-    # Already alerted at least once: only a cooled-down, strongly re-accelerating burst re-alerts.
-    if armed and realert and state in (Lifecycle.COOLING, Lifecycle.DORMANT, Lifecycle.EMERGING):
+    # Already alerted at least once: only a story that went quiet (dormant) and then
+    # re-accelerates strongly re-alerts; one still cooling is the same wave (a new form of it
+    # taking off, a second peak).
+    if armed and realert and revived:
         return _fire(n, now)
     if state is Lifecycle.COOLING and score >= cfg.alert_threshold and not (cooled or slowing):
         n.state = Lifecycle.VIRAL  # a dip, not a cooling: back to viral without a new alert
