@@ -178,7 +178,7 @@ class NarrativeEngine:
         if not posts:
             return
         ts = times
-        if ts is None or ts.shape != (len(posts),):
+        if ts is None:
             ts = np.fromiter(
                 (p.created_at.timestamp() for p in posts), dtype=np.float64, count=len(posts)
             )
@@ -748,11 +748,11 @@ class NarrativeEngine:
         cfg, t = self.cfg, self.table
         # "Quiet for a while": for a window of time and for the fast memory's posts, so a
         # sparse stream (a few posts a minute) keeps a story's phrases for hours, not one hour.
-        stale = min(bucket - cfg.window_buckets, self._bucket_posts_ago(cfg.sketch_half_life_posts))
+        proof_posts = cfg.sketch_half_life_posts
+        stale = min(bucket - cfg.window_buckets, self._bucket_posts_ago(proof_posts))
         idle = bucket - max(
             cfg.window_buckets, int(cfg.max_window_hours * 3600) // cfg.bucket_seconds
         )
-        proof_posts = cfg.sketch_half_life_posts
         for slot, cand in list(self.by_slot.items()):
             n = self.narrs.get(cand.narrative) if cand.narrative else None
             # A story that went dormant lets go of its phrases after a quiet window; a loose
