@@ -54,6 +54,7 @@ class PhraseTable:
         "used",
         "bucket",
         "folded_hour",
+        "taught",
         "hour_volume",
         "history",
         "pending_posts",
@@ -102,6 +103,7 @@ class PhraseTable:
         self.pending_posts = 0.0  # posts counted since the memories last decayed
         self.bucket: int | None = None  # newest bucket seen
         self.folded_hour: int | None = None  # hour-of-day of the last folded bucket
+        self.taught: int | None = None  # newest bucket the baselines have learned
         self.alpha = 1 - 0.5 ** (config.bucket_seconds / (config.baseline_half_life_hours * 3600))
         self.sketch_decay = 0.5 ** (config.bucket_seconds / (config.sketch_half_life_minutes * 60))
         self.slow_decay = 1 - self.alpha
@@ -140,7 +142,7 @@ class PhraseTable:
         return (bucket * self.cfg.bucket_seconds // 3600) % HOURS
 
     def advance(self, bucket: int) -> None:
-        """Move the newest bucket forward: fold buckets leaving the window, decay, clear.
+        """Move the newest bucket forward: buckets leave the window and teach, decay, clear.
 
         Cost is independent of the gap: only buckets that held posts are folded, and decay
         over ``k`` buckets is one multiplication by ``factor**k``.
@@ -155,7 +157,8 @@ class PhraseTable:
         # Buckets leaving the scoring window: (old newest - window, new newest - window].
         for b in range(self.bucket - window + 1, min(self.bucket, bucket - window) + 1):
             if self.volume[b % ring] > 0:
-                self._fold(b)
+                self._leave(b)
+        self._teach(bucket)
         if gap >= ring:
             self.ring[:] = 0
             self.wsum[:] = 0
@@ -183,8 +186,41 @@ class PhraseTable:
         """Decay over a stretch of stream: the slower of its time and its posts' decay."""
         return max(by_time, 0.5 ** (posts / half_life_posts))
 
+    def _leave(self, old: int) -> None:
+        """Bucket ``old`` just left the scoring window: it no longer counts in it."""
+        col = old % self.cfg.ring_buckets
+        used = np.flatnonzero((self.keys != 0) & (self.admitted <= old))
+        if used.size:
+            self.wsum[used] = np.maximum(self.wsum[used] - self.ring[used, col], 0)
+
+    def _teach(self, bucket: int) -> None:
+        """Feed the baselines the buckets that have left the window by time *and* by posts.
+
+        A bucket teaches once at least ``window_posts`` posts came after it (or when its ring
+        cell is about to be reused). On a busy stream that is the moment it leaves the window;
+        on a sparse one (a few hundred posts an hour) a story spans hours, and a lag of one
+        hour let its own first hours become its baseline while it was still being tested.
+        """
+        ring = self.cfg.ring_buckets
+        assert self.bucket is not None
+        last = min(self.bucket, bucket - self.cfg.window_buckets)  # newest out of the window
+        first = self.bucket - ring + 1 if self.taught is None else self.taught + 1
+        first = max(first, self.bucket - ring + 1)
+        if first > last:
+            return
+        # Posts after each pending bucket, up to the old newest (the new ones hold none yet).
+        span = np.arange(first, self.bucket + 1)
+        vols = self.volume[span % ring]
+        after = np.cumsum(vols[::-1])[::-1] - vols
+        for i, b in enumerate(range(first, last + 1)):
+            if b > bucket - ring and after[i] < self.cfg.window_posts:
+                break  # later buckets have even fewer posts after them
+            if vols[i] > 0:
+                self._fold(b)
+            self.taught = b
+
     def _fold(self, old: int) -> None:
-        """Feed bucket ``old`` (which just left the scoring window) into the share baselines.
+        """Feed bucket ``old`` into the share baselines and the hour-of-day profile.
 
         Only slots in use are touched, so a sparse stream with a few busy phrases folds fast.
         """
@@ -193,7 +229,6 @@ class PhraseTable:
         if used.size == 0:
             return
         x = self.ring[used, col]
-        self.wsum[used] = np.maximum(self.wsum[used] - x, 0)
         share = x / np.float32(self.volume[col])
         # One bucket's weight: the slower of a bucket of time and the bucket's posts.
         by_posts = 1.0 - 0.5 ** (float(self.volume[col]) / self.cfg.baseline_half_life_posts)

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 5  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
-# 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts
+VERSION = 6  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
+# 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts;
+# 6: the newest bucket the baselines learned (they learn a window of posts late)
 
 
 class _PlainUnpickler(pickle.Unpickler):

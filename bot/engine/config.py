@@ -22,7 +22,8 @@ class EngineConfig:
     realert_acceleration: float = 0.5  # ... and this much acceleration (0..1) ...
     cooldown_minutes: int = 180  # ... and this long since the last alert
     bucket_seconds: int = 300  # counting resolution (5-minute buckets)
-    window_buckets: int = 12  # scoring window: 12 x 5 min = 1 hour
+    window_buckets: int = 12  # scoring window: 12 x 5 min = 1 hour ...
+    window_posts: float = 1_000.0  # ... and its buckets teach baselines only this many posts later
     ring_buckets: int = 48  # history kept per phrase for charts: 4 hours
     warmup_minutes: int = 120  # no alerts until this much stream time has been seen
     capacity: int = 65536  # phrases with exact counts and baselines

@@ -70,7 +70,9 @@ def test_one_mention_in_a_quiet_hour_is_no_daily_habit() -> None:
     table = PhraseTable(EngineConfig())
     bucket = 12 * 24 * 1000  # midnight
     admitted, next_midnight = bucket + 12 * 5, bucket + 12 * 24
-    for b in range(bucket, bucket + 12 * 27):  # a day and three hours, 4 posts a bucket
+    # A day and six hours, 4 posts a bucket: the ring (4 hours) holds the hour after
+    # midnight until then, since a sparse stream's buckets teach a window of posts late.
+    for b in range(bucket, bucket + 12 * 30):
         hits = 3 if b == admitted else 1 if b == next_midnight + 3 else 0
         _feed(table, b, 4, hits)  # a slot at 05:00, then one mention after midnight
     slot = int(table.index.lookup(np.array([12345], dtype=np.uint64))[0])
@@ -81,3 +83,39 @@ def test_one_mention_in_a_quiet_hour_is_no_daily_habit() -> None:
         _feed(busy, b, 100, 30 if b < bucket + 12 else 0)
     slot = busy.index.lookup(np.array([12345], dtype=np.uint64))
     assert float(busy.profile[slot, 0][0]) > 0.2
+
+
+def test_a_sparse_stream_learns_a_window_of_posts_late() -> None:
+    """A story on a sparse stream is not its own baseline while its window is being tested.
+
+    At 20 posts a bucket an hour is 240 posts: the buckets of a story's first hours wait for
+    ``window_posts`` later posts before they teach.
+    """
+    table = PhraseTable(EngineConfig())
+    bucket = 10_000
+    for _ in range(288 * 3):  # three quiet days of 20 posts a bucket, the phrase in 1 in 400
+        _feed(table, bucket, 20, 1 if bucket % 20 == 0 else 0)
+        bucket += 1
+    slot = table.index.lookup(np.array([12345], dtype=np.uint64))
+    assert slot[0] >= 0
+    before = float(table.share(slot, bucket - 1)[0])
+    for _ in range(36):  # a three-hour story: one post in five carries it (720 posts)
+        _feed(table, bucket, 20, 4)
+        bucket += 1
+    during = float(table.share(slot, bucket - 1)[0])
+    assert during < before * 1.5  # two hours out of the window, but under 1,000 posts ago
+    for _ in range(48):  # four more hours: its buckets have taught by now
+        _feed(table, bucket, 20, 4)
+        bucket += 1
+    assert float(table.share(slot, bucket - 1)[0]) > before * 3
+
+
+def test_a_busy_stream_learns_as_each_bucket_leaves_the_window() -> None:
+    """At 1,000 posts a bucket the posts lag never binds: a bucket teaches on leaving."""
+    table = PhraseTable(EngineConfig())
+    folds: list[int] = []
+    original = table._fold
+    table._fold = lambda b: (folds.append(b), original(b))  # type: ignore[method-assign]
+    for b in range(1000, 1030):
+        _feed(table, b, 1000, 5)
+    assert folds == list(range(1000, 1030 - 12))
