@@ -333,7 +333,9 @@ def _main_negatives(b: _Builder, hours: float) -> None:
         ("drovia",),
         pl.slow_growth("drovia garden", min(24.0, hours - 4), 60, 1.0),
     )
-    days = int(hours // 24) + 1
+    # Every 09:00-09:30 the stream holds, and none after its end: a spike past the end would
+    # arrive alone, into a stream whose other sources have stopped.
+    days = int((hours * 60 - (9 * 60 + 30)) // 1440) + 1
     daily = b.gen.daily_spike("morning pulso report", hour=9, days=days, per_minute=5, authors=300)
     b.parts.append(daily)
     first_day = START + timedelta(hours=9 + 20)
