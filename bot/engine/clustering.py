@@ -149,6 +149,17 @@ def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candi
     return any(tag_linked(cand, m) or tag_linked(m, cand) or cross_linked(cand, m) for m in members)
 
 
+def accompanies(posts: Iterable[int], narrative_posts: set[int]) -> bool:
+    """Whether a plain word's recent posts are mostly a told story's (its company).
+
+    Half the overlap that joins a phrase to a story is enough: the word is not joined, only
+    kept from telling the story again on its own.
+    """
+    own = set(posts)
+    shared = len(own & narrative_posts)
+    return shared >= MIN_SHARED and shared >= MIN_OVERLAP / 2 * len(own)
+
+
 @functools.lru_cache(maxsize=65536)
 def _subphrases(name: str) -> tuple[str, ...]:
     words = name.split()

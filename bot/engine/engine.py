@@ -655,10 +655,13 @@ class NarrativeEngine:
         remaining: list[Candidate] = []
         live = [n for n in self._sorted_narratives() if n.state is not Lifecycle.DORMANT]
         post_sets = {n.key: set().union(*(m.posts for m in n.members)) for n in live}
+        told = [n for n in live if n.episode]
         for cand in loose:
-            # A plain word seen beside a told story is its company, not a form of it: joined,
-            # it would keep the story alive and pull other stories in through its posts.
-            for n in live if clustering.distinctive(cand) else ():
+            if not clustering.distinctive(cand):
+                if not self._company(cand, told, post_sets):
+                    remaining.append(cand)
+                continue
+            for n in live:
                 if clustering.attaches(cand, post_sets[n.key], n.members):
                     n.add(cand)
                     break
@@ -681,6 +684,29 @@ class NarrativeEngine:
             for cand in group:
                 target.add(cand)
         self._merge_forms()
+        self._quiet_company(told, post_sets)
+
+    def _company(
+        self, cand: Candidate, told: list[Narrative], post_sets: dict[str, set[int]]
+    ) -> bool:
+        """A plain word seen beside a told story is its company, not a form of it.
+
+        Joined, it would keep the story alive and pull other stories in through its posts; on
+        its own, it would tell the story again ("sony" beside "used games" and "ps4"). Judged
+        by its posts in its evidence window: its older ones are about something else.
+        """
+        since = self.posts_ingested - cand.evidence.window_posts
+        recent = [k for k in cand.posts if k >= since]
+        return any(clustering.accompanies(recent, post_sets[n.key]) for n in told)
+
+    def _quiet_company(self, told: list[Narrative], post_sets: dict[str, set[int]]) -> None:
+        """Let go of untold narratives of plain words that turned out a told story's company."""
+        if not told:
+            return
+        for n in [n for n in self.narrs.values() if not n.episode]:
+            plain = not any(clustering.distinctive(c) for c in n.members)
+            if plain and self._company(n.anchor, told, post_sets):
+                self._drop(n)
 
     def _merge_forms(self) -> None:
         """Join a narrative that has not alerted yet into a live one that is the same story.

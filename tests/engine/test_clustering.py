@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.engine import clustering
 from bot.engine.candidates import Candidate
 from bot.engine.clustering import member_phrases
 from bot.engine.evidence import Evidence
@@ -50,3 +51,10 @@ def test_the_anchor_stays_and_japanese_runs_are_compared_as_text() -> None:
     anchor = cand("幽霊を召喚", 30)
     members = [anchor, cand("幽霊", 100), cand("召喚", 90), cand("幽霊を召喚する人", 5)]
     assert member_phrases(members, keep=anchor) == ["召喚", "幽霊", "幽霊を召喚"]
+
+
+def test_a_word_accompanies_a_story_by_its_recent_posts() -> None:
+    story = set(range(100, 140))
+    assert clustering.accompanies([*range(120, 130), *range(500, 520)], story)  # a third
+    assert not clustering.accompanies([*range(120, 124), *range(500, 540)], story)  # a tenth
+    assert not clustering.accompanies([120, 121], story)  # too few to tell

@@ -110,3 +110,25 @@ def test_cashtag_compound_and_spelled_out_name_are_one_story() -> None:
     view = engine.find("goblincoin")
     assert view is not None and view.key == alerts[0].narrative.key
     assert engine.find("$goblin") is not None
+
+
+def test_a_plain_word_in_a_told_story_posts_does_not_tell_it_again() -> None:
+    """ "sony" rising with "used games" and "ps4" is the same story, not a second alert."""
+    gen, bg = background(26, hours=18)
+    start = 900  # the baselines know the language by then
+    story = gen.meme(
+        ["vibe coding", "#VibeCoding", "vibe coding all day"],
+        start_minute=start,
+        ramp_minutes=RAMP,
+        peak_per_minute=8,
+    )
+    company = gen.meme(  # a single word, half the time in the story's posts, taking off later
+        ["zorblat vibe coding", "vibe coding zorblat", "zorblat", "zorblat"],
+        start_minute=start + RAMP,
+        ramp_minutes=RAMP,
+        peak_per_minute=8,
+    )
+    engine, alerts = run(bg + story + company)
+    assert [a.narrative.phrase for a in alerts] == ["vibe code"]
+    view = engine.find("vibe coding")
+    assert view is not None and "zorblat" not in view.phrases  # company, not a form
