@@ -654,8 +654,10 @@ class NarrativeEngine:
             return
         remaining: list[Candidate] = []
         live = [n for n in self._sorted_narratives() if n.state is not Lifecycle.DORMANT]
-        post_sets = {n.key: set().union(*(m.posts for m in n.members)) for n in live}
-        told = [n for n in live if n.episode]
+        # Told stories, dormant ones too: a word whose evidence is a story's burst is its
+        # company until that burst has left its window.
+        told = [n for n in self._sorted_narratives() if n.episode]
+        post_sets = {n.key: set().union(*(m.posts for m in n.members)) for n in {*live, *told}}
         for cand in loose:
             if not clustering.distinctive(cand):
                 if not self._company(cand, told, post_sets):
