@@ -45,6 +45,7 @@ class Candidate:
         "leader",
         "n_tokens",
         "narrative",
+        "own_words",
         "parts",
         "past_weight",
         "posts",
@@ -81,6 +82,9 @@ class Candidate:
         self.n_tokens = 0
         self.words: tuple[str, ...] = ()  # its folded tokens
         self.parts: np.ndarray | None = None  # phrase keys of its words (chance co-occurrence)
+        # Hashes of its words used mostly in it when it was named ("ghost" in "summon ghost"):
+        # only such words written by another form's adopters link two scripts (clustering.py).
+        self.own_words: frozenset[int] = frozenset()
         self.authors: dict[str, int] = {}  # author -> last bucket (an adoption happens once)
         self.adopt_times: list[float] = []
         self.adopt_weights: list[float] = []
@@ -149,6 +153,7 @@ class Candidate:
             for sig, words, total, frame in self.recent_texts
         ]
         state["vocabulary"] = sorted(self.vocabulary)
+        state["own_words"] = sorted(self.own_words)
         state["posts"] = list(self.posts)
         state["first_post"] = SamplePost.pack(self.first_post)
         state["top"] = [SamplePost.pack(s) for s in self.top]
@@ -162,6 +167,7 @@ class Candidate:
             setattr(cand, name, state[name])
         cand.total_weight = float(sum(cand.adopt_weights))
         cand.vocabulary = set(state["vocabulary"])
+        cand.own_words = frozenset(state["own_words"])
         cand.recent_texts.extend(
             (sig, frozenset(words), total, frozenset(frame))
             for sig, words, total, frame in state["recent_texts"]

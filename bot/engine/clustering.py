@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.engine.candidates import Candidate
-from bot.engine.folding import HIRAGANA, is_cjk, stem
+from bot.engine.folding import HIRAGANA, is_cjk, stable_hash, stem
+from bot.engine.text import is_edge_stop
 
 MIN_SHARED = 3  # posts two phrases must share before they can be linked
 MIN_OVERLAP = 0.5  # ... as a share of the smaller phrase's recent posts
@@ -111,7 +112,27 @@ def cross_linked(a: Candidate, b: Candidate) -> bool:
         return False
     pa, pb = set(a.posts), set(b.posts)
     shared = len(pa & pb)
-    return shared >= CROSS_SHARED and shared >= CROSS_OVERLAP * min(len(pa), len(pb))
+    if shared >= CROSS_SHARED and shared >= CROSS_OVERLAP * min(len(pa), len(pb)):
+        return True
+    # Bilingual posts written before the younger form was tracked are not among its posts,
+    # but their words are among the older form's adopters' words.
+    return distinctive(a) and distinctive(b) and (wrote(a, b) or wrote(b, a))
+
+
+def wrote(adopted: Candidate, form: Candidate) -> bool:
+    """Whether the adopters of one phrase wrote every content word of another form.
+
+    At least one of those words must be the form's own (used mostly in it): a story's
+    adopters write thousands of common words, so a phrase of fillers is in their vocabulary
+    by chance.
+    """
+    keys = _content_keys(form.words)
+    return bool(keys & form.own_words) and keys <= adopted.vocabulary
+
+
+@functools.lru_cache(maxsize=65536)
+def _content_keys(words: tuple[str, ...]) -> frozenset[int]:
+    return frozenset(stable_hash(w) for w in words if not is_edge_stop(w))
 
 
 def related(a: Candidate, b: Candidate, a_posts: set[int], b_posts: set[int]) -> bool:

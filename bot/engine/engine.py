@@ -27,6 +27,7 @@ from bot.engine.breakdown import Breakdown
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, acceleration, scan, slowed
+from bot.engine.folding import stable_hash
 from bot.engine.lifecycle import Narrative, step
 from bot.engine.scoring import Signals, explain, score
 from bot.engine.text import (
@@ -57,6 +58,7 @@ EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a commo
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
 MIN_SCALE_SECONDS = 1800.0  # after an alert the score looks back at least this far
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
+OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
 ESTABLISHED = 4.0  # a phrase with this many times a story's adopters in earlier lives is common
 UNPROVEN_SCORE = 5.0  # a loose phrase still scoring under this after a window stops being tracked
@@ -281,6 +283,7 @@ class NarrativeEngine:
                     cand.canonical = canonical
                     cand.n_tokens = n
                     cand.words = phrase_words(ext, self.vocab, s, n)
+                    cand.own_words = self._own_words(cand)
                     if self._nest is not None:
                         self._nest.add(cand)
                 cand.add_surface(surface)
@@ -297,6 +300,22 @@ class NarrativeEngine:
             )
             if self._awake is not None:
                 self._awake.add(slot)
+
+    def _own_words(self, cand: Candidate) -> frozenset[int]:
+        """Hashes of the words mostly used in this phrase (a quarter of their uses or more).
+
+        Such words name the story ("ghost" in "summoning ghosts"); a word used everywhere
+        ("my", a filler the whole stream writes) says nothing about which story a post is.
+        Both shares are of the same memory, so this holds on a stream of any size.
+        """
+        content = [w for w in cand.words if not is_edge_stop(w)]
+        if not content:
+            return frozenset()
+        shares = self.table.overall(word_keys(content)).tolist()
+        mine = float(self.table.overall(np.array([cand.key], dtype=np.uint64))[0])
+        return frozenset(
+            stable_hash(w) for w, s in zip(content, shares, strict=True) if s <= OWN_WORD * mine
+        )
 
     def _outweighed(
         self, cand: Candidate, start: int, length: int, spans: list[tuple[int, int, int]]
@@ -650,14 +669,29 @@ class NarrativeEngine:
             ),
             key=lambda c: c.key,
         )
-        if not loose:
+        if not loose and not self.narrs:
             return
-        remaining: list[Candidate] = []
         live = [n for n in self._sorted_narratives() if n.state is not Lifecycle.DORMANT]
         # Told stories, dormant ones too: a word whose evidence is a story's burst is its
         # company until that burst has left its window.
         told = [n for n in self._sorted_narratives() if n.episode]
         post_sets = {n.key: set().union(*(m.posts for m in n.members)) for n in {*live, *told}}
+        if loose:
+            self._place(loose, live, told, post_sets)
+        # Also on ticks without new phrases: the evidence that joins two forms (or shows a
+        # plain word to be company) keeps arriving while they are being taken up.
+        self._merge_forms()
+        self._quiet_company(told, post_sets)
+
+    def _place(
+        self,
+        loose: list[Candidate],
+        live: list[Narrative],
+        told: list[Narrative],
+        post_sets: dict[str, set[int]],
+    ) -> None:
+        """Loose phrases join a live narrative they belong to, or group into new ones."""
+        remaining: list[Candidate] = []
         for cand in loose:
             if not clustering.distinctive(cand):
                 if not self._company(cand, told, post_sets):
@@ -685,8 +719,6 @@ class NarrativeEngine:
                 self.narrs[key] = target
             for cand in group:
                 target.add(cand)
-        self._merge_forms()
-        self._quiet_company(told, post_sets)
 
     def _company(
         self, cand: Candidate, told: list[Narrative], post_sets: dict[str, set[int]]

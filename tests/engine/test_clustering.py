@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.engine import clustering
+from bot.engine import clustering, folding
 from bot.engine.candidates import Candidate
 from bot.engine.clustering import member_phrases
 from bot.engine.evidence import Evidence
@@ -58,3 +58,28 @@ def test_a_word_accompanies_a_story_by_its_recent_posts() -> None:
     assert clustering.accompanies([*range(120, 130), *range(500, 520)], story)  # a third
     assert not clustering.accompanies([*range(120, 124), *range(500, 540)], story)  # a tenth
     assert not clustering.accompanies([120, 121], story)  # too few to tell
+
+
+def _form(canonical: str, words: tuple[str, ...], first_adoption: float) -> Candidate:
+    c = cand(canonical, 5)
+    c.words, c.n_tokens = words, len(words)
+    c.adopt_times = [first_adoption]
+    c.own_words = frozenset(folding.stable_hash(w) for w in words if len(w) > 1)
+    return c
+
+
+def test_a_translation_is_linked_by_the_words_its_adopters_wrote() -> None:
+    """Bilingual posts made before the younger form was tracked left its words with the older."""
+    english = _form("summon ghost", ("summon", "ghost"), 0.0)
+    japanese = _form("幽霊を召喚", ("幽霊", "を", "召喚"), 2400.0)
+    assert not clustering.cross_linked(japanese, english)  # no shared posts, no shared seed
+    english.vocabulary.update(folding.stable_hash(w) for w in ("幽霊", "召喚", "lol"))
+    assert clustering.cross_linked(japanese, english)  # the particle を need not be written
+    late = _form("幽霊を召喚", ("幽霊", "を", "召喚"), 4 * 3600.0)
+    assert not clustering.cross_linked(late, english)  # hours apart: another story
+    word = _form("ghost", ("ghost",), 0.0)  # one plain word is no form of a story
+    japanese.vocabulary.update(folding.stable_hash(w) for w in ("ghost", "musakix", "lonex"))
+    assert not clustering.cross_linked(japanese, word)
+    chatter = _form("musakix my lonex", ("musakix", "my", "lonex"), 0.0)
+    chatter.own_words = frozenset()  # fillers the whole stream writes: in every vocabulary
+    assert not clustering.cross_linked(japanese, chatter)

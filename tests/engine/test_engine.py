@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
 from bot.engine.engine import leader_ids
 from bot.engine.generator import merge, replay
@@ -132,3 +134,31 @@ def test_a_plain_word_in_a_told_story_posts_does_not_tell_it_again() -> None:
     assert [a.narrative.phrase for a in alerts] == ["vibe code"]
     view = engine.find("vibe coding")
     assert view is not None and "zorblat" not in view.phrases  # company, not a form
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_a_translation_taken_up_later_joins_the_told_story(seed: int) -> None:
+    """幽霊を召喚 tracked half an hour after "summoning ghosts" alerted is the same story.
+
+    The bilingual posts came before the Japanese form was tracked: its words are among the
+    English form's adopters' words, and the join happens even on a tick with no new phrase.
+    """
+    gen, bg = background(seed, hours=8)
+    english = gen.meme(
+        ["summoning ghosts", "#SummoningGhosts", "summoned ghosts"],
+        start_minute=MEME_START,
+        ramp_minutes=90,
+        peak_per_minute=6,
+    )
+    start, ramp = MEME_START + 25, 90
+    japanese = gen.meme(["幽霊を召喚"], start_minute=start, ramp_minutes=ramp, peak_per_minute=2.4)
+    both = gen.meme(
+        ["summoning ghosts (幽霊を召喚)"],
+        start_minute=start,
+        ramp_minutes=ramp,
+        peak_per_minute=0.6,
+    )
+    engine, alerts = run(bg + english + japanese + both)
+    assert len(alerts) == 1
+    view = engine.find("幽霊を召喚")
+    assert view is not None and view.key == alerts[0].narrative.key
