@@ -95,22 +95,110 @@ def _is_volatile(chunk: str) -> bool:
     return "://" in chunk or "@" in chunk or chunk.startswith("www.")
 
 
-class Vocab(dict[str, int]):
+# Bytes str.split() splits on: ASCII whitespace, and the Unicode spaces NFKC leaves alone
+# (the others, such as U+00A0 and U+3000, it turns into U+0020 first).
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_WIDE_SPACE = ("\x85", "\u1680", "\u2028", "\u2029")
+_IS_SPACE = np.zeros(256, dtype=bool)
+_IS_SPACE[list(_ASCII_SPACE)] = True
+_BYTE_VALUE = np.arange(1, 257, dtype=np.uint64)  # a byte's weight in the chunk hash (never 0)
+_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
+_BASE_INV = pow(_BASE, -1, 1 << 64)
+_LEN_MULT = np.uint64(0xD6E8FEB86659FD93)
+# A chunk longer than this is looked up by its text, never by its hash: polynomial hashes
+# modulo 2**64 have known equal-length collisions (Thue-Morse strings), thousands of bytes long.
+HASHED_CHUNK_BYTES = 256
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    out = np.full(n, np.uint64(base), dtype=np.uint64)
+    out[0] = 1
+    return np.cumprod(out, dtype=np.uint64)  # base**i modulo 2**64 (uint64 wraps)
+
+
+class HashIds:
+    """uint64 key -> int id: an open-addressing table (linear probing) looked up in numpy.
+
+    Key 0 marks an empty cell. The table stays at most a quarter full, so almost every key
+    is found, or found missing, in its first cell.
+    """
+
+    def __init__(self, bits: int = 16) -> None:
+        self.bits = bits
+        self.keys = np.zeros(1 << bits, dtype=np.uint64)
+        self.ids = np.full(1 << bits, -1, dtype=np.int64)
+        self.size = 0
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return (keys >> np.uint64(64 - self.bits)).astype(np.intp)
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        """The id of each key, -1 where absent."""
+        cell = self._home(keys)
+        found = self.keys[cell]
+        out = np.where(found == keys, self.ids[cell], -1)
+        todo = np.flatnonzero((out < 0) & (found != 0))  # another key sits in the home cell
+        mask = (1 << self.bits) - 1
+        while todo.size:
+            cell_t = (cell[todo] + 1) & mask
+            cell[todo] = cell_t
+            found = self.keys[cell_t]
+            hit = found == keys[todo]
+            out[todo[hit]] = self.ids[cell_t[hit]]
+            todo = todo[~hit & (found != 0)]
+        return out
+
+    def put(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        """Insert distinct absent keys (never 0)."""
+        if 4 * (self.size + keys.size) > (1 << self.bits):
+            self._grow(self.size + keys.size)
+        mask = (1 << self.bits) - 1
+        cell = self._home(keys)
+        todo = np.arange(keys.size)
+        while todo.size:
+            free = self.keys[cell[todo]] == 0
+            _, first = np.unique(cell[todo], return_index=True)
+            won = np.zeros(todo.size, dtype=bool)
+            won[first] = True
+            won &= free
+            placed = todo[won]
+            self.keys[cell[placed]] = keys[placed]
+            self.ids[cell[placed]] = ids[placed]
+            todo = todo[~won]
+            cell[todo] = (cell[todo] + 1) & mask
+        self.size += int(keys.size)
+
+    def _grow(self, size: int) -> None:
+        live = self.keys != 0
+        keys, ids = self.keys[live], self.ids[live]
+        while 4 * size > (1 << self.bits):
+            self.bits += 1
+        self.keys = np.zeros(1 << self.bits, dtype=np.uint64)
+        self.ids = np.full(1 << self.bits, -1, dtype=np.int64)
+        self.size = 0
+        self.put(keys, ids)
+
+
+class Vocab:
     """Whitespace chunk -> chunk id, each chunk expanding to a run of token ids.
 
-    Splitting on whitespace is fast C; the regex tokenizer then runs once per *distinct*
-    chunk ("ghosts," -> [ghosts, ","], "幽霊を召喚" -> [幽霊, を, 召喚]). Token ids are
-    process-local; the folded token hashes they point to are stable, so the vocabulary can
-    be dropped at any time (bounded memory) without changing any phrase hash.
+    Splitting on whitespace is vectorised over the batch's UTF-8 bytes and each chunk is
+    found by a 64-bit hash of its bytes in a numpy table (no Python work per chunk); the
+    regex tokenizer runs once per *distinct* chunk ("ghosts," -> [ghosts, ","], "幽霊を召喚"
+    -> [幽霊, を, 召喚]). Token ids are process-local; the folded token hashes they point to
+    are stable, so the vocabulary can be dropped at any time (bounded memory) without
+    changing any phrase hash.
     """
 
     def __init__(self, max_size: int = 500_000) -> None:
-        super().__init__()
         self.max_size = max_size
+        self._base_pow = np.zeros(0, dtype=np.uint64)
+        self._inv_pow = np.zeros(0, dtype=np.uint64)
         self._reset()
 
     def _reset(self) -> None:
-        self.clear()
+        self.by_hash = HashIds()
+        self.by_text: dict[str, int] = {}  # chunks too long to trust a hash with
         self.token_index: dict[str, int] = {}
         self.token_str: list[str] = []
         self.folded: list[str] = []
@@ -122,8 +210,8 @@ class Vocab(dict[str, int]):
         self.n_chunks = 0
         self.n_sub = 0
         self.volatile_id = -1
-        self.token_id(POST_SEP)
-        self[POST_SEP]
+        sep = POST_SEP.encode()
+        self.chunk_ids([sep], self._chunk_hashes(sep, np.array([0]), np.array([len(sep)])))
 
     def token_id(self, token: str) -> int:
         idx = self.token_index.get(token)
@@ -166,19 +254,103 @@ class Vocab(dict[str, int]):
         self.n_chunks += 1
         return cid
 
-    def __missing__(self, chunk: str) -> int:
+    def _new_chunk(self, chunk: str) -> tuple[int, bool]:
+        """(chunk id, whether to remember it) for a chunk not seen yet."""
         if chunk == POST_SEP:
-            cid = self._add_chunk([self.token_id(POST_SEP)])
-        elif _is_volatile(chunk):
+            return self._add_chunk([self.token_id(POST_SEP)]), True
+        if _is_volatile(chunk):
             # One shared chunk for everything URL/mention-like: a phrase break. Words glued to
             # a URL are lost, which is the price of not caching unique strings.
             if self.volatile_id < 0:
                 self.volatile_id = self._add_chunk([self.token_id(".")])
-            return self.volatile_id
-        else:
-            cid = self._add_chunk([self.token_id(t) for t in tokenize(chunk)])
-        self[chunk] = cid
-        return cid
+            return self.volatile_id, False
+        return self._add_chunk([self.token_id(t) for t in tokenize(chunk)]), True
+
+    def _chunk_hashes(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """A 64-bit hash of each chunk data[start:end], from one prefix sum over the bytes.
+
+        With S[i] = sum_{j<i} v_j * B**-j (modulo 2**64, B odd so invertible), a chunk's
+        polynomial hash sum_j v_j * B**(end-1-j) is (S[end] - S[start]) * B**(end-1): the same
+        wherever the chunk sits in the batch.
+        """
+        n = len(data)
+        if self._inv_pow.size < n + 1:
+            size = max(n + 1, 2 * self._inv_pow.size, 1 << 16)
+            self._inv_pow = _powers(_BASE_INV, size)
+            self._base_pow = _powers(_BASE, size)
+        values = _BYTE_VALUE[np.frombuffer(data, dtype=np.uint8)]
+        values *= self._inv_pow[:n]
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(values, out=prefix[1:])
+        h = (prefix[ends] - prefix[starts]) * self._base_pow[ends - 1]
+        h ^= (ends - starts).astype(np.uint64) * _LEN_MULT
+        return mix64(h)
+
+    def chunk_ids(self, chunks: list[bytes], hashes: np.ndarray) -> np.ndarray:
+        """Ids of chunks (bytes, with their hashes), tokenizing the ones not seen yet."""
+        ids = self.by_hash.get(hashes)
+        miss = np.flatnonzero(ids < 0)
+        if miss.size:
+            new_keys: list[int] = []
+            new_ids: list[int] = []
+            known: dict[int, int] = {}
+            for i, key in zip(miss.tolist(), hashes[miss].tolist(), strict=True):
+                cid = known.get(key)
+                if cid is None:
+                    cid, keep = self._new_chunk(chunks[i].decode("utf-8", "surrogatepass"))
+                    if keep:
+                        known[key] = cid
+                        new_keys.append(key)
+                        new_ids.append(cid)
+                ids[i] = cid
+            if new_keys:
+                self.by_hash.put(
+                    np.array(new_keys, dtype=np.uint64), np.array(new_ids, dtype=np.int64)
+                )
+        return ids
+
+    def token_ids(self, text: str) -> np.ndarray:
+        """Token ids of ``text`` (normalised), chunk by chunk as ``text.split()`` cuts it."""
+        if not text.isascii():
+            for space in _WIDE_SPACE:
+                if space in text:
+                    text = text.replace(space, " ")
+        data = text.encode("utf-8", "surrogatepass")
+        inside = ~_IS_SPACE[np.frombuffer(data, dtype=np.uint8)]
+        edges = np.diff(inside.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts = np.flatnonzero(edges == 1)
+        ends = np.flatnonzero(edges == -1)
+        cids = np.empty(starts.size, dtype=np.int64)
+        short = (ends - starts) <= HASHED_CHUNK_BYTES
+        hashed = np.flatnonzero(short)
+        if hashed.size:
+            s, e = starts[hashed], ends[hashed]
+            hashes = self._chunk_hashes(data, s, e)
+            cids[hashed] = self.by_hash.get(hashes)
+            miss = np.flatnonzero(cids[hashed] < 0)
+            if miss.size:
+                ms, me = s[miss].tolist(), e[miss].tolist()
+                pieces = [data[a:b] for a, b in zip(ms, me, strict=True)]
+                cids[hashed[miss]] = self.chunk_ids(pieces, hashes[miss])
+        for i in np.flatnonzero(~short).tolist():
+            chunk = data[starts[i] : ends[i]].decode("utf-8", "surrogatepass")
+            cid = self.by_text.get(chunk)
+            if cid is None:
+                cid, keep = self._new_chunk(chunk)
+                if keep:
+                    self.by_text[chunk] = cid
+            cids[i] = cid
+        return self._expand(cids)
+
+    def _expand(self, cids: np.ndarray) -> np.ndarray:
+        lens = self.chunk_len[cids]
+        offs = self.chunk_off[cids]
+        if lens.size and lens.min() == 1 and lens.max() == 1:
+            return self.sub[offs]
+        total = int(lens.sum())
+        group_start = np.cumsum(lens) - lens
+        within = np.arange(total, dtype=np.int64) - np.repeat(group_start, lens)
+        return self.sub[np.repeat(offs, lens) + within]
 
     def maybe_reset(self) -> None:
         """Bound memory on endless streams; safe because phrase hashes do not depend on ids."""
@@ -216,18 +388,6 @@ def _joined(texts: Sequence[str]) -> str:
     return text
 
 
-def _token_ids(chunks: list[str], vocab: Vocab) -> np.ndarray:
-    cids = np.fromiter(map(vocab.__getitem__, chunks), dtype=np.int64, count=len(chunks))
-    lens = vocab.chunk_len[cids]
-    offs = vocab.chunk_off[cids]
-    if lens.size and lens.min() == 1 and lens.max() == 1:
-        return vocab.sub[offs]
-    total = int(lens.sum())
-    group_start = np.cumsum(lens) - lens
-    within = np.arange(total, dtype=np.int64) - np.repeat(group_start, lens)
-    return vocab.sub[np.repeat(offs, lens) + within]
-
-
 def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
     """Extract phrase occurrences from a batch of raw post texts."""
     n_posts = len(texts)
@@ -245,7 +405,7 @@ def extract(texts: Sequence[str], vocab: Vocab) -> Extraction:
             np.zeros(1, np.int64),
         )
     vocab.maybe_reset()
-    ids = _token_ids(_joined(texts).split(), vocab)
+    ids = vocab.token_ids(_joined(texts))
     hashes = vocab.hashes[ids]
     flags = vocab.flags[ids]
     n_tok = len(ids)

@@ -8,7 +8,18 @@ from hypothesis import strategies as st
 
 from bot.engine import canonicalize
 from bot.engine.folding import stem
-from bot.engine.text import MAX_NGRAM, Vocab, extract, once_per_post, phrase_text
+from bot.engine.text import (
+    HASHED_CHUNK_BYTES,
+    MAX_NGRAM,
+    POST_SEP,
+    HashIds,
+    Vocab,
+    _joined,
+    extract,
+    once_per_post,
+    phrase_text,
+    tokenize,
+)
 
 
 def _phrases(texts: list[str]) -> set[tuple[int, str]]:
@@ -177,3 +188,52 @@ def test_once_per_post_is_exact_however_pairs_collide() -> None:
             expected.append(i)
     assert keep.tolist() == expected
     assert once_per_post(np.array([5, 6], dtype=np.uint64), np.array([0, 0])) is None
+
+
+def _split_tokens(text: str) -> list[str]:
+    """What the vocabulary must produce: each whitespace chunk tokenized (URLs a break)."""
+    out: list[str] = []
+    for chunk in text.split():
+        if chunk == POST_SEP:
+            out.append(POST_SEP)
+        elif "://" in chunk or "@" in chunk or chunk.startswith("www."):
+            out.append(".")
+        else:
+            out.extend(tokenize(chunk))
+    return out
+
+
+_SPACES = " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u3000"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("ab#$'.,幽霊を" + _SPACES), max_size=40)
+        | st.text(max_size=60),
+        max_size=8,
+    )
+)
+def test_vocab_cuts_chunks_like_str_split(texts):
+    vocab = Vocab()
+    for _ in range(2):  # the second pass finds every chunk by its hash
+        joined = _joined(texts)
+        ids = vocab.token_ids(joined).tolist()
+        assert [vocab.token_str[i] for i in ids] == _split_tokens(joined)
+
+
+def test_long_chunks_are_found_by_text():
+    vocab = Vocab()
+    long = "x" * (HASHED_CHUNK_BYTES + 1)
+    for _ in range(2):
+        ids = vocab.token_ids(f"{long} ghost {long}")
+        assert [vocab.token_str[i] for i in ids.tolist()] == [long, "ghost", long]
+    assert list(vocab.by_text) == [long]
+
+
+def test_hash_ids_grow_and_probe():
+    table = HashIds(bits=4)
+    keys = (np.arange(1, 200, dtype=np.uint64) << np.uint64(52)) | np.uint64(1)  # shared homes
+    table.put(keys, np.arange(keys.size))
+    assert table.get(keys).tolist() == list(range(keys.size))
+    assert table.get(np.array([7, 9], dtype=np.uint64)).tolist() == [-1, -1]
