@@ -88,7 +88,11 @@ class PostFile:
                 out.append(TooLong(size))
             else:
                 out.append(b"".join((*pending, head)) if pending else head)
-            out.extend(p if len(p) <= limit else TooLong(len(p)) for p in parts[1:-1])
+            body = parts[1:-1]
+            if body and max(map(len, body)) > limit:  # rare: look line by line only then
+                out.extend(p if len(p) <= limit else TooLong(len(p)) for p in body)
+            else:
+                out.extend(body)
             tail = parts[-1]
             pending_len = len(tail)
             pending = [tail] if tail and pending_len <= limit else []

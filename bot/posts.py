@@ -217,6 +217,16 @@ _STRICT = msgspec.json.Decoder(Post)
 _LOOSE = msgspec.json.Decoder(_LooseLine)
 
 
+def decode_canonical(lines: Sequence[Any]) -> list[Post] | None:
+    """Posts of lines that all fit the strict schema, decoded with no Python work per line;
+    None when any line does not (a blank or bad line, a lenient one): decode those one by
+    one with `Post.from_line`, which keeps the per-line contract."""
+    try:
+        return list(map(_STRICT.decode, lines))
+    except Exception:  # any failure sends the whole block to the exact path
+        return None
+
+
 def by_interval(posts: Sequence[Post], seconds: int = 60) -> Iterator[list[Post]]:
     """Consecutive posts grouped into event-time intervals (one engine ingest + tick each)."""
     batch: list[Post] = []

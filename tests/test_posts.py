@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.posts import MAX_COUNT, Post, PostFormatError
+from bot.posts import MAX_COUNT, Post, PostFormatError, decode_canonical
 
 GOOD = {
     "id": "p1",
@@ -146,3 +146,13 @@ def test_any_json_object_decodes_or_is_refused(data: dict[str, object]) -> None:
     assert post.created_at.tzinfo is UTC
     assert 0 <= post.engagement <= 3 * MAX_COUNT
     assert post.id and post.source and post.author
+
+
+def test_decode_canonical_takes_a_clean_block_whole_and_refuses_any_other():
+    post = Post("1", "x", "a", "hi", datetime(2026, 3, 1, tzinfo=UTC))
+    line = json.dumps(post.to_json()).encode()
+    assert decode_canonical([line, line]) == [post, post]
+    assert decode_canonical([]) == []
+    lenient = json.dumps({**post.to_json(), "id": 1}).encode()  # the per-line path reads it
+    for odd in (b"", b"  ", b"not json", lenient, object()):
+        assert decode_canonical([line, odd]) is None
