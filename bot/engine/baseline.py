@@ -93,7 +93,9 @@ class PhraseTable:
         self.slow_volume = 0.0  # posts, decayed like slow_count and the slow sketch
         self.fast_volume = 0.0  # posts, decayed like the fast sketch
         self.used = 0
-        self.free: list[int] = list(range(cap - 1, -1, -1))
+        # Free slots as a stack (the top is the end), in numpy: eviction frees thousands at once.
+        self._free = np.arange(cap - 1, -1, -1, dtype=np.int64)
+        self._n_free = cap
         self.index = SlotIndex(max(16, min(24, math.ceil(math.log2(cap)) + 4)))
         self.sketch = CountMinSketch(config.sketch_bits)
         # A slow twin remembers the long tail's longer-term share, so a phrase admitted late
@@ -113,7 +115,7 @@ class PhraseTable:
         """Plain builtins and arrays only (see bot/engine/checkpoint.py)."""
         state: dict[str, Any] = {name: getattr(self, name) for name in self.STATE_ARRAYS}
         state.update({name: getattr(self, name) for name in self.STATE_SCALARS})
-        state["free"] = list(self.free)
+        state["free"] = self.free
         state["index"] = (self.index.keys, self.index.slots)
         state["sketch"] = self.sketch.table * np.float32(self.sketch.scale)
         state["slow"] = self.slow.table * np.float32(self.slow.scale)
@@ -280,9 +282,10 @@ class PhraseTable:
         miss = np.flatnonzero(slots < 0)
         if miss.size:
             tail = phrases[miss]
-            self.sketch.add(tail)
-            self.slow.add(tail)
-            est = self.sketch.estimate(tail)
+            cells = self.sketch.cells(tail)  # the slow twin has the same shape
+            self.sketch.add(tail, cells)
+            self.slow.add(tail, cells)
+            est = self.sketch.estimate(tail, cells)
             heavy = np.flatnonzero(est >= self.cfg.admit_count - ROUNDING)
             if heavy.size:
                 self.admit(tail[heavy], est[heavy])
@@ -323,17 +326,17 @@ class PhraseTable:
         shares = np.maximum(slow - recent, 0.0) / older_posts
         hist_w = max(self.history, 1e-6)
         assert self.bucket is not None
-        if len(self.free) < hashes.size:
+        if self._n_free < hashes.size:
             self._evict(max(hashes.size, self.cfg.capacity // 16))
-        take = min(len(self.free), hashes.size)
+        take = min(self._n_free, hashes.size)
         if take == 0:
             return
         hashes, recent, shares, slow = hashes[:take], recent[:take], shares[:take], slow[:take]
-        offered = np.array(self.free[-take:][::-1], dtype=np.int64)
-        del self.free[-take:]
+        offered = self._free[self._n_free - take : self._n_free][::-1].copy()
+        self._n_free -= take
         placed = self.index.insert_many(hashes, offered)
         # Slots offered to keys the index had no cell for go back to the free list.
-        self.free.extend(offered[~placed][::-1].tolist())
+        self._push_free(offered[~placed][::-1])
         slots = offered[placed]
         count, share, seen = recent[placed], shares[placed], slow[placed]
         self.keys[slots] = hashes[placed]
@@ -375,8 +378,23 @@ class PhraseTable:
         self.hot[slots] = False
         self.touched[slots] = False
         self.frozen[slots] = False
-        self.free.extend(sorted(slots.tolist(), reverse=True))
+        self._push_free(np.sort(slots)[::-1])
         self.used -= int(slots.size)
+
+    @property
+    def free(self) -> list[int]:
+        """Free slots, the next one to be taken last (the checkpointed form)."""
+        return self._free[: self._n_free].tolist()
+
+    @free.setter
+    def free(self, slots: list[int]) -> None:
+        self._free = np.zeros(self.cfg.capacity, dtype=np.int64)
+        self._n_free = 0
+        self._push_free(np.asarray(slots, dtype=np.int64))
+
+    def _push_free(self, slots: np.ndarray) -> None:
+        self._free[self._n_free : self._n_free + slots.size] = slots
+        self._n_free += int(slots.size)
 
     def take_touched(self) -> np.ndarray:
         """Slots counted since the last call: the only ones whose promotion can have changed."""
@@ -405,9 +423,10 @@ class PhraseTable:
         h = self.hour_of(bucket)
         # Neighbouring hours too: a daily habit drifts by a few minutes from day to day.
         hours = np.array([(h - 1) % HOURS, h, (h + 1) % HOURS])
-        cells = np.ix_(slots, hours)  # gather the three hours, not all 24 then three
-        seen = self.profile_days[cells] > 0
-        daily = np.where(seen, self.profile[cells], 0.0).max(axis=1)
+        # The three hours of each slot as flat cells: a 1-D gather is cheaper than np.ix_.
+        cells = slots[:, None] * HOURS + hours
+        seen = self.profile_days.reshape(-1)[cells] > 0
+        daily = np.where(seen, self.profile.reshape(-1)[cells], 0.0).max(axis=1)
         return np.maximum(rate, daily)
 
     def learned(self, slots: np.ndarray) -> np.ndarray:

@@ -40,15 +40,19 @@ class CountMinSketch:
     def nbytes(self) -> int:
         return int(self.table.nbytes)
 
-    def add(self, hashes: np.ndarray) -> None:
-        for row, shift in zip(self.table, _ROW_SHIFTS, strict=False):
-            scatter_add(row, _bits(hashes, shift, self.mask), 1.0 / self.scale)
+    def cells(self, hashes: np.ndarray) -> list[np.ndarray]:
+        """Each row's cell per hash; sketches of one shape share them (compute once)."""
+        return [_bits(hashes, shift, self.mask) for shift in _ROW_SHIFTS[: len(self.table)]]
 
-    def estimate(self, hashes: np.ndarray) -> np.ndarray:
+    def add(self, hashes: np.ndarray, cells: list[np.ndarray] | None = None) -> None:
+        for row, cell in zip(self.table, cells or self.cells(hashes), strict=True):
+            scatter_add(row, cell, 1.0 / self.scale)
+
+    def estimate(self, hashes: np.ndarray, cells: list[np.ndarray] | None = None) -> np.ndarray:
         est: np.ndarray | None = None
-        for row, shift in zip(self.table, _ROW_SHIFTS, strict=False):
-            values = row[_bits(hashes, shift, self.mask)]
-            est = values if est is None else np.minimum(est, values)
+        for row, cell in zip(self.table, cells or self.cells(hashes), strict=True):
+            values = row[cell]
+            est = values if est is None else np.minimum(est, values, out=est)
         assert est is not None
         return est * np.float32(self.scale)
 
@@ -77,12 +81,18 @@ class SlotIndex:
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
         """Slot per hash, -1 when absent."""
-        c1, c2 = self._cells(hashes)
-        out = np.where(self.keys[c1] == hashes, self.slots[c1], -1)
-        miss = np.flatnonzero(out < 0)
+        # Slots are gathered only where the key matched, and second cells only for the keys
+        # not in their first: most phrases of a batch are in neither (the long tail).
+        c1 = _bits(hashes, 8, self.mask)
+        hit = self.keys[c1] == hashes
+        out = np.full(hashes.size, -1, dtype=np.int64)
+        found = np.flatnonzero(hit)
+        out[found] = self.slots[c1[found]]
+        miss = np.flatnonzero(~hit)
         if miss.size:
-            c2m = c2[miss]
-            out[miss] = np.where(self.keys[c2m] == hashes[miss], self.slots[c2m], -1)
+            c2 = _bits(hashes[miss], 36, self.mask)
+            hit2 = self.keys[c2] == hashes[miss]
+            out[miss[hit2]] = self.slots[c2[hit2]]
         return out
 
     def insert_many(self, keys: np.ndarray, slots: np.ndarray) -> np.ndarray:

@@ -101,7 +101,6 @@ _ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _WIDE_SPACE = ("\x85", "\u1680", "\u2028", "\u2029")
 _IS_SPACE = np.zeros(256, dtype=bool)
 _IS_SPACE[list(_ASCII_SPACE)] = True
-_BYTE_VALUE = np.arange(1, 257, dtype=np.uint64)  # a byte's weight in the chunk hash (never 0)
 _BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
 _BASE_INV = pow(_BASE, -1, 1 << 64)
 _LEN_MULT = np.uint64(0xD6E8FEB86659FD93)
@@ -126,7 +125,7 @@ class HashIds:
     def __init__(self, bits: int = 16) -> None:
         self.bits = bits
         self.keys = np.zeros(1 << bits, dtype=np.uint64)
-        self.ids = np.full(1 << bits, -1, dtype=np.int64)
+        self.ids = np.full(1 << bits, -1, dtype=np.int32)
         self.size = 0
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
@@ -174,7 +173,7 @@ class HashIds:
         while 4 * size > (1 << self.bits):
             self.bits += 1
         self.keys = np.zeros(1 << self.bits, dtype=np.uint64)
-        self.ids = np.full(1 << self.bits, -1, dtype=np.int64)
+        self.ids = np.full(1 << self.bits, -1, dtype=np.int32)
         self.size = 0
         self.put(keys, ids)
 
@@ -278,8 +277,8 @@ class Vocab:
             size = max(n + 1, 2 * self._inv_pow.size, 1 << 16)
             self._inv_pow = _powers(_BASE_INV, size)
             self._base_pow = _powers(_BASE, size)
-        values = _BYTE_VALUE[np.frombuffer(data, dtype=np.uint8)]
-        values *= self._inv_pow[:n]
+        # Equal lengths are what could collide: the length is mixed in below.
+        values = np.multiply(np.frombuffer(data, dtype=np.uint8), self._inv_pow[:n])
         prefix = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(values, out=prefix[1:])
         h = (prefix[ends] - prefix[starts]) * self._base_pow[ends - 1]
@@ -316,10 +315,10 @@ class Vocab:
                 if space in text:
                     text = text.replace(space, " ")
         data = text.encode("utf-8", "surrogatepass")
-        inside = ~_IS_SPACE[np.frombuffer(data, dtype=np.uint8)]
-        edges = np.diff(inside.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-        starts = np.flatnonzero(edges == 1)
-        ends = np.flatnonzero(edges == -1)
+        inside = np.zeros(len(data) + 2, dtype=bool)  # a space before and after the text
+        np.logical_not(_IS_SPACE[np.frombuffer(data, dtype=np.uint8)], out=inside[1:-1])
+        edges = np.flatnonzero(inside[1:] != inside[:-1])  # chunk starts and ends, alternating
+        starts, ends = edges[0::2], edges[1::2]
         cids = np.empty(starts.size, dtype=np.int64)
         short = (ends - starts) <= HASHED_CHUNK_BYTES
         hashed = np.flatnonzero(short)
