@@ -73,6 +73,9 @@ class PhraseTable:
         self.weight = np.zeros(cap, dtype=np.float32)
         self.profile = np.zeros((cap, HOURS), dtype=np.float32)  # share by hour of day
         self.profile_days = np.zeros((cap, HOURS), dtype=np.float32)
+        # Derived: slots whose profile rows were ever written (most slots are evicted before
+        # an hour closes, and their rows need no clearing).
+        self.hourly = np.zeros(cap, dtype=bool)
         self.hour_sum = np.zeros(cap, dtype=np.float32)  # mentions in the hour being folded
         self.hour_volume = 0.0  # posts in the hour being folded
         self.admitted = np.zeros(cap, dtype=np.int64)
@@ -133,6 +136,7 @@ class PhraseTable:
         for name in cls.STATE_SCALARS:
             setattr(table, name, state[name])
         table.free = [int(x) for x in state["free"]]
+        table.hourly = np.asarray(table.profile_days.any(axis=1), dtype=bool)
         keys, slots = state["index"]
         table.index.keys, table.index.slots = np.asarray(keys).copy(), np.asarray(slots).copy()
         table.sketch.table = np.asarray(state["sketch"]).copy()
@@ -259,6 +263,7 @@ class PhraseTable:
         mine = self.profile[used, hour]
         self.profile[used, hour] = np.where(seen > 0, 0.5 * mine + 0.5 * share, share)
         self.profile_days[used, hour] = seen + 1
+        self.hourly[used] = True
         self.hour_sum[used] = 0
         self.hour_volume = 0.0
 
@@ -296,12 +301,22 @@ class PhraseTable:
     def _count(self, slots: np.ndarray, buckets: np.ndarray) -> None:
         assert self.bucket is not None
         ring = self.cfg.ring_buckets
-        ok = (slots >= 0) & (buckets > self.bucket - ring)
-        if not ok.any():
-            return
-        s, b = slots[ok], buckets[ok]
-        flat = s * ring + (b % ring)
-        in_window = s[b > self.bucket - self.cfg.window_buckets]
+        if buckets.size and buckets.min() == buckets.max():  # the usual batch: one bucket
+            b0 = int(buckets[0])
+            if b0 <= self.bucket - ring:
+                return
+            s = slots[slots >= 0]
+            if s.size == 0:
+                return
+            flat = s * ring + b0 % ring
+            in_window = s if b0 > self.bucket - self.cfg.window_buckets else s[:0]
+        else:
+            ok = (slots >= 0) & (buckets > self.bucket - ring)
+            if not ok.any():
+                return
+            s, b = slots[ok], buckets[ok]
+            flat = s * ring + (b % ring)
+            in_window = s[b > self.bucket - self.cfg.window_buckets]
         scatter_add(self.ring.reshape(-1), flat)
         scatter_add(self.wsum, in_window)
         scatter_add(self.slow_count, s)
@@ -372,8 +387,10 @@ class PhraseTable:
         self.fast_count[slots] = 0
         self.ewma[slots] = 0
         self.weight[slots] = 0
-        self.profile[slots] = 0
-        self.profile_days[slots] = 0
+        kept = slots[self.hourly[slots]]
+        self.profile[kept] = 0
+        self.profile_days[kept] = 0
+        self.hourly[kept] = False
         self.hour_sum[slots] = 0
         self.hot[slots] = False
         self.touched[slots] = False

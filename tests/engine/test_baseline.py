@@ -119,3 +119,24 @@ def test_a_busy_stream_learns_as_each_bucket_leaves_the_window() -> None:
     for b in range(1000, 1030):
         _feed(table, b, 1000, 5)
     assert folds == list(range(1000, 1030 - 12))
+
+
+def test_eviction_clears_the_daily_habit_of_slots_that_have_one() -> None:
+    """A slot that lived through an hour's close has profile rows; freed, they are zero again
+    (and a restored table knows which slots have them)."""
+    table = PhraseTable(EngineConfig())
+    bucket = 12 * 24 * 1000
+    for b in range(bucket, bucket + 12 * 3):  # three hours of a steady phrase
+        _feed(table, b, 100, 30)
+    slot = int(table.index.lookup(np.array([12345], dtype=np.uint64))[0])
+    assert table.hourly[slot] and table.profile_days[slot].any()
+    restored = PhraseTable.from_state(table.cfg, table.to_state())
+    assert restored.hourly.tolist() == table.hourly.tolist()
+    late = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F], dtype=np.uint64)
+    table.admit(late)  # admitted after the close: no rows to clear
+    fresh = table.index.lookup(late)
+    assert not table.hourly[fresh].any()
+    table.release(np.array([slot, *fresh.tolist()]))
+    assert not table.profile_days[slot].any() and not table.profile[slot].any()
+    assert not table.hourly.any()
+    assert table.free[-1] == min(slot, *fresh.tolist())  # the lowest freed slot is taken next
