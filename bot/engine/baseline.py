@@ -326,15 +326,18 @@ class PhraseTable:
 
     def admit(self, hashes: np.ndarray, est: np.ndarray | None = None) -> None:
         """Give phrases exact slots, seeded with the share the sketches remember."""
-        order = np.argsort(hashes, kind="stable")
+        # Copies of a hash carry one estimate, so which copy the sort puts first is moot.
+        order = np.argsort(hashes)
         hashes = hashes[order]
         first = np.concatenate(([True], hashes[1:] != hashes[:-1]))
         hashes = hashes[first]
-        known = self.index.lookup(hashes)
-        hashes = hashes[known < 0]
+        if est is None:
+            hashes = hashes[self.index.lookup(hashes) < 0]
+            recent = self.sketch.estimate(hashes)
+        else:  # from add(): every hash missed the index a moment ago
+            recent = est[order][first]
         if hashes.size == 0:
             return
-        recent = self.sketch.estimate(hashes) if est is None else est[order][first][known < 0]
         slow = self.slow.estimate(hashes)
         # Slow-sketch mass not explained by the recent burst, over the posts it has seen.
         older_posts = max(1.0, self.slow_volume - self.fast_volume)

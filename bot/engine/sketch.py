@@ -7,6 +7,7 @@ import numpy as np
 RESCALE_BELOW = 1e-6  # fold the lazy decay into the table before float32 cells grow too large
 # Phrase hashes are already mixed (text.mix64), so disjoint bit ranges act as independent hashes.
 _ROW_SHIFTS = (0, 21, 42)
+_NOBODY = np.iinfo(np.int32).max
 
 
 def scatter_add(target: np.ndarray, cells: np.ndarray, weight: float = 1.0) -> None:
@@ -75,6 +76,7 @@ class SlotIndex:
         self.mask = (1 << bits) - 1
         self.keys = np.zeros(1 << bits, dtype=np.uint64)
         self.slots = np.full(1 << bits, -1, dtype=np.int64)
+        self._owner: np.ndarray | None = None  # scratch for insert_many, all _NOBODY between calls
 
     def _cells(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _bits(hashes, 8, self.mask), _bits(hashes, 36, self.mask)
@@ -109,12 +111,22 @@ class SlotIndex:
             todo, want = todo[empty], want[empty]
             if todo.size == 0:
                 continue
-            _, first = np.unique(want, return_index=True)
-            todo, want = todo[first], want[first]
+            won = self._first_per_cell(want)
+            todo, want = todo[won], want[won]
             self.keys[want] = keys[todo]
             self.slots[want] = slots[todo]
             placed[todo] = True
         return placed
+
+    def _first_per_cell(self, cells: np.ndarray) -> np.ndarray:
+        """True for the first of the entries wanting each cell (a scatter, not a sort)."""
+        if self._owner is None:
+            self._owner = np.full(self.keys.size, _NOBODY, dtype=np.int32)
+        order = np.arange(cells.size, dtype=np.int32)
+        np.minimum.at(self._owner, cells, order)
+        won = self._owner[cells] == order
+        self._owner[cells] = _NOBODY
+        return won
 
     def remove(self, keys: np.ndarray) -> None:
         if keys.size == 0:

@@ -319,18 +319,14 @@ class Vocab:
         np.logical_not(_IS_SPACE[np.frombuffer(data, dtype=np.uint8)], out=inside[1:-1])
         edges = np.flatnonzero(inside[1:] != inside[:-1])  # chunk starts and ends, alternating
         starts, ends = edges[0::2], edges[1::2]
-        cids = np.empty(starts.size, dtype=np.int64)
         short = (ends - starts) <= HASHED_CHUNK_BYTES
+        if short.all():  # the usual batch: every chunk is found by its hash
+            cids = self._hashed_ids(data, starts, ends)
+            return self._expand(cids)
+        cids = np.empty(starts.size, dtype=np.int64)
         hashed = np.flatnonzero(short)
         if hashed.size:
-            s, e = starts[hashed], ends[hashed]
-            hashes = self._chunk_hashes(data, s, e)
-            cids[hashed] = self.by_hash.get(hashes)
-            miss = np.flatnonzero(cids[hashed] < 0)
-            if miss.size:
-                ms, me = s[miss].tolist(), e[miss].tolist()
-                pieces = [data[a:b] for a, b in zip(ms, me, strict=True)]
-                cids[hashed[miss]] = self.chunk_ids(pieces, hashes[miss])
+            cids[hashed] = self._hashed_ids(data, starts[hashed], ends[hashed])
         for i in np.flatnonzero(~short).tolist():
             chunk = data[starts[i] : ends[i]].decode("utf-8", "surrogatepass")
             cid = self.by_text.get(chunk)
@@ -340,6 +336,16 @@ class Vocab:
                     self.by_text[chunk] = cid
             cids[i] = cid
         return self._expand(cids)
+
+    def _hashed_ids(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        hashes = self._chunk_hashes(data, starts, ends)
+        cids = self.by_hash.get(hashes).astype(np.int64)
+        miss = np.flatnonzero(cids < 0)
+        if miss.size:
+            ms, me = starts[miss].tolist(), ends[miss].tolist()
+            pieces = [data[a:b] for a, b in zip(ms, me, strict=True)]
+            cids[miss] = self.chunk_ids(pieces, hashes[miss])
+        return cids
 
     def _expand(self, cids: np.ndarray) -> np.ndarray:
         lens = self.chunk_len[cids]
