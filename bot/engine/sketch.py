@@ -49,6 +49,16 @@ class CountMinSketch:
         for row, cell in zip(self.table, cells or self.cells(hashes), strict=True):
             scatter_add(row, cell, 1.0 / self.scale)
 
+    def add_estimate(self, hashes: np.ndarray, cells: list[np.ndarray]) -> np.ndarray:
+        """``add`` then ``estimate``, row by row: each row is read while it is in cache."""
+        est: np.ndarray | None = None
+        for row, cell in zip(self.table, cells, strict=True):
+            scatter_add(row, cell, 1.0 / self.scale)
+            values = row[cell]
+            est = values if est is None else np.minimum(est, values, out=est)
+        assert est is not None
+        return est * np.float32(self.scale)
+
     def estimate(self, hashes: np.ndarray, cells: list[np.ndarray] | None = None) -> np.ndarray:
         est: np.ndarray | None = None
         for row, cell in zip(self.table, cells or self.cells(hashes), strict=True):

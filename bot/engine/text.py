@@ -488,12 +488,12 @@ def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
     if phrase.size < 2:
         return None
     pair = phrase + post.astype(np.uint64) * _MULT
-    repeat = np.zeros(pair.size, dtype=bool)
-    todo = np.arange(pair.size, dtype=np.int64)
+    repeat: np.ndarray | None = None
+    todo = np.zeros(0, dtype=np.int64)
     for salt in _OWNER_SALTS:
-        if todo.size < 2:
+        if repeat is not None and todo.size < 2:
             break
-        mine = pair[todo]
+        mine = pair if repeat is None else pair[todo]
         bits = (2 * mine.size).bit_length()
         cell = ((mine * salt) >> np.uint64(64 - bits)).astype(np.intp)
         order = np.arange(mine.size, dtype=np.int32)
@@ -501,8 +501,13 @@ def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
         np.minimum.at(owner, cell, order)  # the first occurrence owns its cell
         first = owner[cell]
         owned = mine[first] == mine
+        if repeat is None:  # the first table sees every occurrence: no index to map back
+            repeat = owned & (first != order)
+            todo = np.flatnonzero(~owned)
+            continue
         repeat[todo[owned & (first != order)]] = True
         todo = todo[~owned]  # every occurrence of a pair that lost its cell to another pair
+    assert repeat is not None
     if todo.size > 1:
         _, firsts = np.unique(pair[todo], return_index=True)
         left = np.ones(todo.size, dtype=bool)
