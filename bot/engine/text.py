@@ -8,6 +8,7 @@ stopword, plus hashtags and cashtags. Phrase hashes are built from *folded* toke
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -152,6 +153,16 @@ class HashIds:
         if 4 * (self.size + keys.size) > (1 << self.bits):
             self._grow(self.size + keys.size)
         mask = (1 << self.bits) - 1
+        if keys.size <= 64:  # a batch's few new chunks: a loop beats numpy's fixed costs
+            shift = 64 - self.bits
+            for key, cid in zip(keys.tolist(), ids.tolist(), strict=True):
+                at = key >> shift
+                while self.keys[at]:
+                    at = (at + 1) & mask
+                self.keys[at] = key
+                self.ids[at] = cid
+            self.size += int(keys.size)
+            return
         cell = self._home(keys)
         todo = np.arange(keys.size)
         while todo.size:
@@ -239,30 +250,38 @@ class Vocab:
         return idx
 
     def _add_chunk(self, token_ids: list[int]) -> int:
-        cid = self.n_chunks
-        if cid >= len(self.chunk_off):
-            self.chunk_off = np.resize(self.chunk_off, cid * 2)
-            self.chunk_len = np.resize(self.chunk_len, cid * 2)
-        need = self.n_sub + len(token_ids)
+        return self._add_chunks([token_ids])
+
+    def _add_chunks(self, runs: list[list[int]]) -> int:
+        """Add chunks with these token-id runs; returns the first one's id (the rest follow)."""
+        first, n = self.n_chunks, len(runs)
+        if first + n > len(self.chunk_off):
+            size = max(first + n, 2 * len(self.chunk_off))
+            self.chunk_off = np.resize(self.chunk_off, size)
+            self.chunk_len = np.resize(self.chunk_len, size)
+        lens = np.fromiter(map(len, runs), dtype=np.int64, count=n)
+        flat = list(itertools.chain.from_iterable(runs))
+        need = self.n_sub + len(flat)
         if need > len(self.sub):
             self.sub = np.resize(self.sub, max(need, len(self.sub) * 2))
-        self.sub[self.n_sub : need] = token_ids
-        self.chunk_off[cid] = self.n_sub
-        self.chunk_len[cid] = len(token_ids)
+        self.sub[self.n_sub : need] = flat
+        self.chunk_off[first : first + n] = self.n_sub + np.cumsum(lens) - lens
+        self.chunk_len[first : first + n] = lens
         self.n_sub = need
-        self.n_chunks += 1
-        return cid
+        self.n_chunks += n
+        return first
+
+    def _volatile(self) -> int:
+        # One shared chunk for everything URL/mention-like: a phrase break. Words glued to a
+        # URL are lost, which is the price of not caching unique strings.
+        if self.volatile_id < 0:
+            self.volatile_id = self._add_chunk([self.token_id(".")])
+        return self.volatile_id
 
     def _new_chunk(self, chunk: str) -> tuple[int, bool]:
         """(chunk id, whether to remember it) for a chunk not seen yet."""
-        if chunk == POST_SEP:
-            return self._add_chunk([self.token_id(POST_SEP)]), True
         if _is_volatile(chunk):
-            # One shared chunk for everything URL/mention-like: a phrase break. Words glued to
-            # a URL are lost, which is the price of not caching unique strings.
-            if self.volatile_id < 0:
-                self.volatile_id = self._add_chunk([self.token_id(".")])
-            return self.volatile_id, False
+            return self._volatile(), False
         return self._add_chunk([self.token_id(t) for t in tokenize(chunk)]), True
 
     def _chunk_hashes(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -286,26 +305,30 @@ class Vocab:
         return mix64(h)
 
     def chunk_ids(self, chunks: list[bytes], hashes: np.ndarray) -> np.ndarray:
-        """Ids of chunks (bytes, with their hashes), tokenizing the ones not seen yet."""
-        ids = self.by_hash.get(hashes)
-        miss = np.flatnonzero(ids < 0)
-        if miss.size:
-            new_keys: list[int] = []
-            new_ids: list[int] = []
-            known: dict[int, int] = {}
-            for i, key in zip(miss.tolist(), hashes[miss].tolist(), strict=True):
-                cid = known.get(key)
-                if cid is None:
-                    cid, keep = self._new_chunk(chunks[i].decode("utf-8", "surrogatepass"))
-                    if keep:
-                        known[key] = cid
-                        new_keys.append(key)
-                        new_ids.append(cid)
-                ids[i] = cid
-            if new_keys:
-                self.by_hash.put(
-                    np.array(new_keys, dtype=np.uint64), np.array(new_ids, dtype=np.int64)
-                )
+        """Ids of chunks not seen yet (bytes, with their hashes): each distinct one is
+        tokenized once, and all are added and remembered together."""
+        ids = np.empty(len(chunks), dtype=np.int64)
+        runs: list[list[int]] = []  # token ids of each new chunk, in order
+        run_of: dict[int, int] = {}  # chunk hash -> its index in runs
+        later: list[int] = []  # positions in chunks whose id is first + their run index
+        later_run: list[int] = []
+        token_id = self.token_id
+        for i, (raw, key) in enumerate(zip(chunks, hashes.tolist(), strict=True)):
+            run = run_of.get(key)
+            if run is None:
+                chunk = raw.decode("utf-8", "surrogatepass")
+                if _is_volatile(chunk):
+                    ids[i] = self._volatile()
+                    continue
+                run = run_of[key] = len(runs)
+                runs.append([token_id(t) for t in tokenize(chunk)])
+            later.append(i)
+            later_run.append(run)
+        if runs:
+            first = self._add_chunks(runs)
+            ids[later] = first + np.array(later_run, dtype=np.int64)
+            keys = np.fromiter(run_of, dtype=np.uint64, count=len(run_of))
+            self.by_hash.put(keys, first + np.arange(len(runs), dtype=np.int64))
         return ids
 
     def token_ids(self, text: str) -> np.ndarray:
@@ -381,7 +404,9 @@ _SEP_CHUNK = f" {POST_SEP} "
 
 
 def _joined(texts: Sequence[str]) -> str:
-    clipped = [t if len(t) <= MAX_TEXT_CHARS else t[:MAX_TEXT_CHARS] for t in texts]
+    clipped = texts
+    if max(map(len, texts), default=0) > MAX_TEXT_CHARS:  # rare: clip post by post only then
+        clipped = [t if len(t) <= MAX_TEXT_CHARS else t[:MAX_TEXT_CHARS] for t in texts]
     joined = _SEP_CHUNK.join(clipped)
     if joined.count(POST_SEP) != len(clipped) - 1:  # a text carried the separator itself
         joined = _SEP_CHUNK.join(t.replace(POST_SEP, " ") for t in clipped)

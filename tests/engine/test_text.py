@@ -232,8 +232,10 @@ def test_long_chunks_are_found_by_text():
 
 
 def test_hash_ids_grow_and_probe():
-    table = HashIds(bits=4)
     keys = (np.arange(1, 200, dtype=np.uint64) << np.uint64(52)) | np.uint64(1)  # shared homes
-    table.put(keys, np.arange(keys.size))
-    assert table.get(keys).tolist() == list(range(keys.size))
-    assert table.get(np.array([7, 9], dtype=np.uint64)).tolist() == [-1, -1]
+    for batch in (keys.size, 30):  # inserted at once (numpy) or a few at a time (a loop)
+        table = HashIds(bits=4)
+        for lo in range(0, keys.size, batch):
+            table.put(keys[lo : lo + batch], np.arange(lo, min(lo + batch, keys.size)))
+        assert table.get(keys).tolist() == list(range(keys.size))
+        assert table.get(np.array([7, 9], dtype=np.uint64)).tolist() == [-1, -1]
