@@ -1,9 +1,11 @@
 """Normalization and vectorised phrase extraction: a batch of texts -> phrase occurrences.
 
-One regex pass over the batch's joined text, tokens mapped to ids through a dict, then numpy
-rolling hashes over the id array produce every 1-4-gram that neither starts nor ends with a
-stopword, plus hashtags and cashtags. Phrase hashes are built from *folded* token hashes, so
-"summoning ghosts" and "summoned ghost" produce the same phrase hash.
+The batch's texts are joined and normalised once; its whitespace chunks are cut and hashed in
+numpy and found in a table of chunks already tokenized (the regex runs once per distinct
+chunk), giving an array of token ids; numpy rolling hashes over it produce every 1-4-gram
+that neither starts nor ends with a stopword, plus hashtags and cashtags. Phrase hashes are
+built from *folded* token hashes, so "summoning ghosts" and "summoned ghost" produce the same
+phrase hash.
 """
 
 from __future__ import annotations
