@@ -16,6 +16,7 @@ from bot.engine.baseline import PhraseTable
 from bot.engine.candidates import Candidate
 from bot.engine.config import STRUCTURAL, EngineConfig
 from bot.engine.lifecycle import Narrative
+from bot.engine.seeding import LeaderPost
 from bot.engine.types import CheckpointError, Lifecycle, SamplePost
 
 if TYPE_CHECKING:
@@ -88,8 +89,8 @@ def dump(engine: NarrativeEngine) -> bytes:
         "table": {k: _plain(v) for k, v in engine.table.to_state().items()},
         "candidates": [c.to_state() for c in engine.by_slot.values()],
         "narratives": narrs,
-        "history": dict(engine.history),
-        "benched": dict(engine.benched),
+        "history": dict(engine.stories.history),
+        "benched": dict(engine.tracker.benched),
         "shelf": engine.shelf.to_state(),
         "marks": list(engine.marks),
         "leader_posts": [
@@ -138,7 +139,7 @@ def load(
 def _build(
     state: dict[str, Any], config: EngineConfig | None, leaders: Iterable[str]
 ) -> NarrativeEngine:
-    from bot.engine.engine import LeaderPost, NarrativeEngine
+    from bot.engine.engine import NarrativeEngine
 
     saved = EngineConfig.from_dict(state["config"])
     cfg = config or saved
@@ -149,7 +150,7 @@ def _build(
     engine = NarrativeEngine(cfg, handles)
     table_state = {k: _unplain(v) for k, v in state["table"].items()}
     try:
-        engine.table = PhraseTable.from_state(cfg, table_state)
+        engine.tracker.table = PhraseTable.from_state(cfg, table_state)
     except ValueError as exc:
         raise CheckpointError(str(exc)) from exc
     for d in state["candidates"]:
@@ -166,8 +167,8 @@ def _build(
             raise CheckpointError(f"narrative {n.key!r} does not hold its anchor phrase")
         n.leader, n.seed_post = d["leader"], SamplePost.unpack(d["seed_post"])
         engine.narrs[n.key] = n
-    engine.history = dict(state["history"])
-    engine.benched = dict(state["benched"])
+    engine.stories.history = dict(state["history"])
+    engine.tracker.benched = dict(state["benched"])
     engine.shelf.restore(state["shelf"])
     engine.marks.extend((int(b), int(p)) for b, p in state["marks"])
     for ts, bucket, author, sample, phrases in state["leader_posts"]:

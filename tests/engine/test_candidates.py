@@ -77,11 +77,12 @@ def test_a_phrase_tracked_again_counts_only_newcomers() -> None:
     engine.ingest(posts)
     engine.tick()
     slot = int(np.flatnonzero(engine.table.keys)[0])
-    engine._track(np.array([slot]), 4, posts[-1].created_at)
+    tracker, seen, now_ts = engine.tracker, engine.posts_ingested, engine.now_ts
+    tracker.track(np.array([slot]), 4, posts[-1].created_at, seen, now_ts)
     cand = engine.by_slot[slot]
     cand.authors = {"ann": 1, "bob": 2}
-    engine._untrack(cand)
-    engine._track(np.array([slot]), 5, posts[-1].created_at)
+    tracker.untrack(cand)
+    tracker.track(np.array([slot]), 5, posts[-1].created_at, seen, now_ts)
     again = engine.by_slot[slot]
     assert again is not cand
     assert not again.is_new_author("ann") and not again.is_new_author("bob")

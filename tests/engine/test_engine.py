@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
-from bot.engine.engine import leader_ids
 from bot.engine.generator import merge, replay
+from bot.engine.seeding import leader_ids
 from bot.posts import Post
 
 from .scenarios import MEME_START, RAMP, background, run
