@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.engine.candidates import Candidate
 from bot.engine.folding import HIRAGANA, is_cjk, stable_hash, stem
-from bot.engine.text import is_edge_stop
+from bot.engine.tokens import is_edge_stop
 
 MIN_SHARED = 3  # posts two phrases must share before they can be linked
 MIN_OVERLAP = 0.5  # ... as a share of the smaller phrase's recent posts

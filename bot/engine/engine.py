@@ -38,19 +38,19 @@ from bot.engine.seeding import LeaderPost, Leaders
 from bot.engine.stories import Stories
 from bot.engine.text import (
     Extraction,
-    Vocab,
     content_words,
     extract,
     frame_of,
-    is_edge_stop,
     phrase_key,
     phrase_text,
     phrase_words,
     unigram_keys,
     word_keys,
 )
+from bot.engine.tokens import is_edge_stop
 from bot.engine.tracking import Tracker
 from bot.engine.types import AlertEvent, NarrativeView, utc
+from bot.engine.vocab import Vocab
 from bot.posts import Post
 
 SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels

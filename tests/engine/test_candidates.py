@@ -9,7 +9,8 @@ import numpy as np
 from bot.engine import NarrativeEngine
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.generator import StreamGenerator
-from bot.engine.text import Vocab, extract, frame_of, phrase_key
+from bot.engine.text import extract, frame_of, phrase_key
+from bot.engine.vocab import Vocab
 
 
 def _cand() -> Candidate:

@@ -9,17 +9,12 @@ from hypothesis import strategies as st
 from bot.engine import canonicalize
 from bot.engine.folding import stem
 from bot.engine.text import (
-    HASHED_CHUNK_BYTES,
     MAX_NGRAM,
-    POST_SEP,
-    HashIds,
-    Vocab,
-    _joined,
     extract,
     once_per_post,
     phrase_text,
-    tokenize,
 )
+from bot.engine.vocab import Vocab
 
 
 def _phrases(texts: list[str]) -> set[tuple[int, str]]:
@@ -114,15 +109,6 @@ def test_empty_and_huge_posts():
     assert ext.phrase.size < 10_000  # huge posts are clipped, so cost stays bounded
 
 
-def test_vocab_reset_keeps_phrase_hashes():
-    texts = ["summoning ghosts not building animals"] * 3
-    small = Vocab(max_size=2)
-    first = extract(texts, small).phrase
-    second = extract(texts, small).phrase  # triggers a reset before mapping
-    assert np.array_equal(first, second)
-    assert np.array_equal(first, extract(texts, Vocab()).phrase)
-
-
 def test_hashtags_link_to_the_phrase_they_spell() -> None:
     from datetime import UTC, datetime
 
@@ -188,54 +174,3 @@ def test_once_per_post_is_exact_however_pairs_collide() -> None:
             expected.append(i)
     assert keep.tolist() == expected
     assert once_per_post(np.array([5, 6], dtype=np.uint64), np.array([0, 0])) is None
-
-
-def _split_tokens(text: str) -> list[str]:
-    """What the vocabulary must produce: each whitespace chunk tokenized (URLs a break)."""
-    out: list[str] = []
-    for chunk in text.split():
-        if chunk == POST_SEP:
-            out.append(POST_SEP)
-        elif "://" in chunk or "@" in chunk or chunk.startswith("www."):
-            out.append(".")
-        else:
-            out.extend(tokenize(chunk))
-    return out
-
-
-_SPACES = " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u3000"
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.text(alphabet=st.sampled_from("ab#$'.,幽霊を" + _SPACES), max_size=40)
-        | st.text(max_size=60),
-        max_size=8,
-    )
-)
-def test_vocab_cuts_chunks_like_str_split(texts):
-    vocab = Vocab()
-    for _ in range(2):  # the second pass finds every chunk by its hash
-        joined = _joined(texts)
-        ids = vocab.token_ids(joined).tolist()
-        assert [vocab.token_str[i] for i in ids] == _split_tokens(joined)
-
-
-def test_long_chunks_are_found_by_text():
-    vocab = Vocab()
-    long = "x" * (HASHED_CHUNK_BYTES + 1)
-    for _ in range(2):
-        ids = vocab.token_ids(f"{long} ghost {long}")
-        assert [vocab.token_str[i] for i in ids.tolist()] == [long, "ghost", long]
-    assert list(vocab.by_text) == [long]
-
-
-def test_hash_ids_grow_and_probe():
-    keys = (np.arange(1, 200, dtype=np.uint64) << np.uint64(52)) | np.uint64(1)  # shared homes
-    for batch in (keys.size, 30):  # inserted at once (numpy) or a few at a time (a loop)
-        table = HashIds(bits=4)
-        for lo in range(0, keys.size, batch):
-            table.put(keys[lo : lo + batch], np.arange(lo, min(lo + batch, keys.size)))
-        assert table.get(keys).tolist() == list(range(keys.size))
-        assert table.get(np.array([7, 9], dtype=np.uint64)).tolist() == [-1, -1]

@@ -24,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from bot.engine.evaluation.scorer import Alert
-from bot.engine.text import Vocab, extract, phrase_text
+from bot.engine.text import extract, phrase_text
+from bot.engine.vocab import Vocab
 from bot.posts import Post
 
 BUCKET_SECONDS = 600
