@@ -287,13 +287,17 @@ class NarrativeEngine:
         A post adopts the longer phrase that contains this one ("vibe coding", not "code"),
         and of two overlapping phrases the one more people took up: "召喚した musakix" in
         "幽霊を召喚した musakix" is the story's phrase with a neighbour, not a story of its own.
+        A plain word inside this phrase never outweighs it, however many use it: "prompt" is
+        everywhere, "prompt debt" is the story.
         """
         end = start + length
         for s2, n2, slot in spans:
             if n2 > length and s2 <= start and s2 + n2 >= end:
                 return True
+            other = self.tracker.by_slot[slot]
             overlaps = s2 < end and start < s2 + n2 and (s2, n2) != (start, length)
-            if overlaps and self.tracker.by_slot[slot].total_weight > cand.total_weight:
+            plain_inside = start <= s2 and s2 + n2 <= end and not clustering.distinctive(other)
+            if overlaps and not plain_inside and other.total_weight > cand.total_weight:
                 return True
         return False
 

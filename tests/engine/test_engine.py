@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
+from bot.engine.candidates import Candidate
 from bot.engine.generator import merge, replay
 from bot.engine.seeding import leader_ids
 from bot.posts import Post
@@ -162,3 +163,30 @@ def test_a_translation_taken_up_later_joins_the_told_story(seed: int) -> None:
     assert len(alerts) == 1
     view = engine.find("幽霊を召喚")
     assert view is not None and view.key == alerts[0].narrative.key
+
+
+def test_a_post_adopts_the_whole_phrase_not_a_busier_plain_word_in_it() -> None:
+    """ "prompt debt" is adopted even when "prompt" alone has more adopters (a common word).
+
+    Of two partly overlapping phrases the one more people took up wins ("幽霊を召喚" over
+    "召喚した musakix"); a plain word inside a phrase never does.
+    """
+    engine = NarrativeEngine()
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    names = {1: ("prompt", 1), 2: ("prompt debt", 2), 3: ("debt now", 2)}
+    cands = {}
+    for k, (name, n) in names.items():
+        cands[k] = Candidate(key=k, slot=k, first_seen=at)
+        cands[k].canonical, cands[k].n_tokens = name, n
+        engine.tracker.by_slot[k] = cands[k]
+    word, whole, neighbour = cands[1], cands[2], cands[3]
+    word.total_weight, whole.total_weight, neighbour.total_weight = 50.0, 3.0, 1.0
+    # "prompt debt now": prompt = 0, debt = 1, now = 2
+    spans = [(0, 1, 1), (0, 2, 2), (1, 2, 3)]
+    assert engine._outweighed(word, 0, 1, spans)  # inside the whole phrase
+    assert not engine._outweighed(whole, 0, 2, spans)  # its busier plain word does not win
+    assert engine._outweighed(neighbour, 1, 2, spans)  # a partial overlap taken up by more
+    story = Candidate(key=4, slot=4, first_seen=at)  # a busier overlapping story still wins
+    story.canonical, story.n_tokens, story.total_weight = "debt now", 2, 9.0
+    engine.tracker.by_slot[3] = story
+    assert engine._outweighed(whole, 0, 2, spans)
