@@ -195,9 +195,13 @@ class PhraseTable:
     def _leave(self, old: int) -> None:
         """Bucket ``old`` just left the scoring window: it no longer counts in it."""
         col = old % self.cfg.ring_buckets
-        used = np.flatnonzero((self.keys != 0) & (self.admitted <= old))
+        used = self._counted_at(old)
         if used.size:
             self.wsum[used] = np.maximum(self.wsum[used] - self.ring[used, col], 0)
+
+    def _counted_at(self, old: int) -> np.ndarray:
+        """Slots in use that were already counting in bucket ``old``."""
+        return np.flatnonzero((self.keys != 0) & (self.admitted <= old))
 
     def _teach(self, bucket: int) -> None:
         """Feed the baselines the buckets that have left the window by time *and* by posts.
@@ -231,7 +235,7 @@ class PhraseTable:
         Only slots in use are touched, so a sparse stream with a few busy phrases folds fast.
         """
         col = old % self.cfg.ring_buckets
-        used = np.flatnonzero((self.keys != 0) & (self.admitted <= old))
+        used = self._counted_at(old)
         if used.size == 0:
             return
         x = self.ring[used, col]

@@ -163,9 +163,7 @@ def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
 
 def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candidate]) -> bool:
     """Whether an unassigned phrase belongs to an existing narrative."""
-    own = set(cand.posts)
-    shared = len(own & narrative_posts)
-    if shared >= MIN_SHARED and shared >= MIN_OVERLAP * len(own):
+    if _shares_posts(set(cand.posts), narrative_posts, MIN_OVERLAP):
         return True
     return any(tag_linked(cand, m) or tag_linked(m, cand) or cross_linked(cand, m) for m in members)
 
@@ -176,9 +174,13 @@ def accompanies(posts: Iterable[int], narrative_posts: set[int]) -> bool:
     Half the overlap that joins a phrase to a story is enough: the word is not joined, only
     kept from telling the story again on its own.
     """
-    own = set(posts)
+    return _shares_posts(set(posts), narrative_posts, MIN_OVERLAP / 2)
+
+
+def _shares_posts(own: set[int], narrative_posts: set[int], overlap: float) -> bool:
+    """At least ``MIN_SHARED`` of a phrase's posts, and ``overlap`` of them, are the story's."""
     shared = len(own & narrative_posts)
-    return shared >= MIN_SHARED and shared >= MIN_OVERLAP / 2 * len(own)
+    return shared >= MIN_SHARED and shared >= overlap * len(own)
 
 
 @functools.lru_cache(maxsize=65536)
