@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
-from bot.engine.backtest import BATCH_MAX, TICK_SECONDS
+from bot.clock import StreamWatermark
+from bot.engine.backtest import EventTimeFeeder, post_times
 from bot.engine.config import EngineConfig
 from bot.engine.engine import NarrativeEngine
 from bot.engine.evaluation.scorer import Alert
 from bot.engine.types import AlertEvent
 from bot.posts import Post
+
+BLOCK = 4096  # posts per block, like the reader's blocks of lines
 
 
 def leader_ids(handles: Sequence[str], network: str = "x") -> list[str]:
@@ -24,22 +28,23 @@ def leader_ids(handles: Sequence[str], network: str = "x") -> list[str]:
 def run_engine(
     posts: Sequence[Post], leaders: Sequence[str] = (), config: EngineConfig | None = None
 ) -> list[AlertEvent]:
-    """Posts in delivery order, grouped by 60 s of event time (or BATCH_MAX), ingest + tick."""
+    """Posts in delivery order through the path `ghostwatch backtest` takes after decoding.
+
+    The same stream-time watermark and the same event-time feeder (one ingest and tick per
+    busy minute, a sparse minute merged into its bucket), so what is scored here is what a
+    replay of the same posts as a file alerts.
+    """
     engine = NarrativeEngine(config or EngineConfig(), leader_ids(leaders))
     fired: list[AlertEvent] = []
-    batch: list[Post] = []
-    batch_slot: int | None = None
-    for post in posts:
-        slot = int(post.created_at.timestamp()) // TICK_SECONDS
-        if batch and (slot != batch_slot or len(batch) >= BATCH_MAX):
-            engine.ingest(batch)
-            batch = []
-            fired += engine.tick()
-        batch_slot = slot
-        batch.append(post)
-    if batch:
-        engine.ingest(batch)
-    fired += engine.tick()
+    feeder = EventTimeFeeder(engine, io.StringIO(), lambda _engine, new: fired.extend(new))
+    mark: StreamWatermark[Post] = StreamWatermark()
+    for start in range(0, len(posts), BLOCK):
+        block = list(posts[start : start + BLOCK])
+        admitted = mark.feed(block, post_times(block))
+        feeder.feed(admitted.items, admitted.ts)
+    admitted = mark.flush()
+    feeder.feed(admitted.items, admitted.ts)
+    feeder.finish()
     return fired
 
 
