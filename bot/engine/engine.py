@@ -61,6 +61,9 @@ RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here
 OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
 ESTABLISHED = 4.0  # a phrase with this many times a story's adopters in earlier lives is common
+# Mentions a word used in one post in a thousand would have in the slow memory before a plain
+# word's share tells "common" from "rare" (a fifth of that count is its standard error).
+KNOWN_MENTIONS = 25.0
 
 
 class NarrativeEngine:
@@ -456,10 +459,12 @@ class NarrativeEngine:
     def _common(self, cand: Candidate) -> bool:
         """A plain word the stream uses routinely: it needs far more evidence than a coinage.
 
-        Until the baselines have seen half their memory, every plain word counts as common (a
-        new bot knows no history). After that, a plain word is common if, when it was
-        tracked, the stream used it in at least one post in a thousand ("time", "flight"); a
-        word that was rare then ("prism" before the leak) is news.
+        Until the slow memory holds enough posts that a common word would have shown up
+        ``KNOWN_MENTIONS`` times, every plain word counts as common (a new bot knows no
+        history). After that, a plain word is common if, when it was tracked, the stream used
+        it in at least one post in a thousand ("time", "flight"); a word that was rare then
+        ("prism" before the leak) is news. Counted in posts, not time: on a sparse stream
+        (a few thousand posts a day) half the slow memory takes a week or more.
 
         So is a phrase people have used for long without it becoming a story: one that, in its
         earlier tracked lives, had ``ESTABLISHED`` times the adopters a story needs (a phrase
@@ -469,7 +474,8 @@ class NarrativeEngine:
             return True
         if not clustering.ordinary(cand):
             return False
-        return self.table.history < 0.5 or cand.usual >= self.cfg.common_share
+        known = self.table.slow_volume * self.cfg.common_share >= KNOWN_MENTIONS
+        return not known or cand.usual >= self.cfg.common_share
 
     def _extensions(self, cands: Iterable[Candidate]) -> list[Candidate]:
         """Phrases that are another phrase plus a word found everywhere ("summon ghost lonex").
