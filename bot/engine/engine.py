@@ -459,12 +459,13 @@ class NarrativeEngine:
     def _common(self, cand: Candidate) -> bool:
         """A plain word the stream uses routinely: it needs far more evidence than a coinage.
 
-        Until the slow memory holds enough posts that a common word would have shown up
-        ``KNOWN_MENTIONS`` times, every plain word counts as common (a new bot knows no
-        history). After that, a plain word is common if, when it was tracked, the stream used
-        it in at least one post in a thousand ("time", "flight"); a word that was rare then
-        ("prism" before the leak) is news. Counted in posts, not time: on a sparse stream
-        (a few thousand posts a day) half the slow memory takes a week or more.
+        Until the bot has seen the baseline's half-life of stream time (a word's share at
+        night is not its share by day) and the slow memory holds enough posts that a common
+        word would have shown up ``KNOWN_MENTIONS`` times, every plain word counts as common
+        (a new bot knows no history). After that, a plain word is common if, when it was
+        tracked, the stream used it in at least one post in a thousand ("time", "flight"); a
+        word that was rare then ("prism" before the leak) is news. Not "half the slow memory":
+        on a sparse stream (a few thousand posts a day) that takes a week or more.
 
         So is a phrase people have used for long without it becoming a story: one that, in its
         earlier tracked lives, had ``ESTABLISHED`` times the adopters a story needs (a phrase
@@ -474,7 +475,10 @@ class NarrativeEngine:
             return True
         if not clustering.ordinary(cand):
             return False
-        known = self.table.slow_volume * self.cfg.common_share >= KNOWN_MENTIONS
+        known = (
+            self.seen_seconds >= self.cfg.baseline_half_life_hours * 3600
+            and self.table.slow_volume * self.cfg.common_share >= KNOWN_MENTIONS
+        )
         return not known or cand.usual >= self.cfg.common_share
 
     def _extensions(self, cands: Iterable[Candidate]) -> list[Candidate]:

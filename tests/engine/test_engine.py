@@ -195,9 +195,9 @@ def test_a_post_adopts_the_whole_phrase_not_a_busier_plain_word_in_it() -> None:
 def test_a_plain_word_is_judged_by_its_own_share_once_memory_holds_enough_posts() -> None:
     """ "turkey" at 4 posts a day on a 5k-post-a-day stream is rare once a week is remembered.
 
-    Until a common word would have shown up often in the slow memory, every plain word needs a
-    common word's evidence; after that only one the stream used in a post in a thousand does.
-    Counted in posts: on a sparse stream the memory is still under half full after a week.
+    Until half a day has passed and a common word would have shown up often in the slow memory,
+    every plain word needs a common word's evidence; after that only one the stream used in a
+    post in a thousand does. On a sparse stream the memory is still under half full after a week.
     """
     engine = NarrativeEngine()
     word = Candidate(key=1, slot=1, first_seen=datetime(2013, 6, 1, tzinfo=UTC))
@@ -205,10 +205,15 @@ def test_a_plain_word_is_judged_by_its_own_share_once_memory_holds_enough_posts(
     coined = Candidate(key=2, slot=2, first_seen=word.first_seen)
     coined.canonical, coined.n_tokens = "restore the fourth", 3
     table = engine.table
-    table.history, table.slow_volume = 0.4, 8_000.0  # a day and a half of a sparse stream
+    engine.seen_seconds = 36 * 3600.0
+    table.history, table.slow_volume = 0.1, 8_000.0  # a day and a half of a sparse stream
     assert engine._common(word)  # a new bot cannot tell rare from common yet
-    table.slow_volume = 35_000.0  # a week of it, the slow memory still under half full
+    engine.seen_seconds = 7 * 86_400.0
+    table.history, table.slow_volume = 0.4, 35_000.0  # a week: the memory under half full
     assert not engine._common(word)
+    engine.seen_seconds = 6 * 3600.0  # as many posts in six hours: not a day's cycle yet
+    assert engine._common(word)
+    engine.seen_seconds = 7 * 86_400.0
     word.usual = 2e-3  # in one post in five hundred: a word of the language
     assert engine._common(word)
     assert not engine._common(coined)  # a phrase of several words is never common this way
