@@ -468,10 +468,16 @@ class NarrativeEngine:
         on a sparse stream (a few thousand posts a day) that takes a week or more.
 
         So is a phrase people have used for long without it becoming a story: one that, in its
-        earlier tracked lives, had ``ESTABLISHED`` times the adopters a story needs (a phrase
-        growing slowly all day is part of the language by evening).
+        earlier tracked lives, or in this one before its evidence window (while it is not a
+        told story's), had ``ESTABLISHED`` times the adopters a story needs (a phrase growing
+        slowly all day is part of the language by evening, and a baseline that lags its
+        growth must not make its night-time share look like a burst).
         """
-        if cand.past_weight >= ESTABLISHED * self.cfg.min_adopters:
+        before = 0.0
+        n = self.stories.narrs.get(cand.narrative) if cand.narrative is not None else None
+        if n is None or not n.episode:
+            before = max(cand.total_weight - cand.evidence.adopters, 0.0)
+        if cand.past_weight + before >= ESTABLISHED * self.cfg.min_adopters:
             return True
         if not clustering.ordinary(cand):
             return False

@@ -8,7 +8,9 @@ import pytest
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
 from bot.engine.candidates import Candidate
+from bot.engine.evidence import Evidence
 from bot.engine.generator import merge, replay
+from bot.engine.lifecycle import Narrative
 from bot.engine.seeding import leader_ids
 from bot.posts import Post
 
@@ -217,3 +219,25 @@ def test_a_plain_word_is_judged_by_its_own_share_once_memory_holds_enough_posts(
     word.usual = 2e-3  # in one post in five hundred: a word of the language
     assert engine._common(word)
     assert not engine._common(coined)  # a phrase of several words is never common this way
+
+
+def test_a_phrase_many_took_up_before_its_evidence_window_is_established() -> None:
+    """A phrase growing slowly all day had dozens of adopters before its latest rise.
+
+    Its baseline lags the growth (and its night-time share is higher than by day), so the
+    newest stretch can look like a burst: it needs a common word's evidence. Not once its
+    story was told: then the score says how viral the story is now.
+    """
+    engine = NarrativeEngine()
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    slow = Candidate(key=1, slot=1, first_seen=at)
+    slow.canonical, slow.n_tokens = "drovia garden", 2
+    slow.total_weight = 64.0
+    slow.evidence = Evidence(12.0, 30.0, 30, 8.0, 3600.0, 2000, 8.0)
+    assert engine._common(slow)  # 34 independent adopters before the window
+    slow.evidence = Evidence(12.0, 50.0, 50, 8.0, 3600.0, 2000, 8.0)
+    assert not engine._common(slow)  # 14 before it: a story's own start
+    slow.evidence = Evidence(12.0, 30.0, 30, 8.0, 3600.0, 2000, 8.0)
+    story = Narrative("drovia garden", at, slow, episode=1)  # told: its score is its state
+    engine.stories.narrs[story.key] = story
+    assert not engine._common(slow)
