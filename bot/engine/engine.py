@@ -30,7 +30,7 @@ from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
-from bot.engine.evidence import SMALL, scan
+from bot.engine.evidence import SMALL, scan, voiced
 from bot.engine.folding import stable_hash
 from bot.engine.lifecycle import Narrative
 from bot.engine.scoring import Signals, score
@@ -418,6 +418,7 @@ class NarrativeEngine:
                 tolerance=cfg.tolerance,
                 max_seconds=cand.scale or cfg.max_window_hours * 3600,
             )
+            ev = voiced(ev, len(cand.vocabulary))
             cand.evidence = ev
             sig = Signals(
                 evidence=ev,

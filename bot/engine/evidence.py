@@ -18,6 +18,7 @@ and lets empty stream time cost nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ class Evidence:
 
 
 NO_EVIDENCE = Evidence(0.0, 0.0, 0, 0.0, 0.0, 0, 0.0)
+WORDS_PER_ADOPTER = 2.0  # distinct words of their own an independent adopter brings, at least
 SMALL = 48  # adoptions up to which the scan runs in plain Python
 
 
@@ -173,6 +175,21 @@ def _window(
         window_posts=posts,
         recent=recent,
     )
+
+
+def voiced(ev: Evidence, words_said: int) -> Evidence:
+    """The evidence with its adopters capped by what they said between them.
+
+    Independent people taking a phrase up bring words of their own; a ring filling a template
+    ("grab/get/claim the quellix giveaway now/today/fast") has said all it can say after a few
+    posts, yet its first posts each look new, since nothing was said before them. So adopters
+    count at most one per ``WORDS_PER_ADOPTER`` distinct words their posts carried besides
+    the phrase.
+    """
+    cap = words_said / WORDS_PER_ADOPTER
+    if ev.adopters <= cap:
+        return ev
+    return dataclasses.replace(ev, adopters=cap)
 
 
 def acceleration(ev: Evidence) -> float:

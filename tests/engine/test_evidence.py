@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.evidence import NO_EVIDENCE, acceleration, poisson_llr, scan
+from bot.engine.evidence import NO_EVIDENCE, Evidence, acceleration, poisson_llr, scan, voiced
 
 
 def _scan(times: list[float], marks: list[int], now: float, now_mark: int, share: float):
@@ -79,3 +79,12 @@ def test_the_array_path_agrees_with_the_small_path() -> None:
     small = _scan(times[-40:], marks[-40:], 6000.0, 1400, 1e-3)
     assert big.llr >= small.llr > 0
     assert abs(big.window_posts - (1400 - marks[200 - big.distinct])) == 0
+
+
+def test_adopters_count_no_more_than_the_words_they_brought_allow() -> None:
+    """A template ring's first posts each look new; seven words between them are 3.5 voices."""
+    ev = Evidence(14.0, 6.1, 13, 0.3, 1200.0, 900, 2.0)
+    capped = voiced(ev, words_said=7)
+    assert capped.adopters == 3.5
+    assert (capped.llr, capped.distinct, capped.expected) == (ev.llr, ev.distinct, ev.expected)
+    assert voiced(ev, words_said=40) is ev  # people who each say something of their own

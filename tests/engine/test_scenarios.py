@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.engine import Lifecycle, canonicalize
+from bot.engine.evaluation.streams import Planter
 from bot.engine.generator import START
 
 from .scenarios import GHOST_VARIANTS, MEME_START, RAMP, background, run
@@ -110,6 +111,25 @@ def test_single_author_spam_never_alerts():
 def test_ring_of_identical_accounts_never_alerts():
     gen, bg = background(6)
     ring = gen.ring(12, "ghostcoin is the next hundred bagger, ape in", 20, MEME_START, 60)
+    _, alerts = run(bg + ring)
+    assert alerts == []
+
+
+def test_a_ring_filling_a_template_of_swapped_words_never_alerts():
+    """60 accounts posting "grab/get/claim the quellix airdrop/drop/giveaway now/today/...".
+
+    No two posts share a rare word, so none is a copy of another; but between them they say
+    seven words, and the first few adopters' posts each looked new.
+    """
+    gen, bg = background(5, hours=6, per_minute=40)
+    template = [
+        ["grab", "get", "claim"],
+        ["the"],
+        ["quellix"],
+        ["airdrop", "drop", "giveaway"],
+        ["now", "today", "fast", "asap"],
+    ]
+    ring = Planter(gen).near_ring(60, template, 6, MEME_START, 45)
     _, alerts = run(bg + ring)
     assert alerts == []
 
