@@ -61,6 +61,7 @@ RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here
 OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
 ESTABLISHED = 4.0  # a phrase with this many times a story's adopters in earlier lives is common
+MAX_POST_SHARE = 0.99  # a word in every post remembered is taken to be used ~4.6 times a post
 # Mentions a word used in one post in a thousand would have in the slow memory before a plain
 # word's share tells "common" from "rare" (a fifth of that count is its standard error).
 KNOWN_MENTIONS = 25.0
@@ -440,8 +441,11 @@ class NarrativeEngine:
 
         A plain word is judged against its share of everything seen so far, burst included:
         a word of the language is rarely news. A phrase of several words is expected at least
-        as often as its words meet by chance (their shares multiplied, per word of a post), so
-        two common words side by side are not a coinage.
+        as often as its words meet by chance (their uses per post multiplied, per word of a
+        post), so two common words side by side are not a coinage, nor are they with a
+        stopword between them. A word in a share ``s`` of posts is used ``-ln(1 - s)`` times a
+        post (Poisson): a word in most posts is often there twice, which its share of posts
+        alone does not say.
         """
         t = self.table
         shares = t.share(slots, bucket)
@@ -453,7 +457,11 @@ class NarrativeEngine:
             elif len(cand.words) >= 2:
                 if cand.parts is None:
                     cand.parts = word_keys(cand.words)
-                chance = float(np.prod(t.overall(cand.parts)))
+                uses = -np.log1p(-np.minimum(t.overall(cand.parts), MAX_POST_SHARE))
+                # A stopword is never a phrase alone, so its share is not counted: take it as
+                # used once a post ("the" is, "but" less), erring towards chance.
+                stops = [is_edge_stop(w) for w in cand.words]
+                chance = float(np.prod(np.where(stops, 1.0, uses)))
                 shares[i] = max(shares[i], chance / words_per_post ** (cand.n_tokens - 1))
         return shares
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
@@ -241,3 +243,26 @@ def test_a_phrase_many_took_up_before_its_evidence_window_is_established() -> No
     story = Narrative("drovia garden", at, slow, episode=1)  # told: its score is its state
     engine.stories.narrs[story.key] = story
     assert not engine._common(slow)
+
+
+def test_two_words_in_most_posts_with_a_stopword_between_meet_by_chance() -> None:
+    """ "musakix but nofusux": two words in 75 % and 50 % of posts, "but" between them.
+
+    Its expected share is what chance gives: each word's uses per post (a word in 75 % of
+    posts is there 1.4 times a post), a stopword taken as once a post, over the post's length.
+    """
+    engine = NarrativeEngine()
+    engine.tokens, engine.posts_ingested = 20_000, 1_000  # 20 words a post
+    cand = Candidate(key=7, slot=7, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
+    cand.canonical, cand.n_tokens, cand.words = (
+        "musakix but nofusux",
+        3,
+        ("musakix", "but", "nofusux"),
+    )
+    cand.past_weight = 0.0
+    table = engine.table
+    table.share = lambda slots, bucket: np.full(len(slots), 1e-4)  # type: ignore[method-assign]
+    table.overall = lambda keys: np.array([0.75, 0.0, 0.5])  # type: ignore[method-assign]
+    [share] = engine._shares([cand], np.array([7]), 0).tolist()
+    expected = -math.log(0.25) * 1.0 * -math.log(0.5) / 20**2
+    assert share == pytest.approx(expected)  # 2.4e-3, 24 times the prior
