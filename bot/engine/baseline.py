@@ -26,6 +26,7 @@ from bot.engine.config import EngineConfig
 from bot.engine.sketch import CountMinSketch, SlotIndex, scatter_add
 
 HOURS = 24
+SCRIPTS = 2  # posts in Han, hiragana or katakana (1) and all others (0)
 ROUNDING = 1e-3  # float32 sketch cells round repeated additions of a decayed unit
 
 
@@ -49,6 +50,8 @@ class PhraseTable:
         "touched",
         "frozen",
         "volume",
+        "presence",
+        "pending_scripts",
     )
     STATE_SCALARS = (
         "used",
@@ -105,6 +108,11 @@ class PhraseTable:
         # starts with a real baseline instead of the prior (no false "new phrase" bursts).
         self.slow = CountMinSketch(config.sketch_bits)
         self.history = 0.0  # how full the slow memory is (0 = nothing seen, 1 = full)
+        # How much of the slow memory each script was written in (like history, per script).
+        # A phrase admitted with no past is sure of that only as far as its script was there:
+        # a Japanese source added today has no past for its words, not a past of zeros.
+        self.presence = np.zeros(SCRIPTS, dtype=np.float64)
+        self.pending_scripts = np.zeros(SCRIPTS, dtype=np.float64)  # posts since the last decay
         self.pending_posts = 0.0  # posts counted since the memories last decayed
         self.bucket: int | None = None  # newest bucket seen
         self.folded_hour: int | None = None  # hour-of-day of the last folded bucket
@@ -185,6 +193,9 @@ class PhraseTable:
         self.slow_volume *= slow
         self.fast_volume *= fast
         self.history = 1.0 - (1.0 - self.history) * slow
+        present = (self.pending_scripts > 0).astype(np.float64)
+        self.presence = self.presence * slow + (1.0 - slow) * present
+        self.pending_scripts[:] = 0.0
         self.bucket = bucket
 
     @staticmethod
@@ -272,8 +283,11 @@ class PhraseTable:
         self.hour_volume = 0.0
 
     # -- counting ---------------------------------------------------------------------------
-    def add_posts(self, buckets: np.ndarray) -> None:
-        """Count the stream's own volume (every post, whether or not it yields phrases)."""
+    def add_posts(self, buckets: np.ndarray, cjk: np.ndarray | None = None) -> None:
+        """Count the stream's own volume (every post, whether or not it yields phrases).
+
+        ``cjk`` says per post whether it is written in Han, hiragana or katakana.
+        """
         assert self.bucket is not None
         ring = self.cfg.ring_buckets
         ok = buckets > self.bucket - ring
@@ -281,12 +295,19 @@ class PhraseTable:
             uniq, counts = np.unique(buckets[ok], return_counts=True)
             np.add.at(self.volume, uniq % ring, counts)
         n = float(buckets.size)
+        in_cjk = float(np.count_nonzero(cjk)) if cjk is not None else 0.0
+        self.pending_scripts += (n - in_cjk, in_cjk)
         self.slow_volume += n
         self.fast_volume += n
         self.pending_posts += n
 
-    def add(self, phrases: np.ndarray, buckets: np.ndarray) -> np.ndarray:
-        """Count occurrences; returns the slot per occurrence (-1 = long tail only)."""
+    def add(
+        self, phrases: np.ndarray, buckets: np.ndarray, cjk: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Count occurrences; returns the slot per occurrence (-1 = long tail only).
+
+        ``cjk`` says per occurrence whether its post is in Han, hiragana or katakana.
+        """
         slots = self.index.lookup(phrases)
         miss = np.flatnonzero(slots < 0)
         if miss.size:
@@ -296,7 +317,8 @@ class PhraseTable:
             self.slow.add(tail, cells)
             heavy = np.flatnonzero(est >= self.cfg.admit_count - ROUNDING)
             if heavy.size:
-                self.admit(tail[heavy], est[heavy])
+                scripts = None if cjk is None else cjk[miss[heavy]]
+                self.admit(tail[heavy], est[heavy], scripts)
                 slots[miss[heavy]] = self.index.lookup(tail[heavy])
         self._count(slots, buckets)
         return slots
@@ -327,15 +349,25 @@ class PhraseTable:
         self.last_hit[s] = self.bucket
         self.touched[s] = True
 
-    def admit(self, hashes: np.ndarray, est: np.ndarray | None = None) -> None:
-        """Give phrases exact slots, seeded with the share the sketches remember."""
+    def admit(
+        self, hashes: np.ndarray, est: np.ndarray | None = None, cjk: np.ndarray | None = None
+    ) -> None:
+        """Give phrases exact slots, seeded with the share the sketches remember.
+
+        The share is weighed by how much of the memory the phrase's script was written in
+        (``cjk``, per hash; the whole memory's fullness if not given).
+        """
         # Copies of a hash carry one estimate, so which copy the sort puts first is moot.
         order = np.argsort(hashes)
         hashes = hashes[order]
         first = np.concatenate(([True], hashes[1:] != hashes[:-1]))
         hashes = hashes[first]
+        if cjk is not None:
+            cjk = cjk[order][first]
         if est is None:
-            hashes = hashes[self.index.lookup(hashes) < 0]
+            new = self.index.lookup(hashes) < 0
+            hashes = hashes[new]
+            cjk = None if cjk is None else cjk[new]
             recent = self.sketch.estimate(hashes)
         else:  # from add(): every hash missed the index a moment ago
             recent = est[order][first]
@@ -345,7 +377,10 @@ class PhraseTable:
         # Slow-sketch mass not explained by the recent burst, over the posts it has seen.
         older_posts = max(1.0, self.slow_volume - self.fast_volume)
         shares = np.maximum(slow - recent, 0.0) / older_posts
-        hist_w = max(self.history, 1e-6)
+        if cjk is None:
+            hist_w = np.full(hashes.size, max(self.history, 1e-6))
+        else:
+            hist_w = np.maximum(self.presence[cjk.astype(np.int64)], 1e-6)
         assert self.bucket is not None
         if self._n_free < hashes.size:
             self._evict(max(hashes.size, self.cfg.capacity // 16))
@@ -353,6 +388,7 @@ class PhraseTable:
         if take == 0:
             return
         hashes, recent, shares, slow = hashes[:take], recent[:take], shares[:take], slow[:take]
+        hist_w = hist_w[:take]
         offered = self._free[self._n_free - take : self._n_free][::-1].copy()
         self._n_free -= take
         placed = self.index.insert_many(hashes, offered)
@@ -370,8 +406,8 @@ class PhraseTable:
         self.wsum[slots] = credit
         self.slow_count[slots] = np.maximum(seen - 1.0, 0.0) if est is not None else seen
         self.fast_count[slots] = credit
-        self.ewma[slots] = share * hist_w
-        self.weight[slots] = hist_w
+        self.ewma[slots] = share * hist_w[placed]
+        self.weight[slots] = hist_w[placed]
         self.used += int(slots.size)
 
     def _evict(self, n: int) -> None:

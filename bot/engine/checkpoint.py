@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 6  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
+VERSION = 7  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
 # 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts;
-# 6: the newest bucket the baselines learned (they learn a window of posts late)
+# 6: the newest bucket the baselines learned (they learn a window of posts late);
+# 7: per script, how much of the memory and how much stream time it was written in
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -106,6 +107,7 @@ def dump(engine: NarrativeEngine) -> bytes:
         "alerts": engine.alerts_fired,
         "skewed": engine.skewed,
         "seen_seconds": engine.seen_seconds,
+        "script_seconds": list(engine.script_seconds),
         "tokens": engine.tokens,
     }
     payload = zlib.compress(pickle.dumps(state, protocol=5), 1)
@@ -182,5 +184,6 @@ def _build(
     engine.posts_ingested, engine.occurrences = state["posts"], state["occurrences"]
     engine.alerts_fired, engine.skewed = state["alerts"], state["skewed"]
     engine.seen_seconds = float(state["seen_seconds"])
+    engine.script_seconds = [float(s) for s in state["script_seconds"]]
     engine.tokens = int(state["tokens"])
     return engine

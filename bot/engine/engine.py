@@ -31,13 +31,14 @@ from bot.engine.baseline import PhraseTable
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, scan, voiced
-from bot.engine.folding import stable_hash
+from bot.engine.folding import is_cjk, stable_hash
 from bot.engine.lifecycle import Narrative
 from bot.engine.scoring import Signals, score
 from bot.engine.seeding import LeaderPost, Leaders
 from bot.engine.stories import Stories
 from bot.engine.text import (
     Extraction,
+    cjk_posts,
     content_words,
     extract,
     frame_of,
@@ -88,6 +89,9 @@ class NarrativeEngine:
         self.held: list[Post] = []  # posts dated far ahead, waiting for agreement (watermark)
         self._in_step_since_hold = 0
         self.seen_seconds = 0.0  # stream time seen, gaps capped (warm-up; a jump is no history)
+        # ... and the stream time each script was written in (its own warm-up), other scripts
+        # first, then Han, hiragana and katakana.
+        self.script_seconds = [0.0, 0.0]
         self._frozen_bucket: int | None = None
         self.set_leaders(leaders)
 
@@ -199,12 +203,13 @@ class NarrativeEngine:
 
     def ingest_extraction(self, ext: Extraction, ts: np.ndarray, posts: Sequence[Post]) -> None:
         """Aggregate an extracted batch (the seam: extraction may run in another process)."""
-        now = self._advance_clock(float(ts.max()), float(np.median(ts)))
+        cjk = cjk_posts(ext, self.vocab)
+        now = self._advance_clock(float(ts.max()), float(np.median(ts)), cjk)
         buckets = (ts // self.cfg.bucket_seconds).astype(np.int64)
         self.table.advance(self._bucket(now))
         self.tracker.mark(self._bucket(now), self.posts_ingested)
-        self.table.add_posts(buckets)
-        slots = self.table.add(ext.phrase, buckets[ext.post])
+        self.table.add_posts(buckets, cjk)
+        slots = self.table.add(ext.phrase, buckets[ext.post], cjk[ext.post])
         base = self.posts_ingested
         if self.seeds.ids:
             self.seeds.record(ext, ts, buckets, posts)
@@ -430,7 +435,7 @@ class NarrativeEngine:
                 mentions=int(m),
             )
             cand.signals = sig
-            cand.score = score(sig, cfg)
+            cand.score = score(sig, cfg) if self._script_armed(cand) else 0.0
         zeroed = [*clustering.nested(self.tracker.nest(), cands), *self._extensions(cands)]
         for part in zeroed:
             part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
@@ -528,7 +533,9 @@ class NarrativeEngine:
                     break
         return out
 
-    def _advance_clock(self, newest: float, first: float) -> float:
+    def _advance_clock(self, newest: float, first: float, cjk: np.ndarray | None = None) -> float:
+        """Move stream time to ``newest``; ``cjk`` (per post of the batch) says which scripts
+        the time was written in."""
         if self.start_ts is None:
             self.start_ts = first
         if self.now_ts is None:
@@ -536,12 +543,25 @@ class NarrativeEngine:
         if newest > self.now_ts:
             gap = newest - self.now_ts
             # A jump (a first post from 1999, a replay of a later year) is not history.
-            self.seen_seconds += gap if gap <= MAX_COUNTED_GAP else 0.0
+            counted = gap if gap <= MAX_COUNTED_GAP else 0.0
+            self.seen_seconds += counted
+            if cjk is not None and cjk.size:
+                if cjk.any():
+                    self.script_seconds[1] += counted
+                if not cjk.all():
+                    self.script_seconds[0] += counted
             self.now_ts = newest
         return self.now_ts
 
     def _armed(self) -> bool:
         return self.seen_seconds >= self.cfg.warmup_minutes * 60
+
+    def _script_armed(self, cand: Candidate) -> bool:
+        """Whether the phrase's script has been written for the warm-up: a Japanese source
+        added to an English stream has no history yet, and its everyday words are not news."""
+        name = (cand.canonical or "").lstrip("#$")
+        script = 1 if is_cjk(name[:1]) else 0
+        return self.script_seconds[script] >= self.cfg.warmup_minutes * 60
 
     # -- views --------------------------------------------------------------------------------
     def narratives(self, limit: int | None = None) -> list[NarrativeView]:

@@ -19,6 +19,7 @@ import numpy as np
 from bot.engine.folding import fold_token, join_tokens, stable_hash
 from bot.engine.tokens import (
     BREAK,
+    CJK_WORD,
     MAX_TEXT_CHARS,
     POST_SEP,
     SEP,
@@ -204,6 +205,14 @@ def phrase_text(extraction: Extraction, vocab: Vocab, start: int, length: int) -
 def phrase_words(extraction: Extraction, vocab: Vocab, start: int, length: int) -> tuple[str, ...]:
     """The folded tokens of one occurrence (a CJK canonical joins them without spaces)."""
     return tuple(vocab.folded[i] for i in extraction.token_ids[start : start + length].tolist())
+
+
+def cjk_posts(extraction: Extraction, vocab: Vocab) -> np.ndarray:
+    """Per post of the batch: whether it has a word in Han, hiragana or katakana."""
+    cjk = (vocab.flags[extraction.token_ids] & CJK_WORD) != 0
+    seen = np.concatenate(([0], np.cumsum(cjk, dtype=np.int64)))
+    bounds = extraction.bounds
+    return np.asarray(seen[bounds[1:]] > seen[bounds[:-1]], dtype=bool)
 
 
 def content_words(extraction: Extraction, vocab: Vocab, post: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ POST_SEP = "\x00"  # joins posts in a batch (as its own whitespace-delimited chu
 MAX_TEXT_CHARS = 4000  # huge posts are truncated: bounded cost, and phrases live near the start
 
 STOP, BREAK, TAG, SEP = 1, 2, 4, 8
+CJK_WORD = 16  # a word in Han, hiragana or katakana (its post's script, for the memories)
 
 _CJK = HAN + HIRAGANA + KATAKANA
 _WORD = rf"[^\W_{_CJK}]+(?:'[^\W_{_CJK}]+)*"

@@ -2,7 +2,7 @@
 
 A batch's chunks are cut and hashed in numpy and found in an open-addressing table
 (`HashIds`), so only chunks never seen before cost Python work (the token regex); each token
-keeps its folded hash and its flags (stopword, break, tag), which extraction reads as arrays.
+keeps its folded hash and its flags (stopword, break, tag, CJK), which extraction reads as arrays.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import itertools
 
 import numpy as np
 
-from bot.engine.folding import fold_token, stable_hash
+from bot.engine.folding import fold_token, is_cjk, stable_hash
 from bot.engine.tokens import (
     BREAK,
+    CJK_WORD,
     POST_SEP,
     SEP,
     STOP,
@@ -176,6 +177,8 @@ class Vocab:
                 flag = TAG
             elif is_edge_stop(token):
                 flag = STOP
+            if is_cjk(token):
+                flag |= CJK_WORD
         self.hashes[idx] = stable_hash(folded)
         self.flags[idx] = flag
         self.token_str.append(token)

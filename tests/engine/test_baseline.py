@@ -140,3 +140,32 @@ def test_eviction_clears_the_daily_habit_of_slots_that_have_one() -> None:
     assert not table.profile_days[slot].any() and not table.profile[slot].any()
     assert not table.hourly.any()
     assert table.free[-1] == min(slot, *fresh.tolist())  # the lowest freed slot is taken next
+
+
+def test_a_phrase_of_a_script_new_to_the_stream_has_no_past_of_zeros() -> None:
+    """A day of English, then a Japanese source: its words' past is unknown, not zero.
+
+    An English phrase admitted then starts with the whole memory's weight behind a share of
+    0 (it was not used); a Japanese one starts with almost none, so what it does from now on
+    is its baseline at once.
+    """
+    table = PhraseTable(EngineConfig())
+    bucket = 10_000
+    english = np.zeros(100, dtype=bool)
+    for _ in range(288):  # a day of English posts
+        table.advance(bucket)
+        table.add_posts(np.full(100, bucket, dtype=np.int64), english)
+        bucket += 1
+    mixed = np.arange(100) < 10  # a Japanese source joins: a tenth of the posts
+    table.advance(bucket)
+    table.add_posts(np.full(100, bucket, dtype=np.int64), mixed)
+    table.advance(bucket + 1)
+    # English was written all along: its presence is the whole memory's fullness (a third
+    # after 28,800 posts, the memory's half-life being 50,000 posts).
+    assert abs(table.presence[0] - table.history) < 0.01 and table.history > 0.3
+    assert table.presence[1] < 0.01  # one bucket of it
+    keys = np.array([111, 222], dtype=np.uint64)
+    table.admit(keys, cjk=np.array([False, True]))
+    slots = table.index.lookup(keys)
+    weights = table.weight[slots]
+    assert weights[0] > 0.3 and weights[1] < 0.01

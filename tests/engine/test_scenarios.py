@@ -134,6 +134,29 @@ def test_a_ring_filling_a_template_of_swapped_words_never_alerts():
     assert alerts == []
 
 
+def test_a_japanese_source_joining_an_english_stream_alerts_only_on_its_story():
+    """Its everyday words are new to the stream, not news; a story in it three hours later is.
+
+    Before, "今日今日", "ニュース", "ラーメン" and four more everyday chunks alerted.
+    """
+    gen, bg = background(1, hours=10, per_minute=40)
+    pl = Planter(gen)
+    japanese = pl.japanese_chatter(6, 6.0, start_minute=240)
+    story = pl.story(
+        ["バイブコーディング"],
+        [1.0],
+        start_minute=420,
+        peak=3.0,
+        ramp=60,
+        hold=45,
+        decay=60,
+        pool="vibe_ja_",
+        japanese=True,
+    )
+    _, alerts = run(bg + japanese + story)
+    assert [a.narrative.phrase for a in alerts] == ["バイブコーディング"]
+
+
 def test_no_duplicate_alert_while_viral():
     gen, bg = background(7, hours=9)
     meme = gen.meme(

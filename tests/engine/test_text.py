@@ -10,6 +10,7 @@ from bot.engine import canonicalize
 from bot.engine.folding import stem
 from bot.engine.text import (
     MAX_NGRAM,
+    cjk_posts,
     extract,
     once_per_post,
     phrase_text,
@@ -174,3 +175,9 @@ def test_once_per_post_is_exact_however_pairs_collide() -> None:
             expected.append(i)
     assert keep.tolist() == expected
     assert once_per_post(np.array([5, 6], dtype=np.uint64), np.array([0, 0])) is None
+
+
+def test_a_post_is_in_a_cjk_script_if_any_of_its_words_is() -> None:
+    vocab = Vocab()
+    ext = extract(["hello world", "今日は幽霊を召喚", "", "vibe coding バイブ", "#tag only"], vocab)
+    assert cjk_posts(ext, vocab).tolist() == [False, True, False, True, False]
