@@ -362,7 +362,9 @@ class NarrativeEngine:
         self.tracker.promote(bucket, moment, armed, self.posts_ingested, self.now_ts)
         self._score(bucket)
         self.stories.group(self.tracker.awake_candidates(), self.posts_ingested)
-        alerts = self.stories.lifecycle(moment, bucket, armed, self.table)
+        alerts = self.stories.lifecycle(
+            moment, bucket, lambda n: armed and any(map(self._script_armed, n.members)), self.table
+        )
         self.alerts_fired += len(alerts)
         # Retiring (memory bounds, measured in windows) can wait a window; freezing cannot.
         last = self.retired_bucket
@@ -435,7 +437,7 @@ class NarrativeEngine:
                 mentions=int(m),
             )
             cand.signals = sig
-            cand.score = score(sig, cfg) if self._script_armed(cand) else 0.0
+            cand.score = score(sig, cfg)
         zeroed = [*clustering.nested(self.tracker.nest(), cands), *self._extensions(cands)]
         for part in zeroed:
             part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
@@ -558,7 +560,8 @@ class NarrativeEngine:
 
     def _script_armed(self, cand: Candidate) -> bool:
         """Whether the phrase's script has been written for the warm-up: a Japanese source
-        added to an English stream has no history yet, and its everyday words are not news."""
+        added to an English stream has no history yet, and its everyday words are not news
+        (its forms of a story told in English still join that story)."""
         name = (cand.canonical or "").lstrip("#$")
         script = 1 if is_cjk(name[:1]) else 0
         return self.script_seconds[script] >= self.cfg.warmup_minutes * 60

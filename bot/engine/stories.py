@@ -17,7 +17,7 @@ It does not track phrases itself: the engine hands it the phrases a tick looked 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import numpy as np
@@ -167,15 +167,22 @@ class Stories:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def lifecycle(
-        self, moment: datetime, bucket: int, armed: bool, table: PhraseTable
+        self,
+        moment: datetime,
+        bucket: int,
+        armed: Callable[[Narrative], bool],
+        table: PhraseTable,
     ) -> list[AlertEvent]:
-        """Advance every narrative's lifecycle; one alert per narrative that starts an episode."""
+        """Advance every narrative's lifecycle; one alert per narrative that starts an episode.
+
+        ``armed`` says whether a narrative may alert yet (the warm-ups are over for it).
+        """
         alerts: list[AlertEvent] = []
         for n in self.sorted():
             top = n.top
             accel = acceleration(top.evidence) if top else 0.0
             slowing = top is not None and slowed(top.evidence)
-            if step(n, n.score, accel, moment, self.cfg, armed, slowing):
+            if step(n, n.score, accel, moment, self.cfg, armed(n), slowing):
                 n.attribute()
                 detected = top.evidence.window_seconds if top else 0.0
                 scale = max(2.0 * detected, MIN_SCALE_SECONDS)
