@@ -484,15 +484,20 @@ class NarrativeEngine:
         on a sparse stream (a few thousand posts a day) that takes a week or more.
 
         So is a phrase people have used for long without it becoming a story: one that, in its
-        earlier tracked lives, or in this one before its evidence window (while it is not a
-        told story's), had ``ESTABLISHED`` times the adopters a story needs (a phrase growing
-        slowly all day is part of the language by evening, and a baseline that lags its
-        growth must not make its night-time share look like a burst).
+        earlier tracked lives, or in this one before its evidence window (over an hour or more,
+        while it is not a told story's), had ``ESTABLISHED`` times the adopters a story needs
+        (a phrase growing slowly all day is part of the language by evening, and a baseline
+        that lags its growth must not make its night-time share look like a burst).
         """
         before = 0.0
         n = self.stories.narrs.get(cand.narrative) if cand.narrative is not None else None
-        if n is None or not n.episode:
-            before = max(cand.total_weight - cand.evidence.adopters, 0.0)
+        if (n is None or not n.episode) and cand.adopt_times and self.now_ts is not None:
+            # "For long": its first adoption an hour or more before the window began; a story
+            # seen in coarse ticks has its steepest stretch as its window and its own rise
+            # just before it.
+            began = self.now_ts - cand.evidence.window_seconds
+            if began - cand.adopt_times[0] >= self.cfg.window_buckets * self.cfg.bucket_seconds:
+                before = max(cand.total_weight - cand.evidence.adopters, 0.0)
         if cand.past_weight + before >= ESTABLISHED * self.cfg.min_adopters:
             return True
         if not clustering.ordinary(cand):

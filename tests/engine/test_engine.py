@@ -227,19 +227,25 @@ def test_a_phrase_many_took_up_before_its_evidence_window_is_established() -> No
     """A phrase growing slowly all day had dozens of adopters before its latest rise.
 
     Its baseline lags the growth (and its night-time share is higher than by day), so the
-    newest stretch can look like a burst: it needs a common word's evidence. Not once its
-    story was told: then the score says how viral the story is now.
+    newest stretch can look like a burst: it needs a common word's evidence. Not if those
+    adopters came just before the window (a story seen in coarse ticks: its own rise), and not
+    once its story was told: then the score says how viral the story is now.
     """
     engine = NarrativeEngine()
     at = datetime(2026, 3, 1, tzinfo=UTC)
+    engine.now_ts = at.timestamp() + 5 * 3600
     slow = Candidate(key=1, slot=1, first_seen=at)
     slow.canonical, slow.n_tokens = "drovia garden", 2
     slow.total_weight = 64.0
+    slow.adopt_times = [engine.now_ts - 3 * 3600]  # this life began two hours before the window
     slow.evidence = Evidence(12.0, 30.0, 30, 8.0, 3600.0, 2000, 8.0)
     assert engine._common(slow)  # 34 independent adopters before the window
     slow.evidence = Evidence(12.0, 50.0, 50, 8.0, 3600.0, 2000, 8.0)
     assert not engine._common(slow)  # 14 before it: a story's own start
     slow.evidence = Evidence(12.0, 30.0, 30, 8.0, 3600.0, 2000, 8.0)
+    slow.adopt_times = [engine.now_ts - 3600 - 20 * 60]  # its first adopter 20 min before it
+    assert not engine._common(slow)
+    slow.adopt_times = [engine.now_ts - 3 * 3600]
     story = Narrative("drovia garden", at, slow, episode=1)  # told: its score is its state
     engine.stories.narrs[story.key] = story
     assert not engine._common(slow)
