@@ -110,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FRAMES.jsonl",
         help="also time Jetstream decoding on recorded frames (one JSON event per line)",
     )
+    bench.add_argument(
+        "--sparse",
+        action="store_true",
+        help="only the file replay, of a sparse stream (90 posts a day: --posts 65000 spans "
+        "two years)",
+    )
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -200,7 +206,13 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "bench":
         from bot.engine.bench import run_bench
 
-        return run_bench(posts=args.posts, seed=args.seed, stdout=sys.stdout, frames=args.frames)
+        return run_bench(
+            posts=args.posts,
+            seed=args.seed,
+            stdout=sys.stdout,
+            frames=args.frames,
+            sparse=args.sparse,
+        )
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -102,6 +102,16 @@ class PhraseTable:
         # Free slots as a stack (the top is the end), in numpy: eviction frees thousands at once.
         self._free = np.arange(cap - 1, -1, -1, dtype=np.int64)
         self._n_free = cap
+        # Derived: the slots in use (a key other than 0), ascending. Per-bucket work (leaving
+        # the window, teaching, closing an hour, clearing ring columns) runs over these only,
+        # so a sparse stream with a few thousand phrases does not pay for 65,536 slots.
+        self._live = np.zeros(0, dtype=np.int64)
+        # Derived: every free slot's rows are zero. An eviction inside ``add`` can free a slot
+        # the same batch then counts in (it was looked up before the eviction), leaving counts
+        # in a free row; from then on every pass runs over all slots, as it always did, so the
+        # tables stay bit-identical. Evictions only happen once the table is full, and then
+        # ``_live`` spans nearly all slots anyway.
+        self._clean_free = True
         self.index = SlotIndex(max(16, min(24, math.ceil(math.log2(cap)) + 4)))
         self.sketch = CountMinSketch(config.sketch_bits)
         # A slow twin remembers the long tail's longer-term share, so a phrase admitted late
@@ -145,6 +155,15 @@ class PhraseTable:
             setattr(table, name, state[name])
         table.free = [int(x) for x in state["free"]]
         table.hourly = np.asarray(table.profile_days.any(axis=1), dtype=bool)
+        table._live = np.flatnonzero(table.keys != 0)
+        free = table.keys == 0
+        table._clean_free = not (
+            table.touched[free].any()
+            or table.wsum[free].any()
+            or table.slow_count[free].any()
+            or table.fast_count[free].any()
+            or table.ring[free].any()
+        )
         keys, slots = state["index"]
         table.index.keys, table.index.slots = np.asarray(keys).copy(), np.asarray(slots).copy()
         table.sketch.table = np.asarray(state["sketch"]).copy()
@@ -173,23 +192,32 @@ class PhraseTable:
             if self.volume[b % ring] > 0:
                 self._leave(b)
         self._teach(bucket)
+        live = self._live  # rows of free slots are all zero already
         if gap >= ring:
-            self.ring[:] = 0
-            self.wsum[:] = 0
+            if self._sparse():
+                self.ring[live] = 0
+                self.wsum[live] = 0
+            else:
+                self.ring[:] = 0
+                self.wsum[:] = 0
             self.volume[:] = 0
         else:
-            used = np.flatnonzero(self.keys != 0)
-            for b in range(self.bucket + 1, bucket + 1):
-                self.ring[used, b % ring] = 0
-                self.volume[b % ring] = 0
+            cols = np.arange(self.bucket + 1, bucket + 1) % ring
+            if live.size:
+                self.ring[live[:, None], cols] = 0
+            self.volume[cols] = 0
         steps = min(gap, 100_000)
         posts, self.pending_posts = self.pending_posts, 0.0
         fast = self._forget(self.sketch_decay**steps, posts, self.cfg.sketch_half_life_posts)
         slow = self._forget(self.slow_decay**steps, posts, self.cfg.baseline_half_life_posts)
         self.sketch.decay(fast)
         self.slow.decay(slow)
-        self.slow_count *= np.float32(slow)
-        self.fast_count *= np.float32(fast)
+        if self._sparse():  # free slots count 0, which decays to 0
+            self.slow_count[live] *= np.float32(slow)
+            self.fast_count[live] *= np.float32(fast)
+        else:
+            self.slow_count *= np.float32(slow)
+            self.fast_count *= np.float32(fast)
         self.slow_volume *= slow
         self.fast_volume *= fast
         self.history = 1.0 - (1.0 - self.history) * slow
@@ -203,6 +231,15 @@ class PhraseTable:
         """Decay over a stretch of stream: the slower of its time and its posts' decay."""
         return max(by_time, 0.5 ** (posts / half_life_posts))
 
+    def _sparse(self) -> bool:
+        """Few slots in use: gathering them beats a contiguous pass over every slot."""
+        return self._clean_free and self._live.size * 8 < self.cfg.capacity
+
+    @property
+    def live(self) -> np.ndarray:
+        """Slots in use, ascending (the same as ``np.flatnonzero(keys != 0)``)."""
+        return self._live
+
     def _leave(self, old: int) -> None:
         """Bucket ``old`` just left the scoring window: it no longer counts in it."""
         col = old % self.cfg.ring_buckets
@@ -212,7 +249,8 @@ class PhraseTable:
 
     def _counted_at(self, old: int) -> np.ndarray:
         """Slots in use that were already counting in bucket ``old``."""
-        return np.flatnonzero((self.keys != 0) & (self.admitted <= old))
+        live = self._live
+        return live[self.admitted[live] <= old]
 
     def _teach(self, bucket: int) -> None:
         """Feed the baselines the buckets that have left the window by time *and* by posts.
@@ -270,7 +308,7 @@ class PhraseTable:
         # give every phrase in it a share of 1. And only what the hour's count shows beyond
         # chance (two standard deviations below it): on a sparse stream one mention in an
         # hour of 90 posts is no habit, a daily show's hundreds are.
-        used = np.flatnonzero(self.keys != 0)
+        used = self._live
         count = self.hour_sum[used]
         sure = np.maximum(count - 2.0 * np.sqrt(count), 0.0)
         share = sure / np.float32(max(self.hour_volume, 1.0))
@@ -409,15 +447,17 @@ class PhraseTable:
         self.ewma[slots] = share * hist_w[placed]
         self.weight[slots] = hist_w[placed]
         self.used += int(slots.size)
+        self._add_live(slots[hashes[placed] != 0])  # a key of 0 reads as a free slot
 
     def _evict(self, n: int) -> None:
         """Free the n least active, untracked slots."""
-        live = np.flatnonzero((self.keys != 0) & ~self.hot)
+        live = self._live[~self.hot[self._live]]
         if live.size == 0:
             return
         activity = self.wsum[live] + self.slow_count[live]
         n = min(n, live.size)
         victims = live[np.argpartition(activity, n - 1)[:n]]
+        self._clean_free = False  # see __init__
         self.index.remove(self.keys[victims])
         self.release(victims)
 
@@ -439,6 +479,19 @@ class PhraseTable:
         self.frozen[slots] = False
         self._push_free(np.sort(slots)[::-1])
         self.used -= int(slots.size)
+        self._drop_live(slots)
+
+    def _add_live(self, slots: np.ndarray) -> None:
+        new = np.sort(slots)
+        self._live = np.insert(self._live, np.searchsorted(self._live, new), new)
+
+    def _drop_live(self, slots: np.ndarray) -> None:
+        gone = np.zeros(self._live.size, dtype=bool)
+        at = np.searchsorted(self._live, slots)
+        ok = at < self._live.size
+        at = at[ok]
+        gone[at[self._live[at] == slots[ok]]] = True
+        self._live = self._live[~gone]
 
     @property
     def free(self) -> list[int]:
@@ -457,7 +510,10 @@ class PhraseTable:
 
     def take_touched(self) -> np.ndarray:
         """Slots counted since the last call: the only ones whose promotion can have changed."""
-        slots = np.flatnonzero(self.touched)
+        if self._clean_free:  # only slots in use were touched (see __init__)
+            slots = self._live[self.touched[self._live]]
+        else:
+            slots = np.flatnonzero(self.touched)
         self.touched[slots] = False
         return slots
 

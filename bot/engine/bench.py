@@ -28,6 +28,7 @@ from bot.engine.generator import StreamGenerator, merge
 from bot.posts import Post, by_interval
 
 PER_MINUTE = 3000  # stream-time posts per minute (one ingest + tick per minute)
+SPARSE_PER_DAY = 90  # --sparse: a few feeds' worth of posts, spread over years
 CHUNK_MINUTES = 20
 _WORD = re.compile(r"\w+")
 
@@ -59,6 +60,13 @@ def stream(posts: int, seed: int) -> Iterator[list[Post]]:
             made += len(batch)
             yield batch
         chunk += 1
+
+
+def sparse_stream(posts: int, seed: int) -> list[Post]:
+    """Background chatter at ``SPARSE_PER_DAY`` posts a day, for as many days as ``posts`` need."""
+    gen = StreamGenerator(seed)
+    days = posts / SPARSE_PER_DAY * 1.05  # Poisson counts: a little extra, then cut
+    return gen.background(days * 24, SPARSE_PER_DAY / 1440)[:posts]
 
 
 def _run_engine(batches: Iterator[list[Post]]) -> tuple[int, float]:
@@ -125,10 +133,11 @@ def _run_counter_file(path: str) -> tuple[int, float]:
     return n, time.perf_counter() - t0
 
 
-def write_stream(path: str, posts: int, seed: int) -> None:
+def write_stream(path: str, posts: int, seed: int, sparse: bool = False) -> None:
     """The seeded stream as a replay file (the `backtest` input format)."""
+    batches = [sparse_stream(posts, seed)] if sparse else stream(posts, seed)
     with open(path, "w", encoding="utf-8") as fh:
-        for batch in stream(posts, seed):
+        for batch in batches:
             fh.writelines(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in batch)
 
 
@@ -217,8 +226,14 @@ def run_bench(
     stdout: TextIO,
     file_replay: bool = True,
     frames: str | None = None,
+    sparse: bool = False,
 ) -> int:
-    """Print posts/s and peak RSS for each contender and the naive baseline, plus ratios."""
+    """Print posts/s and peak RSS for each contender and the naive baseline, plus ratios.
+
+    ``sparse``: only the file replay, of a stream of ``SPARSE_PER_DAY`` posts a day (65,000
+    posts span two years), where the cost per post shows whether idle time and the table's
+    empty slots cost anything.
+    """
     if posts <= 0:
         print("bench: --posts must be positive", file=stdout)
         return 2
@@ -229,6 +244,8 @@ def run_bench(
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs",
         file=stdout,
     )
+    if sparse:
+        return _bench_sparse(posts, seed, stdout)
     print("in memory (pre-built posts; generating them is not timed):", file=stdout)
     rates = {
         "engine": _report("engine", _measure(_in_memory(_run_engine, posts, seed)), stdout),
@@ -252,6 +269,24 @@ def run_bench(
             "counter+json", _measure(lambda: _run_counter_file(path)), stdout
         )
     _ratio("backtest", rates["backtest"], rates["counter+json"], stdout)
+    return 0
+
+
+def _bench_sparse(posts: int, seed: int, stdout: TextIO) -> int:
+    with tempfile.TemporaryDirectory(prefix="ghostwatch-bench-") as tmp:
+        path = os.path.join(tmp, "posts.jsonl")
+        write_stream(path, posts, seed, sparse=True)
+        print(
+            f"sparse file replay ({SPARSE_PER_DAY} posts a day, about "
+            f"{posts / SPARSE_PER_DAY:,.0f} days; writing it is not timed; parsing is):",
+            file=stdout,
+        )
+        result = _measure(lambda: _run_backtest_file(path))
+        rate = _report("backtest", result, stdout)
+        per_post = result["seconds"] / max(result["posts"], 1) * 1e6
+        print(f"{'per post':>16}: {per_post:12,.0f} µs", file=stdout)
+        peer = _report("counter+json", _measure(lambda: _run_counter_file(path)), stdout)
+    _ratio("backtest", rate, peer, stdout)
     return 0
 
 

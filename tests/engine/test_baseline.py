@@ -6,6 +6,7 @@ import numpy as np
 
 from bot.engine.baseline import PhraseTable
 from bot.engine.config import EngineConfig
+from bot.engine.tokens import mix64
 
 
 def _feed(table: PhraseTable, bucket: int, posts: int, phrase_hits: int) -> None:
@@ -169,3 +170,62 @@ def test_a_phrase_of_a_script_new_to_the_stream_has_no_past_of_zeros() -> None:
     slots = table.index.lookup(keys)
     weights = table.weight[slots]
     assert weights[0] > 0.3 and weights[1] < 0.01
+
+
+def _churn(table: PhraseTable, seed: int, rounds: int) -> None:
+    """Random phrases from a small pool, bursts and gaps: admissions, evictions, restarts."""
+    rng = np.random.default_rng(seed)
+    bucket = 50_000
+    for r in range(rounds):
+        bucket += int(rng.choice([1, 1, 1, 3, 60]))  # gaps past the 48-bucket ring too
+        n = int(rng.integers(20, 400))
+        phrases = mix64(rng.integers(1, 600, n).astype(np.uint64))
+        table.advance(bucket)
+        table.add_posts(np.full(n // 4 + 1, bucket, dtype=np.int64))
+        table.add(phrases, np.full(n, bucket, dtype=np.int64))
+        if r % 7 == 3:
+            table.take_touched()
+
+
+def _assert_live_is_the_slots_in_use(table: PhraseTable) -> None:
+    assert table.live.tolist() == np.flatnonzero(table.keys != 0).tolist()
+    assert table.live.size == table.used
+
+
+def test_the_live_slot_list_follows_admission_eviction_release_and_restore() -> None:
+    table = PhraseTable(EngineConfig(capacity=256, admit_count=2.0))
+    evicted = False
+    for seed in range(6):
+        _churn(table, seed, 40)
+        evicted |= not table._clean_free
+        _assert_live_is_the_slots_in_use(table)
+        if seed == 2:
+            table.release(table.live[::3].copy())
+            _assert_live_is_the_slots_in_use(table)
+        table = PhraseTable.from_state(table.cfg, table.to_state())
+        _assert_live_is_the_slots_in_use(table)
+    assert evicted  # the small table filled up and made room
+
+
+def test_passes_over_live_slots_match_passes_over_every_slot() -> None:
+    """Per-bucket work over the slots in use leaves every array as a pass over all would."""
+    cfg = EngineConfig(capacity=8192, admit_count=2.0)
+    sparse, dense = PhraseTable(cfg), PhraseTable(cfg)
+    dense._sparse = lambda: False  # type: ignore[method-assign]
+    for table in (sparse, dense):
+        _churn(table, 11, 300)
+    assert sparse._sparse() and sparse.used > 0  # few slots in use, none ever evicted
+    for name in PhraseTable.STATE_ARRAYS:
+        assert np.array_equal(getattr(sparse, name), getattr(dense, name)), name
+    assert sparse.take_touched().tolist() == dense.take_touched().tolist()
+
+
+def test_a_restored_table_knows_whether_free_slots_hold_counts() -> None:
+    table = PhraseTable(EngineConfig(capacity=256))
+    _churn(table, 3, 5)
+    assert PhraseTable.from_state(table.cfg, table.to_state())._clean_free
+    state = table.to_state()
+    free = int(np.flatnonzero(table.keys == 0)[0])
+    state["touched"] = state["touched"].copy()
+    state["touched"][free] = True  # a count that landed in a slot freed in the same batch
+    assert not PhraseTable.from_state(table.cfg, state)._clean_free

@@ -40,3 +40,17 @@ def test_bench_times_jetstream_frames_beside_stdlib_json(tmp_path):
     assert _bench_frames(str(FIXTURES / "expected_v1.jsonl"), out) == 0
     assert re.search(r"handle_frame: +[\d,]+ events/s", out.getvalue()), out.getvalue()
     assert _bench_frames(str(tmp_path / "missing.jsonl"), io.StringIO()) == 2
+
+
+def test_bench_sparse_replays_a_stream_spread_over_days():
+    from bot.engine.bench import SPARSE_PER_DAY, sparse_stream
+
+    posts = sparse_stream(900, 2)
+    span = posts[-1].created_at - posts[0].created_at
+    assert len(posts) == 900 and 8 <= span.days <= 11  # about 900 / SPARSE_PER_DAY days
+    assert SPARSE_PER_DAY == 90
+    out = io.StringIO()
+    assert run_bench(posts=900, seed=2, stdout=out, sparse=True) == 0
+    text = out.getvalue()
+    assert re.search(r"backtest: .*\(900 posts in", text), text
+    assert re.search(r"per post: +[\d,]+ µs", text) and "engine:" not in text
