@@ -194,7 +194,7 @@ class PhraseTable:
         self._teach(bucket)
         live = self._live  # rows of free slots are all zero already
         if gap >= ring:
-            if self._sparse():
+            if self._few(8):
                 self.ring[live] = 0
                 self.wsum[live] = 0
             else:
@@ -202,17 +202,16 @@ class PhraseTable:
                 self.wsum[:] = 0
             self.volume[:] = 0
         else:
-            cols = np.arange(self.bucket + 1, bucket + 1) % ring
-            if live.size:
-                self.ring[live[:, None], cols] = 0
-            self.volume[cols] = 0
+            for b in range(self.bucket + 1, bucket + 1):
+                self.ring[live, b % ring] = 0
+                self.volume[b % ring] = 0
         steps = min(gap, 100_000)
         posts, self.pending_posts = self.pending_posts, 0.0
         fast = self._forget(self.sketch_decay**steps, posts, self.cfg.sketch_half_life_posts)
         slow = self._forget(self.slow_decay**steps, posts, self.cfg.baseline_half_life_posts)
         self.sketch.decay(fast)
         self.slow.decay(slow)
-        if self._sparse():  # free slots count 0, which decays to 0
+        if self._few(32):  # free slots count 0, which decays to 0
             self.slow_count[live] *= np.float32(slow)
             self.fast_count[live] *= np.float32(fast)
         else:
@@ -231,9 +230,10 @@ class PhraseTable:
         """Decay over a stretch of stream: the slower of its time and its posts' decay."""
         return max(by_time, 0.5 ** (posts / half_life_posts))
 
-    def _sparse(self) -> bool:
-        """Few slots in use: gathering them beats a contiguous pass over every slot."""
-        return self._clean_free and self._live.size * 8 < self.cfg.capacity
+    def _few(self, fraction: int) -> bool:
+        """Under 1/``fraction`` of the slots in use (and free rows all zero): gathering them
+        beats a contiguous pass over every slot (for a multiplication, only under 1/32)."""
+        return self._clean_free and self._live.size * fraction < self.cfg.capacity
 
     @property
     def live(self) -> np.ndarray:
@@ -292,10 +292,15 @@ class PhraseTable:
         # One bucket's weight: the slower of a bucket of time and the bucket's posts.
         by_posts = 1.0 - 0.5 ** (float(self.volume[col]) / self.cfg.baseline_half_life_posts)
         a = np.float32(min(self.alpha, by_posts))
-        learn = used[~self.frozen[used]]
-        learned = share[~self.frozen[used]]
-        self.ewma[learn] += a * (learned - self.ewma[learn])
-        self.weight[learn] += a * (1 - self.weight[learn])
+        learn, learned = used, share
+        thawed = ~self.frozen[used]
+        if not thawed.all():
+            learn, learned = used[thawed], share[thawed]
+        # The same float32 arithmetic as ``+=``, one gather fewer.
+        ewma = self.ewma[learn]
+        self.ewma[learn] = ewma + a * (learned - ewma)
+        weight = self.weight[learn]
+        self.weight[learn] = weight + a * (1 - weight)
         hour = self.hour_of(old)
         if self.folded_hour is not None and hour != self.folded_hour:
             self._close_hour(self.folded_hour)
@@ -328,10 +333,15 @@ class PhraseTable:
         """
         assert self.bucket is not None
         ring = self.cfg.ring_buckets
-        ok = buckets > self.bucket - ring
-        if ok.any():
-            uniq, counts = np.unique(buckets[ok], return_counts=True)
-            np.add.at(self.volume, uniq % ring, counts)
+        if buckets.size and buckets[0] == buckets[-1] and buckets.min() == buckets.max():
+            # The usual batch: one bucket (a sort for np.unique costs more than the batch).
+            if buckets[0] > self.bucket - ring:
+                self.volume[buckets[0] % ring] += buckets.size
+        else:
+            ok = buckets > self.bucket - ring
+            if ok.any():
+                uniq, counts = np.unique(buckets[ok], return_counts=True)
+                np.add.at(self.volume, uniq % ring, counts)
         n = float(buckets.size)
         in_cjk = float(np.count_nonzero(cjk)) if cjk is not None else 0.0
         self.pending_scripts += (n - in_cjk, in_cjk)

@@ -209,12 +209,12 @@ def test_the_live_slot_list_follows_admission_eviction_release_and_restore() -> 
 
 def test_passes_over_live_slots_match_passes_over_every_slot() -> None:
     """Per-bucket work over the slots in use leaves every array as a pass over all would."""
-    cfg = EngineConfig(capacity=8192, admit_count=2.0)
+    cfg = EngineConfig(capacity=32768, admit_count=2.0)
     sparse, dense = PhraseTable(cfg), PhraseTable(cfg)
-    dense._sparse = lambda: False  # type: ignore[method-assign]
+    dense._few = lambda fraction: False  # type: ignore[method-assign]
     for table in (sparse, dense):
         _churn(table, 11, 300)
-    assert sparse._sparse() and sparse.used > 0  # few slots in use, none ever evicted
+    assert sparse._few(32) and sparse.used > 0  # few slots in use, none ever evicted
     for name in PhraseTable.STATE_ARRAYS:
         assert np.array_equal(getattr(sparse, name), getattr(dense, name)), name
     assert sparse.take_touched().tolist() == dense.take_touched().tolist()

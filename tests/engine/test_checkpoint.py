@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.engine import CheckpointError, EngineConfig, NarrativeEngine
@@ -41,8 +42,11 @@ def test_restore_continues_identically(stream):
     restored = load(dump(first), leaders=["karpathy"])
     assert restored.now == first.now
     assert restored.stats()["posts"] == cut
+    assert restored.table.live.tolist() == first.table.live.tolist()  # derived, rebuilt
     after = _json(replay(restored, stream[cut:]))
     assert before + after == expected
+    live = restored.table.live.tolist()
+    assert live == straight.table.live.tolist() == np.flatnonzero(restored.table.keys).tolist()
     assert [v.key for v in restored.narratives()] == [v.key for v in straight.narratives()]
 
 
