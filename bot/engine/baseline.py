@@ -104,8 +104,11 @@ class PhraseTable:
         self._n_free = cap
         # Derived: the slots in use (a key other than 0), ascending. Per-bucket work (leaving
         # the window, teaching, closing an hour, clearing ring columns) runs over these only,
-        # so a sparse stream with a few thousand phrases does not pay for 65,536 slots.
-        self._live = np.zeros(0, dtype=np.int64)
+        # so a sparse stream with a few thousand phrases does not pay for 65,536 slots. Kept
+        # in step on admission and release while few; once an eighth of the table is in use,
+        # dropped on change and rebuilt on use (one pass over the keys costs less than
+        # inserting into a long sorted array, and a full table changes every batch).
+        self._live: np.ndarray | None = np.zeros(0, dtype=np.int64)
         # Derived: every free slot's rows are zero. An eviction inside ``add`` can free a slot
         # the same batch then counts in (it was looked up before the eviction), leaving counts
         # in a free row; from then on every pass runs over all slots, as it always did, so the
@@ -155,7 +158,7 @@ class PhraseTable:
             setattr(table, name, state[name])
         table.free = [int(x) for x in state["free"]]
         table.hourly = np.asarray(table.profile_days.any(axis=1), dtype=bool)
-        table._live = np.flatnonzero(table.keys != 0)
+        table._live = None
         free = table.keys == 0
         table._clean_free = not (
             table.touched[free].any()
@@ -192,7 +195,7 @@ class PhraseTable:
             if self.volume[b % ring] > 0:
                 self._leave(b)
         self._teach(bucket)
-        live = self._live  # rows of free slots are all zero already
+        live = self.live  # rows of free slots are all zero already
         if gap >= ring:
             if self._few(8):
                 self.ring[live] = 0
@@ -233,11 +236,13 @@ class PhraseTable:
     def _few(self, fraction: int) -> bool:
         """Under 1/``fraction`` of the slots in use (and free rows all zero): gathering them
         beats a contiguous pass over every slot (for a multiplication, only under 1/32)."""
-        return self._clean_free and self._live.size * fraction < self.cfg.capacity
+        return self._clean_free and self.live.size * fraction < self.cfg.capacity
 
     @property
     def live(self) -> np.ndarray:
         """Slots in use, ascending (the same as ``np.flatnonzero(keys != 0)``)."""
+        if self._live is None:
+            self._live = np.flatnonzero(self.keys != 0)
         return self._live
 
     def _leave(self, old: int) -> None:
@@ -249,7 +254,7 @@ class PhraseTable:
 
     def _counted_at(self, old: int) -> np.ndarray:
         """Slots in use that were already counting in bucket ``old``."""
-        live = self._live
+        live = self.live
         return live[self.admitted[live] <= old]
 
     def _teach(self, bucket: int) -> None:
@@ -313,7 +318,7 @@ class PhraseTable:
         # give every phrase in it a share of 1. And only what the hour's count shows beyond
         # chance (two standard deviations below it): on a sparse stream one mention in an
         # hour of 90 posts is no habit, a daily show's hundreds are.
-        used = self._live
+        used = self.live
         count = self.hour_sum[used]
         sure = np.maximum(count - 2.0 * np.sqrt(count), 0.0)
         share = sure / np.float32(max(self.hour_volume, 1.0))
@@ -461,7 +466,8 @@ class PhraseTable:
 
     def _evict(self, n: int) -> None:
         """Free the n least active, untracked slots."""
-        live = self._live[~self.hot[self._live]]
+        live = self.live
+        live = live[~self.hot[live]]
         if live.size == 0:
             return
         activity = self.wsum[live] + self.slow_count[live]
@@ -492,16 +498,24 @@ class PhraseTable:
         self._drop_live(slots)
 
     def _add_live(self, slots: np.ndarray) -> None:
+        live = self._live
+        if live is None or live.size * 8 >= self.cfg.capacity:
+            self._live = None  # see __init__
+            return
         new = np.sort(slots)
-        self._live = np.insert(self._live, np.searchsorted(self._live, new), new)
+        self._live = np.insert(live, np.searchsorted(live, new), new)
 
     def _drop_live(self, slots: np.ndarray) -> None:
-        gone = np.zeros(self._live.size, dtype=bool)
-        at = np.searchsorted(self._live, slots)
-        ok = at < self._live.size
+        live = self._live
+        if live is None or live.size * 8 >= self.cfg.capacity:
+            self._live = None
+            return
+        gone = np.zeros(live.size, dtype=bool)
+        at = np.searchsorted(live, slots)
+        ok = at < live.size
         at = at[ok]
-        gone[at[self._live[at] == slots[ok]]] = True
-        self._live = self._live[~gone]
+        gone[at[live[at] == slots[ok]]] = True
+        self._live = live[~gone]
 
     @property
     def free(self) -> list[int]:
@@ -521,7 +535,8 @@ class PhraseTable:
     def take_touched(self) -> np.ndarray:
         """Slots counted since the last call: the only ones whose promotion can have changed."""
         if self._clean_free:  # only slots in use were touched (see __init__)
-            slots = self._live[self.touched[self._live]]
+            live = self.live
+            slots = live[self.touched[live]]
         else:
             slots = np.flatnonzero(self.touched)
         self.touched[slots] = False
