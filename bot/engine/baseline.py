@@ -478,6 +478,7 @@ class PhraseTable:
         self.release(victims)
 
     def release(self, slots: np.ndarray) -> None:
+        slots = np.sort(slots)  # thousands of scattered writes go faster in order
         self.keys[slots] = 0
         self.ring[slots] = 0
         self.wsum[slots] = 0
@@ -493,7 +494,7 @@ class PhraseTable:
         self.hot[slots] = False
         self.touched[slots] = False
         self.frozen[slots] = False
-        self._push_free(np.sort(slots)[::-1])
+        self._push_free(slots[::-1])
         self.used -= int(slots.size)
         self._drop_live(slots)
 

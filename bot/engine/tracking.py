@@ -135,7 +135,27 @@ class Tracker:
                 sel = sel[~np.isin(sel, np.fromiter(self.benched, dtype=np.int64))]
         if sel.size == 0:
             return
-        share = t.share(sel, bucket)
+        # No share is below the prior (as float32, like every share), and the tests only
+        # get harder as the share grows: a phrase that does not jump even against the prior
+        # cannot jump, so most busy phrases are dropped before their baselines are read.
+        floor = np.full(sel.size, cfg.prior_share, dtype=np.float32)
+        sel = sel[self._jump(sel, floor, bucket) > 0]
+        if sel.size == 0:
+            return
+        strength = self._jump(sel, t.share(sel, bucket), bucket)
+        keep = strength > 0
+        sel, strength = sel[keep], strength[keep]
+        if sel.size == 0:
+            return
+        room = cfg.max_candidates - len(self.by_slot)
+        if room < sel.size:
+            room += self._make_room(sel.size - room, bucket)
+        order = np.lexsort((t.keys[sel], -strength))[: max(room, 0)]
+        self.track(sel[order], bucket, moment, posts_seen, now_ts)
+
+    def _jump(self, sel: np.ndarray, share: np.ndarray, bucket: int) -> np.ndarray:
+        """How far each phrase's mentions jump over what ``share`` predicts (0: not enough)."""
+        t, cfg = self.table, self.cfg
         strength = np.zeros(sel.size)
         # Three time scales: the scoring window (an hour), and counts decayed like the fast
         # and the slow memory (thousands and tens of thousands of posts, hours to days).
@@ -148,15 +168,7 @@ class Tracker:
             z = 2.0 * (np.sqrt(m + 0.375) - np.sqrt(e + 0.375))
             ok = (m >= cfg.promote_mentions) & (ratio >= cfg.promote_ratio) & (z >= cfg.promote_z)
             strength = np.maximum(strength, np.where(ok, ratio, 0.0))
-        keep = strength > 0
-        sel, strength = sel[keep], strength[keep]
-        if sel.size == 0:
-            return
-        room = cfg.max_candidates - len(self.by_slot)
-        if room < sel.size:
-            room += self._make_room(sel.size - room, bucket)
-        order = np.lexsort((t.keys[sel], -strength))[: max(room, 0)]
-        self.track(sel[order], bucket, moment, posts_seen, now_ts)
+        return strength
 
     def track(
         self,

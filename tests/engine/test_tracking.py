@@ -1,0 +1,39 @@
+"""Promotion: the prior-share pre-filter never drops a phrase the full test would track."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.engine.baseline import PhraseTable
+from bot.engine.config import EngineConfig
+from bot.engine.seeding import Leaders
+from bot.engine.tokens import mix64
+from bot.engine.tracking import Tracker
+
+
+def test_no_phrase_jumps_against_its_share_that_does_not_jump_against_the_prior() -> None:
+    cfg = EngineConfig(capacity=4096)
+    table = PhraseTable(cfg)
+    tracker = Tracker(cfg, table, Leaders(cfg))
+    rng = np.random.default_rng(5)
+    bucket = 40_000
+    found = dropped = 0
+    for step in range(600):  # a Zipf chatter whose mix shifts, so some phrases jump
+        bucket += 1
+        n = int(rng.integers(200, 600))
+        pool = 3000 if step < 400 else 3600
+        words = np.minimum(rng.zipf(1.2, n), pool) + (step // 150) * 7
+        table.advance(bucket)
+        table.add_posts(np.full(n // 3, bucket, dtype=np.int64))
+        table.add(mix64(words.astype(np.uint64)), np.full(n, bucket, dtype=np.int64))
+        live = table.live
+        share = table.share(live, bucket)
+        assert share.dtype == np.float32  # what the floor below assumes
+        assert (share >= np.float32(cfg.prior_share)).all()
+        floor = np.full(live.size, cfg.prior_share, dtype=np.float32)
+        strong = tracker._jump(live, share, bucket) > 0
+        possible = tracker._jump(live, floor, bucket) > 0
+        assert not (strong & ~possible).any()
+        found += int(strong.sum())
+        dropped += int((~possible).sum())
+    assert found and dropped  # both tests had something to decide
