@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from bot.engine.seeding import Leaders
     from bot.engine.stories import Stories
 
+PREFILTER_FROM = 256  # busy phrases from which promotion first tests them against the prior
 UNPROVEN_SCORE = 5.0  # a loose phrase still scoring under this after a window stops being tracked
 
 
@@ -135,13 +136,15 @@ class Tracker:
                 sel = sel[~np.isin(sel, np.fromiter(self.benched, dtype=np.int64))]
         if sel.size == 0:
             return
-        # No share is below the prior (as float32, like every share), and the tests only
-        # get harder as the share grows: a phrase that does not jump even against the prior
-        # cannot jump, so most busy phrases are dropped before their baselines are read.
-        floor = np.full(sel.size, cfg.prior_share, dtype=np.float32)
-        sel = sel[self._jump(sel, floor, bucket) > 0]
-        if sel.size == 0:
-            return
+        if sel.size > PREFILTER_FROM:
+            # No share is below the prior (as float32, like every share), and the tests only
+            # get harder as the share grows: a phrase that does not jump even against the
+            # prior cannot jump, so most busy phrases are dropped before their baselines are
+            # read (on a busy stream, tens of thousands a tick).
+            floor = np.full(sel.size, cfg.prior_share, dtype=np.float32)
+            sel = sel[self._jump(sel, floor, bucket) > 0]
+            if sel.size == 0:
+                return
         strength = self._jump(sel, t.share(sel, bucket), bucket)
         keep = strength > 0
         sel, strength = sel[keep], strength[keep]
