@@ -57,6 +57,9 @@ from bot.posts import Post
 SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels
 JUMP_AGREEMENT = 16  # posts that must agree before the stream's clock jumps ahead
 EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a common word is its own
+# A sparse stream's next post may come hours later: a post is "far ahead" only beyond this
+# many posts' worth of the stream's own pace (or max_lead_minutes, whichever is longer).
+LEAD_POSTS = 64
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
@@ -168,14 +171,18 @@ class NarrativeEngine:
         such posts agree (a replay of a later week, a restart after days), the stream really
         moved on and they are counted; if the stream goes on in step instead, they were wrong
         clocks and are skipped and counted. So one post dated 2099 (or a first post from 1999)
-        changes nothing.
+        changes nothing. "Far ahead" is measured on the stream's own pace too: on a feed of 90
+        posts a day the next post an hour later is in step, and holding it (and dropping those
+        after it) lost a post in seven.
         """
         if self.now_ts is None:
             return list(posts), ts
+        pace = self.seen_seconds / max(self.posts_ingested, 1)
+        lead = max(self.cfg.max_lead_minutes * 60.0, LEAD_POSTS * pace)
         reference = self.now_ts
         if ts.size >= JUMP_AGREEMENT:
             reference = max(reference, float(np.median(ts)))
-        ahead = ts > reference + self.cfg.max_lead_minutes * 60.0
+        ahead = ts > reference + lead
         in_step = int((~ahead).sum())
         if not ahead.any():
             self._in_step_since_hold += in_step
@@ -192,7 +199,7 @@ class NarrativeEngine:
             return kept, kept_ts
         # Enough posts agree that the stream is elsewhere in time: count those near their median.
         held_ts = np.array([p.created_at.timestamp() for p in self.held])
-        target = float(np.median(held_ts)) + self.cfg.max_lead_minutes * 60.0
+        target = float(np.median(held_ts)) + lead
         agree = held_ts <= target
         kept += [p for p, a in zip(self.held, agree.tolist(), strict=True) if a]
         kept_ts = np.concatenate((kept_ts, held_ts[agree]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -50,6 +50,26 @@ def test_a_client_clock_from_2099_or_1999_changes_nothing() -> None:
         (a.narrative.key, a.fired_at) for a in clean
     ]
     assert clean and clean_engine.skewed == 0
+
+
+def test_a_sparse_feed_loses_no_post_to_the_clock_check() -> None:
+    """90 posts a day, one at a time as a live feed delivers them: the next post an hour or
+    more later is the stream's own pace, not a wrong clock (a post in seven was dropped)."""
+    rng = np.random.default_rng(1)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    engine = NarrativeEngine()
+    seconds = np.cumsum(rng.exponential(16 * 60, 1500)).tolist()
+    for i, s in enumerate(seconds):
+        when = start + timedelta(seconds=s)
+        engine.ingest([Post(f"p{i}", "hackernews", f"a{i % 300}", f"show hn tool {i}", when)])
+        engine.tick()
+    wrong = Post("f", "hackernews", "clock", "show hn from 2099", datetime(2099, 1, 1, tzinfo=UTC))
+    engine.ingest([wrong])
+    for i in range(20):  # the feed goes on in step: the wrong clock is skipped, not the feed
+        when = start + timedelta(seconds=seconds[-1] + 600 * (i + 1))
+        engine.ingest([Post(f"q{i}", "hackernews", "b", "show hn more", when)])
+    assert engine.posts_ingested == len(seconds) + 20
+    assert engine.skewed == 1 and engine.held == []
 
 
 def test_a_leader_on_another_network_is_not_that_leader() -> None:
