@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.engine import Lifecycle, canonicalize
+from bot.engine.evaluation.scenarios import NEAR_RING_TEMPLATE
 from bot.engine.evaluation.streams import Planter
 from bot.engine.generator import START
 
@@ -122,14 +123,7 @@ def test_a_ring_filling_a_template_of_swapped_words_never_alerts():
     seven words, and the first few adopters' posts each looked new.
     """
     gen, bg = background(5, hours=6, per_minute=40)
-    template = [
-        ["grab", "get", "claim"],
-        ["the"],
-        ["quellix"],
-        ["airdrop", "drop", "giveaway"],
-        ["now", "today", "fast", "asap"],
-    ]
-    ring = Planter(gen).near_ring(60, template, 6, MEME_START, 45)
+    ring = Planter(gen).near_ring(60, NEAR_RING_TEMPLATE, 6, MEME_START, 45)
     _, alerts = run(bg + ring)
     assert alerts == []
 

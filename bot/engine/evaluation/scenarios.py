@@ -110,6 +110,16 @@ class _Builder:
         )
 
 
+# A ring's template: each account fills every slot with one of its words.
+NEAR_RING_TEMPLATE = (
+    ("grab", "get", "claim"),
+    ("the",),
+    ("quellix",),
+    ("airdrop", "drop", "giveaway"),
+    ("now", "today", "fast", "asap"),
+)
+
+
 def _ghosts(b: _Builder, start: float) -> None:
     """Leader-coined English story with a Japanese form in the same time frame."""
     peak = b.uniform(3, 10)
@@ -288,15 +298,11 @@ def _main_negatives(b: _Builder, hours: float) -> None:
         ("zorbax",),
         b.gen.ring(20, "claim free zorbax tokens now before they run out", 8, when(), 40),
     )
-    template = [
-        ["grab", "get", "claim"],
-        ["the"],
-        ["quellix"],
-        ["airdrop", "drop", "giveaway"],
-        ["now", "today", "fast", "asap"],
-    ]
     b.negative(
-        "near_ring", NegativeKind.NEAR_RING, ("quellix",), pl.near_ring(25, template, 6, when(), 45)
+        "near_ring",
+        NegativeKind.NEAR_RING,
+        ("quellix",),
+        pl.near_ring(25, NEAR_RING_TEMPLATE, 6, when(), 45),
     )
     lines = [
         "honestly the mirvane wallet changed my life",
