@@ -30,6 +30,11 @@ SCRIPTS = 2  # posts in Han, hiragana or katakana (1) and all others (0)
 ROUNDING = 1e-3  # float32 sketch cells round repeated additions of a decayed unit
 
 
+def _one_bucket(buckets: np.ndarray) -> bool:
+    """Whether a non-empty batch falls in one bucket (the first and last decide most cases)."""
+    return bool(buckets.size and buckets[0] == buckets[-1] and buckets.min() == buckets.max())
+
+
 class PhraseTable:
     """Bounded table of phrases with exact recent counts and share baselines (all numpy)."""
 
@@ -338,8 +343,8 @@ class PhraseTable:
         """
         assert self.bucket is not None
         ring = self.cfg.ring_buckets
-        if buckets.size and buckets[0] == buckets[-1] and buckets.min() == buckets.max():
-            # The usual batch: one bucket (a sort for np.unique costs more than the batch).
+        if _one_bucket(buckets):
+            # The usual batch (a sort for np.unique costs more than the batch).
             if buckets[0] > self.bucket - ring:
                 self.volume[buckets[0] % ring] += buckets.size
         else:
@@ -379,7 +384,7 @@ class PhraseTable:
     def _count(self, slots: np.ndarray, buckets: np.ndarray) -> None:
         assert self.bucket is not None
         ring = self.cfg.ring_buckets
-        if buckets.size and buckets.min() == buckets.max():  # the usual batch: one bucket
+        if _one_bucket(buckets):  # the usual batch
             b0 = int(buckets[0])
             if b0 <= self.bucket - ring:
                 return
@@ -498,18 +503,25 @@ class PhraseTable:
         self.used -= int(slots.size)
         self._drop_live(slots)
 
-    def _add_live(self, slots: np.ndarray) -> None:
+    def _kept_live(self) -> np.ndarray | None:
+        """The live-slot list if it is kept in step (under an eighth of the table in use);
+        otherwise it is dropped, to be rebuilt on use (see __init__)."""
         live = self._live
         if live is None or live.size * 8 >= self.cfg.capacity:
-            self._live = None  # see __init__
+            self._live = None
+            return None
+        return live
+
+    def _add_live(self, slots: np.ndarray) -> None:
+        live = self._kept_live()
+        if live is None:
             return
         new = np.sort(slots)
         self._live = np.insert(live, np.searchsorted(live, new), new)
 
     def _drop_live(self, slots: np.ndarray) -> None:
-        live = self._live
-        if live is None or live.size * 8 >= self.cfg.capacity:
-            self._live = None
+        live = self._kept_live()
+        if live is None:
             return
         gone = np.zeros(live.size, dtype=bool)
         at = np.searchsorted(live, slots)

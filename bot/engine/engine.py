@@ -27,7 +27,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.engine import clustering
-from bot.engine.baseline import PhraseTable
+from bot.engine.baseline import SCRIPTS, PhraseTable
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, scan, voiced
@@ -92,9 +92,9 @@ class NarrativeEngine:
         self.held: list[Post] = []  # posts dated far ahead, waiting for agreement (watermark)
         self._in_step_since_hold = 0
         self.seen_seconds = 0.0  # stream time seen, gaps capped (warm-up; a jump is no history)
-        # ... and the stream time each script was written in (its own warm-up), other scripts
-        # first, then Han, hiragana and katakana.
-        self.script_seconds = [0.0, 0.0]
+        # ... and the stream time each script was written in (its own warm-up), in the phrase
+        # table's order of scripts: other scripts first, then Han, hiragana and katakana.
+        self.script_seconds = [0.0] * SCRIPTS
         self._frozen_bucket: int | None = None
         self.set_leaders(leaders)
 
