@@ -16,6 +16,7 @@ ingest with per-post adoption, and the scoring pass:
   bot/engine/seeding.py   leaders, their recent posts and the phrases they seed
   bot/engine/tracking.py  which phrases are tracked author by author (promotion, retirement)
   bot/engine/stories.py   narratives: grouping, lifecycle, retired episodes, views
+  bot/engine/priors.py    the test's null where history is short: common words, chance
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from datetime import datetime
 
 import numpy as np
 
-from bot.engine import clustering
+from bot.engine import clustering, priors
 from bot.engine.baseline import SCRIPTS, PhraseTable
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, scan, voiced
 from bot.engine.folding import is_cjk, stable_hash
 from bot.engine.lifecycle import Narrative
+from bot.engine.priors import StreamAge
 from bot.engine.scoring import Signals, score
 from bot.engine.seeding import LeaderPost, Leaders
 from bot.engine.stories import Stories
@@ -64,11 +66,6 @@ MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count toward
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
-ESTABLISHED = 4.0  # a phrase with this many times a story's adopters in earlier lives is common
-MAX_POST_SHARE = 0.99  # a word in every post remembered is taken to be used ~4.6 times a post
-# Mentions a word used in one post in a thousand would have in the slow memory before a plain
-# word's share tells "common" from "rare" (a fifth of that count is its standard error).
-KNOWN_MENTIONS = 25.0
 
 
 class NarrativeEngine:
@@ -418,7 +415,10 @@ class NarrativeEngine:
         assert self.now_ts is not None
         t, cfg = self.table, self.cfg
         slots = np.array([c.slot for c in cands], dtype=np.int64)
-        shares = self._shares(cands, slots, bucket).tolist()
+        common = [self._common(c) for c in cands]
+        shares = priors.expected_shares(
+            cands, slots, bucket, t, common, self._words_per_post()
+        ).tolist()
         mentions = t.window_counts(slots, bucket).tolist()
         oldest = bucket - cfg.window_buckets + 1
         mark = self.posts_ingested
@@ -452,70 +452,15 @@ class NarrativeEngine:
             part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
         self.tracker.settle([*cands, *zeroed], floor)
 
-    def _shares(self, cands: list[Candidate], slots: np.ndarray, bucket: int) -> np.ndarray:
-        """Each phrase's expected share of posts, with two priors for a short history.
-
-        A plain word is judged against its share of everything seen so far, burst included:
-        a word of the language is rarely news. A phrase of several words is expected at least
-        as often as its words meet by chance (their uses per post multiplied, per word of a
-        post), so two common words side by side are not a coinage, nor are they with a
-        stopword between them. A word in a share ``s`` of posts is used ``-ln(1 - s)`` times a
-        post (Poisson): a word in most posts is often there twice, which its share of posts
-        alone does not say.
-        """
-        t = self.table
-        shares = t.share(slots, bucket)
-        words_per_post = max(self.tokens / max(self.posts_ingested, 1), 1.0)
-        for i, cand in enumerate(cands):
-            if self._common(cand):
-                overall = float(t.slow_count[cand.slot]) / max(t.slow_volume, 1.0)
-                shares[i] = max(shares[i], overall)
-            elif len(cand.words) >= 2:
-                if cand.parts is None:
-                    cand.parts = word_keys(cand.words)
-                uses = -np.log1p(-np.minimum(t.overall(cand.parts), MAX_POST_SHARE))
-                # A stopword is never a phrase alone, so its share is not counted: take it as
-                # used once a post ("the" is, "but" less), erring towards chance.
-                stops = [is_edge_stop(w) for w in cand.words]
-                chance = float(np.prod(np.where(stops, 1.0, uses)))
-                shares[i] = max(shares[i], chance / words_per_post ** (cand.n_tokens - 1))
-        return shares
-
     def _common(self, cand: Candidate) -> bool:
-        """A plain word the stream uses routinely: it needs far more evidence than a coinage.
-
-        Until the bot has seen the baseline's half-life of stream time (a word's share at
-        night is not its share by day) and the slow memory holds enough posts that a common
-        word would have shown up ``KNOWN_MENTIONS`` times, every plain word counts as common
-        (a new bot knows no history). After that, a plain word is common if, when it was
-        tracked, the stream used it in at least one post in a thousand ("time", "flight"); a
-        word that was rare then ("prism" before the leak) is news. Not "half the slow memory":
-        on a sparse stream (a few thousand posts a day) that takes a week or more.
-
-        So is a phrase people have used for long without it becoming a story: one that, in its
-        earlier tracked lives, or in this one before its evidence window (over an hour or more,
-        while it is not a told story's), had ``ESTABLISHED`` times the adopters a story needs
-        (a phrase growing slowly all day is part of the language by evening, and a baseline
-        that lags its growth must not make its night-time share look like a burst).
-        """
-        before = 0.0
+        """Whether the phrase needs a common word's evidence (bot/engine/priors.py)."""
         n = self.stories.narrs.get(cand.narrative) if cand.narrative is not None else None
-        if (n is None or not n.episode) and cand.adopt_times and self.now_ts is not None:
-            # "For long": its first adoption an hour or more before the window began; a story
-            # seen in coarse ticks has its steepest stretch as its window and its own rise
-            # just before it.
-            began = self.now_ts - cand.evidence.window_seconds
-            if began - cand.adopt_times[0] >= self.cfg.window_buckets * self.cfg.bucket_seconds:
-                before = max(cand.total_weight - cand.evidence.adopters, 0.0)
-        if cand.past_weight + before >= ESTABLISHED * self.cfg.min_adopters:
-            return True
-        if not clustering.ordinary(cand):
-            return False
-        known = (
-            self.seen_seconds >= self.cfg.baseline_half_life_hours * 3600
-            and self.table.slow_volume * self.cfg.common_share >= KNOWN_MENTIONS
-        )
-        return not known or cand.usual >= self.cfg.common_share
+        told = n is not None and n.episode > 0
+        age = StreamAge(self.now_ts, self.seen_seconds)
+        return priors.is_common(cand, self.cfg, self.table, age, told)
+
+    def _words_per_post(self) -> float:
+        return max(self.tokens / max(self.posts_ingested, 1), 1.0)
 
     def _extensions(self, cands: Iterable[Candidate]) -> list[Candidate]:
         """Phrases that are another phrase plus a word found everywhere ("summon ghost lonex").
@@ -524,7 +469,7 @@ class NarrativeEngine:
         is common anywhere (times ``EXTENSION_LIFT``), the phrase is "A B" with a neighbour.
         """
         t = self.table
-        words_per_post = max(self.tokens / max(self.posts_ingested, 1), 1.0)
+        words_per_post = self._words_per_post()
         out = []
         for cand in cands:
             words = list(cand.words)

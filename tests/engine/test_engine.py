@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -10,9 +9,7 @@ import pytest
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
 from bot.engine.candidates import Candidate
-from bot.engine.evidence import Evidence
 from bot.engine.generator import merge, replay
-from bot.engine.lifecycle import Narrative
 from bot.engine.seeding import leader_ids
 from bot.posts import Post
 
@@ -214,81 +211,3 @@ def test_a_post_adopts_the_whole_phrase_not_a_busier_plain_word_in_it() -> None:
     story.canonical, story.n_tokens, story.total_weight = "debt now", 2, 9.0
     engine.tracker.by_slot[3] = story
     assert engine._outweighed(whole, 0, 2, spans)
-
-
-def test_a_plain_word_is_judged_by_its_own_share_once_memory_holds_enough_posts() -> None:
-    """ "turkey" at 4 posts a day on a 5k-post-a-day stream is rare once a week is remembered.
-
-    Until half a day has passed and a common word would have shown up often in the slow memory,
-    every plain word needs a common word's evidence; after that only one the stream used in a
-    post in a thousand does. On a sparse stream the memory is still under half full after a week.
-    """
-    engine = NarrativeEngine()
-    word = Candidate(key=1, slot=1, first_seen=datetime(2013, 6, 1, tzinfo=UTC))
-    word.canonical, word.n_tokens, word.usual = "turkey", 1, 8e-4
-    coined = Candidate(key=2, slot=2, first_seen=word.first_seen)
-    coined.canonical, coined.n_tokens = "restore the fourth", 3
-    table = engine.table
-    engine.seen_seconds = 36 * 3600.0
-    table.history, table.slow_volume = 0.1, 8_000.0  # a day and a half of a sparse stream
-    assert engine._common(word)  # a new bot cannot tell rare from common yet
-    engine.seen_seconds = 7 * 86_400.0
-    table.history, table.slow_volume = 0.4, 35_000.0  # a week: the memory under half full
-    assert not engine._common(word)
-    engine.seen_seconds = 6 * 3600.0  # as many posts in six hours: not a day's cycle yet
-    assert engine._common(word)
-    engine.seen_seconds = 7 * 86_400.0
-    word.usual = 2e-3  # in one post in five hundred: a word of the language
-    assert engine._common(word)
-    assert not engine._common(coined)  # a phrase of several words is never common this way
-
-
-def test_a_phrase_many_took_up_before_its_evidence_window_is_established() -> None:
-    """A phrase growing slowly all day had dozens of adopters before its latest rise.
-
-    Its baseline lags the growth (and its night-time share is higher than by day), so the
-    newest stretch can look like a burst: it needs a common word's evidence. Not if those
-    adopters came just before the window (a story seen in coarse ticks: its own rise), and not
-    once its story was told: then the score says how viral the story is now.
-    """
-    engine = NarrativeEngine()
-    at = datetime(2026, 3, 1, tzinfo=UTC)
-    engine.now_ts = at.timestamp() + 5 * 3600
-    slow = Candidate(key=1, slot=1, first_seen=at)
-    slow.canonical, slow.n_tokens = "drovia garden", 2
-    slow.total_weight = 64.0
-    slow.adopt_times = [engine.now_ts - 3 * 3600]  # this life began two hours before the window
-    slow.evidence = Evidence(12.0, 30.0, 30, 8.0, 3600.0, 2000, 8.0)
-    assert engine._common(slow)  # 34 independent adopters before the window
-    slow.evidence = Evidence(12.0, 50.0, 50, 8.0, 3600.0, 2000, 8.0)
-    assert not engine._common(slow)  # 14 before it: a story's own start
-    slow.evidence = Evidence(12.0, 30.0, 30, 8.0, 3600.0, 2000, 8.0)
-    slow.adopt_times = [engine.now_ts - 3600 - 20 * 60]  # its first adopter 20 min before it
-    assert not engine._common(slow)
-    slow.adopt_times = [engine.now_ts - 3 * 3600]
-    story = Narrative("drovia garden", at, slow, episode=1)  # told: its score is its state
-    engine.stories.narrs[story.key] = story
-    assert not engine._common(slow)
-
-
-def test_two_words_in_most_posts_with_a_stopword_between_meet_by_chance() -> None:
-    """ "musakix but nofusux": two words in 75 % and 50 % of posts, "but" between them.
-
-    Its expected share is what chance gives: each word's uses per post (a word in 75 % of
-    posts is there 1.4 times a post), a stopword taken as once a post, over the post's length.
-    """
-    engine = NarrativeEngine()
-    engine.tokens, engine.posts_ingested = 20_000, 1_000  # 20 words a post
-    cand = Candidate(key=7, slot=7, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
-    cand.canonical, cand.n_tokens, cand.words = (
-        "musakix but nofusux",
-        3,
-        ("musakix", "but", "nofusux"),
-    )
-    cand.past_weight = 0.0
-    table = engine.table
-    table.share = lambda slots, bucket: np.full(len(slots), 1e-4)  # type: ignore[method-assign]
-    table.overall = lambda keys: np.array([0.75, 0.0, 0.5])  # type: ignore[method-assign]
-    [share] = engine._shares([cand], np.array([7]), 0).tolist()
-    expected = -math.log(0.25) * 1.0 * -math.log(0.5) / 20**2
-    assert share == pytest.approx(expected)  # 2.4e-3, 24 times the prior
