@@ -415,6 +415,8 @@ class NarrativeEngine:
         assert self.now_ts is not None
         t, cfg = self.table, self.cfg
         slots = np.array([c.slot for c in cands], dtype=np.int64)
+        # Judged once, before the scan (on the window the last scan found): the share and the
+        # evidence it takes are then read the same way.
         common = [self._common(c) for c in cands]
         shares = priors.expected_shares(
             cands, slots, bucket, t, common, self._words_per_post()
@@ -422,7 +424,7 @@ class NarrativeEngine:
         mentions = t.window_counts(slots, bucket).tolist()
         oldest = bucket - cfg.window_buckets + 1
         mark = self.posts_ingested
-        for cand, share, m in zip(cands, shares, mentions, strict=True):
+        for cand, share, m, usual in zip(cands, shares, mentions, common, strict=True):
             cand.dirty = False
             cand.prune(oldest, cfg.author_memory)
             ev = scan(
@@ -442,7 +444,7 @@ class NarrativeEngine:
                 sources=tuple(sorted(cand.sources)),
                 engagement=sum(cand.engagement.values()),
                 leader=cand.leader if clustering.distinctive(cand) else None,
-                common=self._common(cand),
+                common=usual,
                 mentions=int(m),
             )
             cand.signals = sig
