@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 7  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
+VERSION = 8  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
 # 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts;
 # 6: the newest bucket the baselines learned (they learn a window of posts late);
-# 7: per script, how much of the memory and how much stream time it was written in
+# 7: per script, how much of the memory and how much stream time it was written in;
+# 8: per source, the stream time seen before its first post
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -108,6 +109,7 @@ def dump(engine: NarrativeEngine) -> bytes:
         "skewed": engine.skewed,
         "seen_seconds": engine.seen_seconds,
         "script_seconds": list(engine.script_seconds),
+        "source_since": dict(engine.source_since),
         "tokens": engine.tokens,
     }
     payload = zlib.compress(pickle.dumps(state, protocol=5), 1)
@@ -185,5 +187,6 @@ def _build(
     engine.alerts_fired, engine.skewed = state["alerts"], state["skewed"]
     engine.seen_seconds = float(state["seen_seconds"])
     engine.script_seconds = [float(s) for s in state["script_seconds"]]
+    engine.source_since = {str(k): float(v) for k, v in state["source_since"].items()}
     engine.tokens = int(state["tokens"])
     return engine

@@ -63,6 +63,7 @@ EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a commo
 # many posts' worth of the stream's own pace (or max_lead_minutes, whichever is longer).
 LEAD_POSTS = 64
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
+MAX_SOURCES = 256  # sources whose first post is remembered (a replay file may name thousands)
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
@@ -92,6 +93,9 @@ class NarrativeEngine:
         # ... and the stream time each script was written in (its own warm-up), in the phrase
         # table's order of scripts: other scripts first, then Han, hiragana and katakana.
         self.script_seconds = [0.0] * SCRIPTS
+        # ... and per source, the stream time seen before its first post: a source added after
+        # the warm-up (a network switched on, an API key set) has a warm-up of its own.
+        self.source_since: dict[str, float] = {}
         self._frozen_bucket: int | None = None
         self.set_leaders(leaders)
 
@@ -207,6 +211,7 @@ class NarrativeEngine:
 
     def ingest_extraction(self, ext: Extraction, ts: np.ndarray, posts: Sequence[Post]) -> None:
         """Aggregate an extracted batch (the seam: extraction may run in another process)."""
+        self._note_sources(posts)
         cjk = cjk_posts(ext, self.vocab)
         # The median only places a stream's first batch (numpy's median costs ~20 µs a call).
         first = float(np.median(ts)) if self.now_ts is None or self.start_ts is None else 0.0
@@ -249,6 +254,7 @@ class NarrativeEngine:
         for p, s, n, slot in zip(post_of, starts, lengths, hot_slots, strict=True):
             spans.setdefault(p, []).append((s, n, slot))
         ring_weight = self.cfg.ring_weight
+        young = self._young_sources()
         said: dict[int, list[tuple[float, int, int]]] = {}
         for slot, p, s, n in zip(hot_slots, post_of, starts, lengths, strict=True):
             cand = by_slot[slot]
@@ -265,7 +271,7 @@ class NarrativeEngine:
                     cand.own_words = self._own_words(cand)
                     tracker.named(cand)
                 cand.add_surface(surface)
-            if not new_author or self.seeds.of(post) is not None:
+            if not new_author or self.seeds.of(post) is not None or post.source in young:
                 continue
             if self._outweighed(cand, s, n, spans[p]):
                 continue
@@ -526,6 +532,27 @@ class NarrativeEngine:
         name = (cand.canonical or "").lstrip("#$")
         script = 1 if is_cjk(name[:1]) else 0
         return self.script_seconds[script] >= self.cfg.warmup_minutes * 60
+
+    def _note_sources(self, posts: Sequence[Post]) -> None:
+        if len(self.source_since) >= MAX_SOURCES:
+            return
+        for source in {p.source for p in posts}:
+            self.source_since.setdefault(source, self.seen_seconds)
+
+    def _young_sources(self) -> frozenset[str]:
+        """Sources added after the warm-up and seen for less than it since.
+
+        Their posts adopt nothing yet: every phrase a new network writes every day would jump
+        from no share to its share there ("show hn" when Hacker News is switched on, a word
+        rare elsewhere but common there). Meanwhile the baselines learn what the stream with
+        the new source looks like. A source first seen during the stream's own warm-up is part
+        of the stream from the start; one past ``MAX_SOURCES`` gets no warm-up.
+        """
+        warmup = self.cfg.warmup_minutes * 60
+        seen = self.seen_seconds
+        return frozenset(
+            s for s, since in self.source_since.items() if since >= warmup and seen - since < warmup
+        )
 
     # -- views --------------------------------------------------------------------------------
     def narratives(self, limit: int | None = None) -> list[NarrativeView]:

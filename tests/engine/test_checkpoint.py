@@ -42,6 +42,7 @@ def test_restore_continues_identically(stream):
     restored = load(dump(first), leaders=["karpathy"])
     assert restored.now == first.now
     assert restored.stats()["posts"] == cut
+    assert restored.source_since == first.source_since and len(first.source_since) == 6
     assert restored.table.live.tolist() == first.table.live.tolist()  # derived, rebuilt
     after = _json(replay(restored, stream[cut:]))
     assert before + after == expected

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import numpy as np
 import pytest
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
 from bot.engine.candidates import Candidate
-from bot.engine.generator import merge, replay
+from bot.engine.generator import _FILLER_STOP, StreamGenerator, _vocabulary, merge, replay
 from bot.engine.seeding import leader_ids
 from bot.posts import Post
 
@@ -211,3 +212,25 @@ def test_a_post_adopts_the_whole_phrase_not_a_busier_plain_word_in_it() -> None:
     story.canonical, story.n_tokens, story.total_weight = "debt now", 2, 9.0
     engine.tracker.by_slot[3] = story
     assert engine._outweighed(whole, 0, 2, spans)
+
+
+def test_a_network_switched_on_later_has_its_own_warm_up() -> None:
+    """A feed with its own everyday words joins an 8-hour-old stream (its words are partly the
+    stream's, partly its own). None of them is a story; a story told on it later is, and so is
+    one told elsewhere while it warms up."""
+    gen, bg = background(43, hours=16, per_minute=30)
+    other = StreamGenerator(143)
+    other.words = np.array([*_vocabulary(5000, seed=99), *_FILLER_STOP], dtype=object)
+    feed = [
+        msgspec.structs.replace(p, source="rss", author=f"rss-{p.author}")
+        for p in other.background(8, 25, start_minute=8 * 60, evergreen=False)
+    ]
+    _, alerts = run(bg + feed)
+    assert alerts == []
+    on_feed = [
+        msgspec.structs.replace(p, source="rss")
+        for p in other.meme(["orbit soup", "#OrbitSoup"], start_minute=12 * 60, peak_per_minute=4)
+    ]
+    elsewhere = gen.meme(["dream mesh"], start_minute=8 * 60 + 30, peak_per_minute=4)
+    _, alerts = run(bg + feed + on_feed + elsewhere)
+    assert sorted(a.narrative.phrase for a in alerts) == ["dream mesh", "orbit soup"]
