@@ -465,7 +465,16 @@ class NarrativeEngine:
         n = self.stories.narrs.get(cand.narrative) if cand.narrative is not None else None
         told = n is not None and n.episode > 0
         age = StreamAge(self.now_ts, self.seen_seconds)
-        return priors.is_common(cand, self.cfg, self.table, age, told)
+        return self._newcomer(cand) or priors.is_common(cand, self.cfg, self.table, age, told)
+
+    def _newcomer(self, cand: Candidate) -> bool:
+        """Taken up only on networks that joined after the warm-up, under the baselines'
+        half-life ago: its baseline is mostly from before they wrote anything."""
+        warmup = self.cfg.warmup_minutes * 60
+        learn = self.cfg.baseline_half_life_hours * 3600
+        seen = self.seen_seconds
+        since = [self.source_since.get(s, 0.0) for s in cand.sources]
+        return bool(since) and all(t >= warmup and seen - t < learn for t in since)
 
     def _words_per_post(self) -> float:
         return max(self.tokens / max(self.posts_ingested, 1), 1.0)

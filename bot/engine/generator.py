@@ -80,12 +80,19 @@ class StreamGenerator:
     """Builds post streams: background chatter plus injected memes, spam, rings, daily spikes."""
 
     def __init__(
-        self, seed: int, start: datetime = START, n_authors: int = 20000, vocab: int = 5000
+        self,
+        seed: int,
+        start: datetime = START,
+        n_authors: int = 20000,
+        vocab: int = 5000,
+        vocab_seed: int = 7,
     ) -> None:
+        """``vocab_seed``: another seed gives a network of its own, a part of whose words are
+        the usual stream's, ranked its own way (and the rest its own)."""
         self.rng = np.random.default_rng(seed)
         self.start = start
         self.n_authors = n_authors
-        self.words = np.array(_vocabulary(vocab) + _FILLER_STOP, dtype=object)
+        self.words = np.array(_vocabulary(vocab, vocab_seed) + _FILLER_STOP, dtype=object)
         ranks = np.arange(1, vocab + 1, dtype=np.float64)
         content = 0.6 / ranks**1.05
         content *= 0.6 / content.sum()

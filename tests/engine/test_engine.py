@@ -234,3 +234,25 @@ def test_a_network_switched_on_later_has_its_own_warm_up() -> None:
     elsewhere = gen.meme(["dream mesh"], start_minute=8 * 60 + 30, peak_per_minute=4)
     _, alerts = run(bg + feed + on_feed + elsewhere)
     assert sorted(a.narrative.phrase for a in alerts) == ["dream mesh", "orbit soup"]
+
+
+def test_a_phrase_only_a_newly_joined_network_writes_needs_a_common_words_evidence() -> None:
+    """Hours after a network joined, a phrase of its everyday chatter still has a baseline
+    taught mostly before it wrote anything: until the baselines' half-life has passed, a phrase
+    taken up only there needs a common word's evidence. One also taken up elsewhere does not."""
+    engine = NarrativeEngine()
+    hour = 3600.0
+    engine.seen_seconds = 12 * hour
+    engine.source_since = {"bluesky": 0.0, "rss": 8 * hour}
+    cand = Candidate(key=1, slot=1, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
+    cand.canonical, cand.n_tokens = "murax norokax", 2
+    cand.sources = {"rss": 0}
+    assert engine._common(cand)
+    engine.seen_seconds = 21 * hour  # 13 hours after it joined
+    assert not engine._common(cand)
+    engine.seen_seconds = 12 * hour
+    cand.sources = {"rss": 0, "bluesky": 0}
+    assert not engine._common(cand)
+    engine.source_since = {"bluesky": 0.0, "rss": 0.5 * hour}  # there from the start
+    cand.sources = {"rss": 0}
+    assert not engine._common(cand)

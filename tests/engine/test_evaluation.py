@@ -9,6 +9,7 @@ import pytest
 from bot.engine.evaluation.drive import leader_ids
 from bot.engine.evaluation.real import parse_bursts
 from bot.engine.evaluation.report import bar_check
+from bot.engine.evaluation.scenarios import JOINED_SOURCE, joined_stream
 from bot.engine.evaluation.scorer import (
     Alert,
     bare_handle,
@@ -192,3 +193,17 @@ def test_bar_check_names_the_missed_figures() -> None:
         "main: misses 3/8: median delay <= 60 min; named >= 90%; leader right >= 90%"
     )
     assert bar_check("hard", late) == "hard: meets the bar (3 figures)"
+
+
+def test_the_joined_network_starts_mid_stream_with_words_of_its_own() -> None:
+    scenario = joined_stream(3001)
+    feed = [p for p in scenario.posts if p.source == JOINED_SOURCE]
+    joined_at = min(p.created_at for p in feed)
+    assert scenario.start + timedelta(hours=8) <= joined_at <= scenario.start + timedelta(hours=14)
+    words = {w for p in scenario.posts if p.source != JOINED_SOURCE for w in p.text.split()}
+    own = {w for p in feed for w in p.text.split()} - words
+    assert len(own) > 100  # everyday there, never written elsewhere
+    harbor = next(s for s in scenario.stories if s.id == "harbor")
+    on_feed = [p for p in feed if "velvet harbor" in p.text.lower()]
+    assert on_feed and min(p.created_at for p in on_feed) == harbor.first_post
+    assert NegativeKind.SOURCE_JOINED in {n.kind for n in scenario.negatives}

@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import msgspec
+
 from bot.engine.evaluation.streams import Planter, outage
 from bot.engine.evaluation.truth import Negative, NegativeKind, Scenario, Story
 from bot.engine.generator import START, StreamGenerator, merge
@@ -32,6 +34,7 @@ class Plan:
     leader: str | None = None
     leader_text: str = ""
     japanese: bool = False
+    source: str | None = None  # every post on this network (else each on a random one)
 
 
 class _Builder:
@@ -67,6 +70,8 @@ class _Builder:
             pool=f"{plan.id}_",
             japanese=plan.japanese,
         )
+        if plan.source is not None:
+            posts = [msgspec.structs.replace(p, source=plan.source) for p in posts]
         posts += extra
         if plan.leader:
             lead = self.uniform(15, 60)
@@ -512,7 +517,55 @@ def shift_stream(seed: int) -> Scenario:
     return b.build(hours, outage(merged, START + timedelta(hours=outage_hour), 60))
 
 
-GROUPS = ("main", "hard", "shift")
+def joined_stream(seed: int) -> Scenario:
+    """A network switched on mid-stream, writing the same language about its own things.
+
+    About 60 % of its words are the stream's, ranked its own way, so a word rare elsewhere is
+    everyday there: as it joins, dozens of words jump from nothing to a share of the stream.
+    A story told elsewhere while it warms up, and one told on it hours later, must alert.
+    """
+    b = _Builder(f"joined/{seed}", seed)
+    hours = 30
+    join = b.uniform(8, 14) * 60
+    b.background(hours, b.uniform(30, 60))
+    b.leaders(hours)
+    feed = StreamGenerator(seed + 500, vocab_seed=seed + 500)
+    posts = feed.background(hours - join / 60, b.uniform(15, 60), start_minute=join)
+    b.parts.append(
+        [msgspec.structs.replace(p, source=JOINED_SOURCE, author=f"feed_{p.author}") for p in posts]
+    )
+    b.plant(
+        Plan(
+            "lantern",
+            "organic, elsewhere while the network warms up",
+            ("quorra lantern", "#QuorraLantern"),
+            (0.7, 0.3),
+            ("quorra lantern", "Quorra Lantern", "#QuorraLantern"),
+            "quorra lantern",
+            b.uniform(3, 8),
+        ),
+        join + b.uniform(20, 90),
+    )
+    b.plant(
+        Plan(
+            "harbor",
+            "organic, on the network that joined",
+            ("velvet harbor", "#VelvetHarbor"),
+            (0.7, 0.3),
+            ("velvet harbor", "Velvet Harbor", "#VelvetHarbor"),
+            "velvet harbor",
+            b.uniform(3, 8),
+            source=JOINED_SOURCE,
+        ),
+        join + b.uniform(180, 360),
+    )
+    b.negatives.append(Negative("joined", NegativeKind.SOURCE_JOINED, ()))
+    b.negatives.append(Negative("evergreen", NegativeKind.EVERGREEN, ("gm", "bitcoin")))
+    return b.build(hours)
+
+
+JOINED_SOURCE = "rss"  # a network none of the other streams' posts come from
+GROUPS = ("main", "hard", "shift", "joined")
 
 
 def all_scenarios(
@@ -522,7 +575,12 @@ def all_scenarios(
 
     Built one at a time: a stream of a quarter million posts is a few hundred MB.
     """
-    makers = {"main": (main_stream, 0), "hard": (hard_stream, 1000), "shift": (shift_stream, 2000)}
+    makers = {
+        "main": (main_stream, 0),
+        "hard": (hard_stream, 1000),
+        "shift": (shift_stream, 2000),
+        "joined": (joined_stream, 3000),
+    }
     for k in range(seeds):
         for group in GROUPS:
             if group in groups and (group == "main" or k % 2 == 0):

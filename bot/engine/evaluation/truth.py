@@ -23,6 +23,7 @@ class NegativeKind(StrEnum):
     EVERGREEN = "evergreen chatter"
     VOLUME_JUMP = "stream-wide x10 sampling change"
     OUTAGE = "1 h outage then reconnect backlog"
+    SOURCE_JOINED = "a network with its own everyday words switched on mid-stream"
 
 
 @dataclass(frozen=True, slots=True)
