@@ -543,10 +543,13 @@ class NarrativeEngine:
         return self.script_seconds[script] >= self.cfg.warmup_minutes * 60
 
     def _note_sources(self, posts: Sequence[Post]) -> None:
-        if len(self.source_since) >= MAX_SOURCES:
+        known = self.source_since
+        if len(known) >= MAX_SOURCES:
             return
-        for source in {p.source for p in posts}:
-            self.source_since.setdefault(source, self.seen_seconds)
+        for source in {p.source for p in posts} - known.keys():
+            if len(known) >= MAX_SOURCES:
+                break
+            known[source] = self.seen_seconds
 
     def _young_sources(self) -> frozenset[str]:
         """Sources added after the warm-up and seen for less than it since.

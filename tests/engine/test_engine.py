@@ -10,6 +10,7 @@ import pytest
 
 from bot.engine import AlertEvent, NarrativeEngine, canonicalize
 from bot.engine.candidates import Candidate
+from bot.engine.engine import MAX_SOURCES
 from bot.engine.generator import _FILLER_STOP, StreamGenerator, _vocabulary, merge, replay
 from bot.engine.seeding import leader_ids
 from bot.posts import Post
@@ -256,3 +257,12 @@ def test_a_phrase_only_a_newly_joined_network_writes_needs_a_common_words_eviden
     engine.source_since = {"bluesky": 0.0, "rss": 0.5 * hour}  # there from the start
     cand.sources = {"rss": 0}
     assert not engine._common(cand)
+
+
+def test_the_sources_remembered_are_bounded() -> None:
+    """A replay line may name any source: a file naming thousands remembers only the first."""
+    engine = NarrativeEngine()
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    posts = [Post(f"p{i}", f"feed{i}", f"a{i}", "gm", at) for i in range(1000)]
+    engine.ingest(posts)
+    assert len(engine.source_since) == MAX_SOURCES
