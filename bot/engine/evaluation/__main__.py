@@ -84,7 +84,10 @@ def evaluate(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.engine.evaluation", description=__doc__)
     parser.add_argument(
-        "--seeds", type=int, default=2, help="main streams; a hard and a shift one per two (2)"
+        "--seeds",
+        type=int,
+        default=2,
+        help="main streams; a hard, a shift and a joined one per two (2)",
     )
     parser.add_argument(
         "--groups", default=",".join(GROUPS), help=f"comma-separated subset of {','.join(GROUPS)}"

@@ -571,7 +571,7 @@ GROUPS = ("main", "hard", "shift", "joined")
 def all_scenarios(
     seeds: int, first_seed: int = 1, groups: Sequence[str] = GROUPS
 ) -> Iterator[Scenario]:
-    """``seeds`` main streams, plus one hard and one shift stream per pair of seeds.
+    """``seeds`` main streams, plus one hard, one shift and one joined stream per pair of seeds.
 
     Built one at a time: a stream of a quarter million posts is a few hundred MB.
     """
