@@ -3,16 +3,14 @@
 Pipeline per ``ingest`` batch (all in stream time, no I/O):
   text.extract          posts -> phrase occurrences (numpy)          \\ the aggregation seam:
   PhraseTable.add       sketch + exact per-bucket counts per phrase  / ``ingest_extraction``
-  Candidate.hit/adopt   per-author state, only for tracked phrases: who took a phrase up, when
+  Adoption.record       per-author state, only for tracked phrases: who took a phrase up, when
 and per ``tick``: track phrases whose share of the stream jumps (at minutes or hours scale),
 score each by the sequential adoption test (bot/engine/evidence.py), join the forms of one
 story into a narrative (bot/engine/clustering.py), and run the lifecycle.
 
-A post that carries a longer tracked phrase ("vibe coding") is an adoption of that phrase, not
-of its parts ("vibe", "code"): the story is named and counted by its whole phrase.
-
-The work is split by responsibility; this module is the facade and keeps the stream's clock,
-ingest with per-post adoption, and the scoring pass:
+The work is split by responsibility; this module is the facade and keeps the stream's clock
+(and each script's and source's warm-up), the ingest path and the scoring pass:
+  bot/engine/adoption.py  which tracked phrase each post takes up, and what it says besides
   bot/engine/seeding.py   leaders, their recent posts and the phrases they seed
   bot/engine/tracking.py  which phrases are tracked author by author (promotion, retirement)
   bot/engine/stories.py   narratives: grouping, lifecycle, retired episodes, views
@@ -28,11 +26,12 @@ from datetime import datetime
 import numpy as np
 
 from bot.engine import clustering, priors
+from bot.engine.adoption import Adoption
 from bot.engine.baseline import SCRIPTS, PhraseTable
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, scan, voiced
-from bot.engine.folding import is_cjk, stable_hash
+from bot.engine.folding import is_cjk
 from bot.engine.lifecycle import Narrative
 from bot.engine.priors import StreamAge
 from bot.engine.scoring import Signals, score
@@ -41,13 +40,8 @@ from bot.engine.stories import Stories
 from bot.engine.text import (
     Extraction,
     cjk_posts,
-    content_words,
     extract,
-    frame_of,
     phrase_key,
-    phrase_text,
-    phrase_words,
-    unigram_keys,
     word_keys,
 )
 from bot.engine.tokens import is_edge_stop
@@ -56,7 +50,6 @@ from bot.engine.types import AlertEvent, NarrativeView, utc
 from bot.engine.vocab import Vocab
 from bot.posts import Post
 
-SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels
 JUMP_AGREEMENT = 16  # posts that must agree before the stream's clock jumps ahead
 EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a common word is its own
 # A sparse stream's next post may come hours later: a post is "far ahead" only beyond this
@@ -64,9 +57,6 @@ EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a commo
 LEAD_POSTS = 64
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
 MAX_SOURCES = 256  # sources whose first post is remembered (a replay file may name thousands)
-RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
-OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
-CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
 
 
 class NarrativeEngine:
@@ -78,6 +68,7 @@ class NarrativeEngine:
         self.seeds = Leaders(self.cfg)
         self.tracker = Tracker(self.cfg, PhraseTable(self.cfg), self.seeds)
         self.stories = Stories(self.cfg)
+        self.adoption = Adoption(self.cfg, self.vocab, self.tracker, self.seeds)
         self.scored_bucket: int | None = None
         self.retired_bucket: int | None = None
         self.start_ts: float | None = None
@@ -228,137 +219,11 @@ class NarrativeEngine:
             hot = self.table.hot[np.maximum(slots, 0)] & (slots >= 0)
             idx = np.flatnonzero(hot)
             if idx.size:
-                self._hits(ext, idx, slots, ts, buckets, posts, base)
+                young = self._young_sources()
+                self.adoption.record(ext, idx, slots, ts, buckets, posts, base, young)
         self.posts_ingested += len(posts)
         self.occurrences += int(ext.phrase.size)
         self.tokens += int(ext.token_ids.size)
-
-    def _hits(
-        self,
-        ext: Extraction,
-        idx: np.ndarray,
-        slots: np.ndarray,
-        ts: np.ndarray,
-        buckets: np.ndarray,
-        posts: Sequence[Post],
-        base: int,
-    ) -> None:
-        tracker = self.tracker
-        by_slot = tracker.by_slot
-        post_of = ext.post[idx].tolist()
-        starts = ext.start[idx].tolist()
-        lengths = ext.length[idx].tolist()
-        # Per post, the tracked occurrences; one inside a longer tracked one is not its own.
-        spans: dict[int, list[tuple[int, int, int]]] = {}
-        hot_slots = slots[idx].tolist()
-        for p, s, n, slot in zip(post_of, starts, lengths, hot_slots, strict=True):
-            spans.setdefault(p, []).append((s, n, slot))
-        ring_weight = self.cfg.ring_weight
-        young = self._young_sources()
-        said: dict[int, list[tuple[float, int, int]]] = {}
-        for slot, p, s, n in zip(hot_slots, post_of, starts, lengths, strict=True):
-            cand = by_slot[slot]
-            post = posts[p]
-            new_author = cand.is_new_author(post.author)
-            if not cand.hit(post, base + p, int(buckets[p])):
-                continue
-            if cand.surface_hits < SURFACE_SAMPLES:
-                canonical, surface = phrase_text(ext, self.vocab, s, n)
-                if cand.canonical is None:
-                    cand.canonical = canonical
-                    cand.n_tokens = n
-                    cand.words = phrase_words(ext, self.vocab, s, n)
-                    cand.own_words = self._own_words(cand)
-                    tracker.named(cand)
-                cand.add_surface(surface)
-            if not new_author or self.seeds.of(post) is not None or post.source in young:
-                continue
-            if self._outweighed(cand, s, n, spans[p]):
-                continue
-            if p not in said:
-                said[p] = self._said(ext, p)
-            words, rarity = self._besides(said[p], s, n)
-            frame = frame_of(ext, self.vocab, p, s, n)
-            cand.adopt(
-                float(ts[p]), base + p, (int(ext.text_sig[p]), words), rarity, ring_weight, frame
-            )
-            tracker.woke(slot)
-
-    def _own_words(self, cand: Candidate) -> frozenset[int]:
-        """Hashes of the words mostly used in this phrase (a quarter of their uses or more).
-
-        Such words name the story ("ghost" in "summoning ghosts"); a word used everywhere
-        ("my", a filler the whole stream writes) says nothing about which story a post is.
-        Both shares are of the same memory, so this holds on a stream of any size.
-        """
-        content = [w for w in cand.words if not is_edge_stop(w)]
-        if not content:
-            return frozenset()
-        shares = self.table.overall(word_keys(content)).tolist()
-        mine = float(self.table.overall(np.array([cand.key], dtype=np.uint64))[0])
-        return frozenset(
-            stable_hash(w) for w, s in zip(content, shares, strict=True) if s <= OWN_WORD * mine
-        )
-
-    def _outweighed(
-        self, cand: Candidate, start: int, length: int, spans: list[tuple[int, int, int]]
-    ) -> bool:
-        """Whether the post adopts another tracked phrase instead of this one.
-
-        A post adopts the longer phrase that contains this one ("vibe coding", not "code"),
-        and of two overlapping phrases the one more people took up: "召喚した musakix" in
-        "幽霊を召喚した musakix" is the story's phrase with a neighbour, not a story of its own.
-        A plain word inside this phrase never outweighs it, however many use it: "prompt" is
-        everywhere, "prompt debt" is the story.
-        """
-        end = start + length
-        for s2, n2, slot in spans:
-            if n2 > length and s2 <= start and s2 + n2 >= end:
-                return True
-            other = self.tracker.by_slot[slot]
-            overlaps = s2 < end and start < s2 + n2 and (s2, n2) != (start, length)
-            plain_inside = start <= s2 and s2 + n2 <= end and not clustering.distinctive(other)
-            if overlaps and not plain_inside and other.total_weight > cand.total_weight:
-                return True
-        return False
-
-    def _said(self, ext: Extraction, post: int) -> list[tuple[float, int, int]]:
-        """A post's content words, rarest first: (how much each says, position, hash).
-
-        A word says -ln of its share of posts (an unseen word the most). Rare words tell
-        copies apart; ranking once per post serves every phrase the post adopts.
-        """
-        positions, hashes = content_words(ext, self.vocab, post)
-        if hashes.size == 0:
-            return []
-        shares = self.table.overall(unigram_keys(hashes))
-        weights = -np.log(np.maximum(shares, RAREST_SHARE))
-        order = np.argsort(-weights, kind="stable")
-        return list(
-            zip(
-                weights[order].tolist(),
-                positions[order].tolist(),
-                hashes[order].tolist(),
-                strict=True,
-            )
-        )
-
-    @staticmethod
-    def _besides(
-        said: list[tuple[float, int, int]], start: int, length: int
-    ) -> tuple[frozenset[int], dict[int, float]]:
-        """What a post says besides one phrase: its rarest ``CONTEXT_WORDS`` other words
-        (keeping only those also bounds the work for long posts), with their rarity."""
-        end = start + length
-        rarity: dict[int, float] = {}
-        for weight, pos, key in said:
-            if start <= pos < end:
-                continue
-            # A word may occur twice; ranked rarest first, so the first occurrence is enough.
-            rarity.setdefault(key, weight)
-            if len(rarity) == CONTEXT_WORDS:
-                break
-        return frozenset(rarity), rarity
 
     # -- tick ---------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None) -> list[AlertEvent]:

@@ -206,13 +206,13 @@ def test_a_post_adopts_the_whole_phrase_not_a_busier_plain_word_in_it() -> None:
     word.total_weight, whole.total_weight, neighbour.total_weight = 50.0, 3.0, 1.0
     # "prompt debt now": prompt = 0, debt = 1, now = 2
     spans = [(0, 1, 1), (0, 2, 2), (1, 2, 3)]
-    assert engine._outweighed(word, 0, 1, spans)  # inside the whole phrase
-    assert not engine._outweighed(whole, 0, 2, spans)  # its busier plain word does not win
-    assert engine._outweighed(neighbour, 1, 2, spans)  # a partial overlap taken up by more
+    assert engine.adoption.outweighed(word, 0, 1, spans)  # inside the whole phrase
+    assert not engine.adoption.outweighed(whole, 0, 2, spans)  # its busier plain word does not win
+    assert engine.adoption.outweighed(neighbour, 1, 2, spans)  # a partial overlap taken up by more
     story = Candidate(key=4, slot=4, first_seen=at)  # a busier overlapping story still wins
     story.canonical, story.n_tokens, story.total_weight = "debt now", 2, 9.0
     engine.tracker.by_slot[3] = story
-    assert engine._outweighed(whole, 0, 2, spans)
+    assert engine.adoption.outweighed(whole, 0, 2, spans)
 
 
 def test_a_network_switched_on_later_has_its_own_warm_up() -> None:
