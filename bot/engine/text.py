@@ -62,6 +62,8 @@ def _joined(texts: Sequence[str]) -> str:
     joined = _SEP_CHUNK.join(clipped)
     if joined.count(POST_SEP) != len(clipped) - 1:  # a text carried the separator itself
         joined = _SEP_CHUNK.join(t.replace(POST_SEP, " ") for t in clipped)
+    if joined.isascii():  # NFKC leaves ASCII alone and casefolds it as lower() does
+        return joined.lower()
     text = unicodedata.normalize("NFKC", joined).casefold().replace("’", "'")
     if text.count(POST_SEP) != len(clipped) - 1:  # NFKC touched a separator: go post by post
         text = _SEP_CHUNK.join(
