@@ -404,8 +404,12 @@ class PhraseTable:
         scatter_add(self.wsum, in_window)
         scatter_add(self.slow_count, s)
         scatter_add(self.fast_count, s)
-        self.last_hit[s] = self.bucket
-        self.touched[s] = True
+        # Each slot hit once, as a mask: two passes over the slots instead of two scattered
+        # writes per occurrence (a held phrase occurs many times a batch).
+        hit = np.zeros(self.keys.size, dtype=bool)
+        hit[s] = True
+        self.last_hit[hit] = self.bucket
+        self.touched |= hit
 
     def admit(
         self, hashes: np.ndarray, est: np.ndarray | None = None, cjk: np.ndarray | None = None
@@ -477,13 +481,19 @@ class PhraseTable:
             return
         activity = self.wsum[live] + self.slow_count[live]
         n = min(n, live.size)
-        victims = live[np.argpartition(activity, n - 1)[:n]]
+        # In ascending slot order as release() wants them: picked by a mask over the sorted
+        # live slots (linear), not sorted.
+        picked = np.zeros(live.size, dtype=bool)
+        picked[np.argpartition(activity, n - 1)[:n]] = True
+        victims = live[picked]
         self._clean_free = False  # see __init__
         self.index.remove(self.keys[victims])
-        self.release(victims)
+        self._release_sorted(victims)
 
     def release(self, slots: np.ndarray) -> None:
-        slots = np.sort(slots)  # thousands of scattered writes go faster in order
+        self._release_sorted(np.sort(slots))  # thousands of scattered writes go faster in order
+
+    def _release_sorted(self, slots: np.ndarray) -> None:
         self.keys[slots] = 0
         self.ring[slots] = 0
         self.wsum[slots] = 0
