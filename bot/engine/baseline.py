@@ -406,12 +406,8 @@ class PhraseTable:
         scatter_add(self.wsum, in_window)
         scatter_add(self.slow_count, s)
         scatter_add(self.fast_count, s)
-        # Each slot hit once, as a mask: two passes over the slots instead of two scattered
-        # writes per occurrence (a held phrase occurs many times a batch).
-        hit = np.zeros(self.keys.size, dtype=bool)
-        hit[s] = True
-        self.last_hit[hit] = self.bucket
-        self.touched |= hit
+        self.last_hit[s] = self.bucket
+        self.touched[s] = True
 
     def admit(
         self, hashes: np.ndarray, est: np.ndarray | None = None, cjk: np.ndarray | None = None
