@@ -88,7 +88,7 @@ def test_chunk_hash_depends_only_on_the_chunk_bytes():
             data += chunk.encode() + b" "
     begin = np.array(starts)
     ends = begin + np.array([len(c) for c in chunks] * 4)
-    hashes = Vocab._chunk_hashes(data, begin, ends).reshape(4, len(chunks))
+    hashes = Vocab()._chunk_hashes(data, begin, ends).reshape(4, len(chunks))
     assert (hashes == hashes[0]).all()  # the same wherever the chunk sits
     assert len(set(hashes[0].tolist())) == len(chunks)  # distinct chunks, distinct hashes
 
