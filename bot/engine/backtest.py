@@ -41,7 +41,9 @@ Observer = Callable[[NarrativeEngine, list[AlertEvent]], None]
 # glibc mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-HEAP_ARRAYS_BELOW = 32 << 20  # allocations served from the heap, not mapped one by one
+# Allocations under this come from the heap, not mapped one by one: a busy batch's arrays
+# (up to 2 MiB); the engine's long-lived tables (4-24 MiB) stay mapped, eligible for huge pages.
+HEAP_ARRAYS_BELOW = 4 << 20
 KEEP_FREED = 64 << 20  # freed heap memory kept for the next batch before it is returned
 
 
@@ -52,8 +54,9 @@ def keep_freed_memory() -> None:
     own and unmaps it on free, and trims the heap once a few MiB are free. A batch makes
     dozens of arrays of 0.1-2 MiB and frees them; the next batch then faults the same
     amount of fresh pages back in, which the kernel zeroes: about a tenth of a replay's time.
-    Serving those sizes from the heap and keeping up to KEEP_FREED freed raises peak RSS by
-    a few MiB. Process-wide and lasting; a no-op where the C library has no mallopt.
+    Serving those sizes from the heap and keeping up to KEEP_FREED freed costs no peak RSS
+    (a replay's peak went down). Process-wide and lasting; a no-op where the C library has no
+    mallopt.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
