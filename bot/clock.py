@@ -56,6 +56,18 @@ def stream_outliers(
     the masks cover the entries between them.
     """
     values = np.asarray(ts, dtype=np.float64)
+    if values.size > 1 and np.abs(np.diff(values)).max() * 2 * RADIUS <= min(ahead, behind):
+        # The usual block: no two neighbours are far apart, so no post of a neighbourhood
+        # (2 * RADIUS steps wide) can sit further from its median than the tolerance.
+        size = max(0, values.size - RADIUS * ((not pad_left) + (not pad_right)))
+        return np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    return _judged(values, ahead, behind, pad_left, pad_right)
+
+
+def _judged(
+    values: np.ndarray, ahead: float, behind: float, pad_left: bool, pad_right: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """`stream_outliers` computed neighbourhood by neighbourhood."""
     width = 2 * RADIUS + 1
     pad = np.full(RADIUS, np.nan)
     padded = np.concatenate((pad if pad_left else pad[:0], values, pad if pad_right else pad[:0]))
@@ -150,7 +162,10 @@ class StreamWatermark(Generic[T]):
         ahead, behind = ahead[lo : lo + decide], behind[lo : lo + decide]
         keep = ~(ahead | behind)
         out_ts = held_ts[:decide][keep]
-        items = [item for item, ok in zip(held[:decide], keep.tolist(), strict=True) if ok]
+        if keep.all():
+            items = held[:decide]
+        else:
+            items = [item for item, ok in zip(held[:decide], keep.tolist(), strict=True) if ok]
         self._left = context[: start + decide][-RADIUS:]
         self._held, self._held_ts = held[decide:], held_ts[decide:]
         if out_ts.size:

@@ -6,7 +6,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.clock import LIVE_AHEAD, StreamWatermark, live_skewed
+from bot.clock import (
+    LIVE_AHEAD,
+    STREAM_AHEAD,
+    STREAM_BEHIND,
+    StreamWatermark,
+    _judged,
+    live_skewed,
+    stream_outliers,
+)
 
 MINUTE = 60.0
 YEAR = 365 * 86400.0
@@ -85,3 +93,23 @@ def test_live_rule() -> None:
     assert not live_skewed(START + LIVE_AHEAD, START)
     assert live_skewed(START + LIVE_AHEAD + 1, START)
     assert not live_skewed(START - YEAR, START)  # old posts are the engine's business
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.floats(min_value=-900, max_value=900) | st.floats(min_value=-4e4, max_value=4e4),
+        max_size=30,
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_block_of_close_neighbours_is_judged_like_any_other(
+    steps: list[float], pad_left: bool, pad_right: bool
+) -> None:
+    # Small steps take the shortcut (nothing can be far from its neighbourhood); a large
+    # step anywhere sends the block through the full rule. Both must agree with the rule.
+    ts = START + np.cumsum(steps)
+    got = stream_outliers(ts, pad_left=pad_left, pad_right=pad_right)
+    full = _judged(ts, STREAM_AHEAD, STREAM_BEHIND, pad_left, pad_right)
+    assert all(np.array_equal(a, b) for a, b in zip(got, full, strict=True))

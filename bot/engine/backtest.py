@@ -10,6 +10,7 @@ since its stories take hours and each tick costs the same however few posts it b
 
 from __future__ import annotations
 
+import ctypes
 import json
 import operator
 import time
@@ -36,6 +37,35 @@ REPORT_BAD = 5  # bad line numbers listed in the summary
 PROGRESS_EVERY = 100_000  # lines between plain progress lines when stderr is not a TTY
 
 Observer = Callable[[NarrativeEngine, list[AlertEvent]], None]
+
+# glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+# Allocations under this come from the heap, not mapped one by one: a busy batch's arrays
+# (up to 2 MiB); the engine's long-lived tables (4-24 MiB) stay mapped, eligible for huge pages.
+HEAP_ARRAYS_BELOW = 4 << 20
+KEEP_FREED = 64 << 20  # freed heap memory kept for the next batch before it is returned
+
+
+def keep_freed_memory() -> None:
+    """Let the process reuse the memory of each batch's numpy temporaries.
+
+    glibc maps every allocation above a (self-adjusting) threshold of 128 KiB to 32 MiB on its
+    own and unmaps it on free, and trims the heap once a few MiB are free. A batch makes
+    dozens of arrays of 0.1-2 MiB and frees them; the next batch then faults the same
+    amount of fresh pages back in, which the kernel zeroes: about a tenth of a replay's time.
+    Serving those sizes from the heap and keeping up to KEEP_FREED freed costs no peak RSS
+    (a replay's peak went down). Process-wide and lasting; a no-op where the C library has no
+    mallopt.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    mallopt(_M_MMAP_THRESHOLD, HEAP_ARRAYS_BELOW)
+    mallopt(_M_TRIM_THRESHOLD, KEEP_FREED)
 
 
 @dataclass(slots=True)
@@ -174,6 +204,7 @@ def run_backtest(
     if threshold is not None:
         cfg.alert_threshold = float(threshold)
         cfg.viral_exit = min(cfg.viral_exit, cfg.alert_threshold - 5)
+    keep_freed_memory()
     engine = NarrativeEngine(cfg, leaders)
     sink: TextIO = stdout
     if out:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from bot.engine.config import EngineConfig
-from bot.engine.sketch import CountMinSketch, SlotIndex, scatter_add
+from bot.engine.sketch import SlotIndex, TwinSketch, scatter_add
 
 HOURS = 24
 SCRIPTS = 2  # posts in Han, hiragana or katakana (1) and all others (0)
@@ -121,10 +121,10 @@ class PhraseTable:
         # ``_live`` spans nearly all slots anyway.
         self._clean_free = True
         self.index = SlotIndex(max(16, min(24, math.ceil(math.log2(cap)) + 4)))
-        self.sketch = CountMinSketch(config.sketch_bits)
         # A slow twin remembers the long tail's longer-term share, so a phrase admitted late
         # starts with a real baseline instead of the prior (no false "new phrase" bursts).
-        self.slow = CountMinSketch(config.sketch_bits)
+        self.sketches = TwinSketch(config.sketch_bits)
+        self.sketch, self.slow = self.sketches.fast, self.sketches.slow
         self.history = 0.0  # how full the slow memory is (0 = nothing seen, 1 = full)
         # How much of the slow memory each script was written in (like history, per script).
         # A phrase admitted with no past is sure of that only as far as its script was there:
@@ -174,8 +174,11 @@ class PhraseTable:
         )
         keys, slots = state["index"]
         table.index.keys, table.index.slots = np.asarray(keys).copy(), np.asarray(slots).copy()
-        table.sketch.table = np.asarray(state["sketch"]).copy()
-        table.slow.table = np.asarray(state["slow"]).copy()
+        for sketch, cells in ((table.sketch, state["sketch"]), (table.slow, state["slow"])):
+            cells = np.asarray(cells)
+            if cells.shape != sketch.table.shape:
+                raise ValueError(f"sketch of shape {cells.shape}")
+            sketch.table[...] = cells  # in place: the twin cells stay side by side
         return table
 
     # -- time -------------------------------------------------------------------------------
@@ -371,8 +374,7 @@ class PhraseTable:
         if miss.size:
             tail = phrases[miss]
             cells = self.sketch.cells(tail)  # the slow twin has the same shape
-            est = self.sketch.add_estimate(tail, cells)
-            self.slow.add(tail, cells)
+            est = self.sketches.add_estimate(cells)
             heavy = np.flatnonzero(est >= self.cfg.admit_count - ROUNDING)
             if heavy.size:
                 scripts = None if cjk is None else cjk[miss[heavy]]
@@ -477,13 +479,19 @@ class PhraseTable:
             return
         activity = self.wsum[live] + self.slow_count[live]
         n = min(n, live.size)
-        victims = live[np.argpartition(activity, n - 1)[:n]]
+        # In ascending slot order as release() wants them: picked by a mask over the sorted
+        # live slots (linear), not sorted.
+        picked = np.zeros(live.size, dtype=bool)
+        picked[np.argpartition(activity, n - 1)[:n]] = True
+        victims = live[picked]
         self._clean_free = False  # see __init__
         self.index.remove(self.keys[victims])
-        self.release(victims)
+        self._release_sorted(victims)
 
     def release(self, slots: np.ndarray) -> None:
-        slots = np.sort(slots)  # thousands of scattered writes go faster in order
+        self._release_sorted(np.sort(slots))  # thousands of scattered writes go faster in order
+
+    def _release_sorted(self, slots: np.ndarray) -> None:
         self.keys[slots] = 0
         self.ring[slots] = 0
         self.wsum[slots] = 0

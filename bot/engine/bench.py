@@ -70,6 +70,9 @@ def sparse_stream(posts: int, seed: int) -> list[Post]:
 
 
 def _run_engine(batches: Iterator[list[Post]]) -> tuple[int, float]:
+    from bot.engine.backtest import keep_freed_memory
+
+    keep_freed_memory()  # as `backtest` does (this runs in its own forked child)
     # Short warm-up so promotion, scoring and clustering run for most of even a small bench.
     engine = NarrativeEngine(EngineConfig(warmup_minutes=75), leaders=["leader"])
     n, spent = 0, 0.0

@@ -27,12 +27,17 @@ def _bits(hashes: np.ndarray, shift: int, mask: int) -> np.ndarray:
 class CountMinSketch:
     """Count-min sketch with exponential decay: estimates each phrase's *recent* count."""
 
-    def __init__(self, width_bits: int = 20, depth: int = 3) -> None:
+    def __init__(
+        self, width_bits: int = 20, depth: int = 3, table: np.ndarray | None = None
+    ) -> None:
         if not 1 <= depth <= len(_ROW_SHIFTS) or not 8 <= width_bits <= 21:
             raise ValueError("unsupported sketch shape")
         self.width_bits = width_bits
         self.mask = (1 << width_bits) - 1
-        self.table = np.zeros((depth, 1 << width_bits), dtype=np.float32)
+        # ``table``: where the cells live (a TwinSketch's view), else an array of its own.
+        self.table = (
+            np.zeros((depth, 1 << width_bits), dtype=np.float32) if table is None else table
+        )
         # Decay is lazy: cells hold counts divided by `scale`, so decaying is one multiplication
         # of a float, not of the whole table (idle stream time costs nothing).
         self.scale = 1.0
@@ -72,6 +77,38 @@ class CountMinSketch:
         if self.scale < RESCALE_BELOW:
             self.table *= np.float32(self.scale)
             self.scale = 1.0
+
+
+class TwinSketch:
+    """A fast and a slow decaying sketch of one shape whose cells for a hash sit side by side.
+
+    Both count every long-tail occurrence in the same cells; the sketches are far larger
+    than the CPU caches, so counting an occurrence in both costs one trip to memory per row
+    instead of two when each pair of cells shares a cache line.
+    """
+
+    def __init__(self, width_bits: int = 20, depth: int = 3) -> None:
+        self.pairs = np.zeros((depth, 1 << width_bits, 2), dtype=np.float32)
+        self.fast = CountMinSketch(width_bits, depth, self.pairs[:, :, 0])
+        self.slow = CountMinSketch(width_bits, depth, self.pairs[:, :, 1])
+
+    def add_estimate(self, cells: list[np.ndarray]) -> np.ndarray:
+        """Count one occurrence per cell in both; the fast sketch's estimate after it."""
+        fast = np.float32(1.0 / self.fast.scale)
+        slow = np.float32(1.0 / self.slow.scale)
+        est: np.ndarray | None = None
+        for row, cell in zip(self.pairs, cells, strict=True):
+            flat = row.reshape(-1)  # fast, slow, fast, slow, ...
+            at = cell * 2
+            if at.size:
+                np.add.at(flat, at, fast)
+            values = flat[at]
+            est = values if est is None else np.minimum(est, values, out=est)
+            at += 1
+            if at.size:
+                np.add.at(flat, at, slow)
+        assert est is not None
+        return est * np.float32(self.fast.scale)
 
 
 class SlotIndex:

@@ -62,6 +62,8 @@ def _joined(texts: Sequence[str]) -> str:
     joined = _SEP_CHUNK.join(clipped)
     if joined.count(POST_SEP) != len(clipped) - 1:  # a text carried the separator itself
         joined = _SEP_CHUNK.join(t.replace(POST_SEP, " ") for t in clipped)
+    if joined.isascii():  # NFKC leaves ASCII alone and casefolds it as lower() does
+        return joined.lower()
     text = unicodedata.normalize("NFKC", joined).casefold().replace("’", "'")
     if text.count(POST_SEP) != len(clipped) - 1:  # NFKC touched a separator: go post by post
         text = _SEP_CHUNK.join(
@@ -172,7 +174,11 @@ def once_per_post(phrase: np.ndarray, post: np.ndarray) -> np.ndarray | None:
             break
         mine = pair if repeat is None else pair[todo]
         bits = (2 * mine.size).bit_length()
-        cell = ((mine * salt) >> np.uint64(64 - bits)).astype(np.intp)
+        # The top bits as cell numbers: below 2**bits, so the uint64 bits read as int64 alike.
+        cell = mine >> np.uint64(64 - bits) if salt == 1 else mine * salt
+        if salt != 1:
+            cell >>= np.uint64(64 - bits)
+        cell = cell.view(np.int64)
         order = np.arange(mine.size, dtype=np.int32)
         owner = np.full(1 << bits, mine.size, dtype=np.int32)
         np.minimum.at(owner, cell, order)  # the first occurrence owns its cell

@@ -162,15 +162,35 @@ class Tracker:
         strength = np.zeros(sel.size)
         # Three time scales: the scoring window (an hour), and counts decayed like the fast
         # and the slow memory (thousands and tens of thousands of posts, hours to days).
-        for m, e in (
-            (t.wsum[sel].astype(np.float64), share * t.window_volume(bucket)),
-            (t.fast_count[sel].astype(np.float64), share * t.fast_volume),
-            (t.slow_count[sel].astype(np.float64), share * t.slow_volume),
-        ):
+        # On a busy tick each test narrows the phrases the next one is computed for (most
+        # busy phrases fail the first or second); every value is computed as it would be for
+        # all of them. A few phrases are tested at once (fewer numpy calls).
+        scales = (
+            (t.wsum, t.window_volume(bucket)),
+            (t.fast_count, t.fast_volume),
+            (t.slow_count, t.slow_volume),
+        )
+        if sel.size <= PREFILTER_FROM:
+            for counts, volume in scales:
+                m, e = counts[sel].astype(np.float64), share * volume
+                ratio = (m + 1.0) / (e + 1.0)
+                z = 2.0 * (np.sqrt(m + 0.375) - np.sqrt(e + 0.375))
+                ok = (m >= cfg.promote_mentions) & (ratio >= cfg.promote_ratio)
+                ok &= z >= cfg.promote_z
+                strength = np.maximum(strength, np.where(ok, ratio, 0.0))
+            return strength
+        for counts, volume in scales:
+            mentions = counts[sel]
+            idx = np.flatnonzero(mentions >= cfg.promote_mentions)
+            m = mentions[idx].astype(np.float64)
+            e = share[idx] * volume
             ratio = (m + 1.0) / (e + 1.0)
+            keep = np.flatnonzero(ratio >= cfg.promote_ratio)
+            idx, m, e, ratio = idx[keep], m[keep], e[keep], ratio[keep]
             z = 2.0 * (np.sqrt(m + 0.375) - np.sqrt(e + 0.375))
-            ok = (m >= cfg.promote_mentions) & (ratio >= cfg.promote_ratio) & (z >= cfg.promote_z)
-            strength = np.maximum(strength, np.where(ok, ratio, 0.0))
+            ok = z >= cfg.promote_z
+            idx = idx[ok]
+            strength[idx] = np.maximum(strength[idx], ratio[ok])
         return strength
 
     def track(

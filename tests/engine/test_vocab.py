@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,3 +71,41 @@ def test_hash_ids_grow_and_probe():
             table.put(keys[lo : lo + batch], np.arange(lo, min(lo + batch, keys.size)))
         assert table.get(keys).tolist() == list(range(keys.size))
         assert table.get(np.array([7, 9], dtype=np.uint64)).tolist() == [-1, -1]
+
+
+def test_chunk_hash_depends_only_on_the_chunk_bytes():
+    # Chunks of 1-40 bytes (one to five 8-byte words), some equal but for their last byte or
+    # their length, each placed at several offsets of a batch.
+    chunks = [("ab" * 20)[:n] for n in range(1, 41)] + [
+        ("ab" * 20)[: n - 1] + "z" for n in range(1, 41)
+    ]
+    data = b""
+    starts: list[int] = []
+    for pad in (0, 1, 3, 7):
+        for chunk in chunks:
+            data += b" " * pad
+            starts.append(len(data))
+            data += chunk.encode() + b" "
+    begin = np.array(starts)
+    ends = begin + np.array([len(c) for c in chunks] * 4)
+    hashes = Vocab()._chunk_hashes(data, begin, ends).reshape(4, len(chunks))
+    assert (hashes == hashes[0]).all()  # the same wherever the chunk sits
+    assert len(set(hashes[0].tolist())) == len(chunks)  # distinct chunks, distinct hashes
+
+
+def test_chunks_sharing_their_first_words_are_told_apart():
+    vocab = Vocab()
+    words = ["summoning", "summoningghosts", "summoningghosts!", "summoningghostz!", "s", "su"]
+    for _ in range(2):  # the second pass finds every chunk by its hash
+        ids = vocab.token_ids(" ".join(words))
+        assert [vocab.token_str[i] for i in ids.tolist()] == [t for w in words for t in tokenize(w)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=30), max_size=6))
+def test_joined_ascii_is_normalised_like_any_text(texts):
+    # ASCII skips NFKC and casefold(): the result must be what they give.
+    expected = f" {POST_SEP} ".join(
+        unicodedata.normalize("NFKC", t.replace(POST_SEP, " ")).casefold() for t in texts
+    )
+    assert _joined(texts) == expected
