@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 
 from bot.engine.baseline import PhraseTable
@@ -10,27 +12,39 @@ from bot.engine.seeding import Leaders
 from bot.engine.tokens import mix64
 from bot.engine.tracking import Tracker
 
+CFG = EngineConfig(capacity=4096)
 
-def test_no_phrase_jumps_against_its_share_that_does_not_jump_against_the_prior() -> None:
-    cfg = EngineConfig(capacity=4096)
-    table = PhraseTable(cfg)
-    tracker = Tracker(cfg, table, Leaders(cfg))
-    rng = np.random.default_rng(5)
+
+def _chatter(
+    seed: int, steps: int, shift: Callable[[int], int], pool: Callable[[int], int]
+) -> Iterator[tuple[Tracker, int]]:
+    """A tracker fed a Zipf chatter a bucket at a time, its mix shifting (``shift``: what the
+    step adds to every word, ``pool``: how many words it draws from), so some phrases jump."""
+    table = PhraseTable(CFG)
+    tracker = Tracker(CFG, table, Leaders(CFG))
+    rng = np.random.default_rng(seed)
     bucket = 40_000
-    found = dropped = 0
-    for step in range(600):  # a Zipf chatter whose mix shifts, so some phrases jump
+    for step in range(steps):
         bucket += 1
         n = int(rng.integers(200, 600))
-        pool = 3000 if step < 400 else 3600
-        words = np.minimum(rng.zipf(1.2, n), pool) + (step // 150) * 7
+        words = np.minimum(rng.zipf(1.2, n), pool(step)) + shift(step)
         table.advance(bucket)
         table.add_posts(np.full(n // 3, bucket, dtype=np.int64))
         table.add(mix64(words.astype(np.uint64)), np.full(n, bucket, dtype=np.int64))
+        yield tracker, bucket
+
+
+def test_no_phrase_jumps_against_its_share_that_does_not_jump_against_the_prior() -> None:
+    found = dropped = 0
+    for tracker, bucket in _chatter(
+        5, 600, lambda step: (step // 150) * 7, lambda step: 3000 if step < 400 else 3600
+    ):
+        table = tracker.table
         live = table.live
         share = table.share(live, bucket)
         assert share.dtype == np.float32  # what the floor below assumes
-        assert (share >= np.float32(cfg.prior_share)).all()
-        floor = np.full(live.size, cfg.prior_share, dtype=np.float32)
+        assert (share >= np.float32(CFG.prior_share)).all()
+        floor = np.full(live.size, CFG.prior_share, dtype=np.float32)
         strong = tracker._jump(live, share, bucket) > 0
         possible = tracker._jump(live, floor, bucket) > 0
         assert not (strong & ~possible).any()
@@ -58,21 +72,11 @@ def _jump_everywhere(
 
 
 def test_jump_strengths_are_those_of_the_test_over_every_phrase() -> None:
-    cfg = EngineConfig(capacity=4096)
-    table = PhraseTable(cfg)
-    tracker = Tracker(cfg, table, Leaders(cfg))
-    rng = np.random.default_rng(11)
-    bucket = 40_000
     jumped = 0
-    for step in range(300):
-        bucket += 1
-        n = int(rng.integers(200, 600))
-        words = np.minimum(rng.zipf(1.2, n), 3000) + (step // 60) * 11
-        table.advance(bucket)
-        table.add_posts(np.full(n // 3, bucket, dtype=np.int64))
-        table.add(mix64(words.astype(np.uint64)), np.full(n, bucket, dtype=np.int64))
+    for tracker, bucket in _chatter(11, 300, lambda step: (step // 60) * 11, lambda step: 3000):
+        table = tracker.table
         live = table.live
-        for share in (table.share(live, bucket), np.full(live.size, cfg.prior_share)):
+        for share in (table.share(live, bucket), np.full(live.size, CFG.prior_share)):
             got = tracker._jump(live, share, bucket)
             assert np.array_equal(got, _jump_everywhere(tracker, live, share, bucket))
             jumped += int((got > 0).sum())
