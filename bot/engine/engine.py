@@ -333,13 +333,10 @@ class NarrativeEngine:
         return self._newcomer(cand) or priors.is_common(cand, self.cfg, self.table, age, told)
 
     def _newcomer(self, cand: Candidate) -> bool:
-        """Taken up only on networks that joined after the warm-up, under the baselines'
-        half-life ago: its baseline is mostly from before they wrote anything."""
-        warmup = self.cfg.warmup_minutes * 60
+        """Taken up only on networks that joined under the baselines' half-life ago: its
+        baseline is mostly from before they wrote anything."""
         learn = self.cfg.baseline_half_life_hours * 3600
-        seen = self.seen_seconds
-        since = [self.source_since.get(s, 0.0) for s in cand.sources]
-        return bool(since) and all(t >= warmup and seen - t < learn for t in since)
+        return bool(cand.sources) and all(self._joined_within(s, learn) for s in cand.sources)
 
     def _words_per_post(self) -> float:
         return max(self.tokens / max(self.posts_ingested, 1), 1.0)
@@ -417,19 +414,26 @@ class NarrativeEngine:
             known[source] = self.seen_seconds
 
     def _young_sources(self) -> frozenset[str]:
-        """Sources added after the warm-up and seen for less than it since.
+        """Sources that joined less than the warm-up ago.
 
         Their posts adopt nothing yet: every phrase a new network writes every day would jump
         from no share to its share there ("show hn" when Hacker News is switched on, a word
         rare elsewhere but common there). Meanwhile the baselines learn what the stream with
-        the new source looks like. A source first seen during the stream's own warm-up is part
-        of the stream from the start; one past ``MAX_SOURCES`` gets no warm-up.
+        the new source looks like.
         """
         warmup = self.cfg.warmup_minutes * 60
-        seen = self.seen_seconds
-        return frozenset(
-            s for s, since in self.source_since.items() if since >= warmup and seen - since < warmup
-        )
+        return frozenset(s for s in self.source_since if self._joined_within(s, warmup))
+
+    def _joined_within(self, source: str, seconds: float) -> bool:
+        """Whether ``source`` joined the stream later, less than ``seconds`` of it ago.
+
+        A source first seen during the warm-up or the first scoring window is part of the
+        stream from its start (with no warm-up configured, the first window still is: no
+        baseline has learned anything by then); one past ``MAX_SOURCES`` never joined.
+        """
+        since = self.source_since.get(source)
+        start = max(self.cfg.warmup_minutes * 60, self.cfg.window_buckets * self.cfg.bucket_seconds)
+        return since is not None and since >= start and self.seen_seconds - since < seconds
 
     # -- views --------------------------------------------------------------------------------
     def narratives(self, limit: int | None = None) -> list[NarrativeView]:

@@ -8,7 +8,7 @@ import msgspec
 import numpy as np
 import pytest
 
-from bot.engine import AlertEvent, NarrativeEngine, canonicalize
+from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize
 from bot.engine.candidates import Candidate
 from bot.engine.engine import MAX_SOURCES
 from bot.engine.generator import _FILLER_STOP, StreamGenerator, _vocabulary, merge, replay
@@ -266,3 +266,18 @@ def test_the_sources_remembered_are_bounded() -> None:
     posts = [Post(f"p{i}", f"feed{i}", f"a{i}", "gm", at) for i in range(1000)]
     engine.ingest(posts)
     assert len(engine.source_since) == MAX_SOURCES
+
+
+def test_with_no_warm_up_the_networks_there_from_the_start_have_not_joined() -> None:
+    """GHOSTWATCH_ENGINE_WARMUP_MINUTES=0 (a quick replay): the sources of the stream's first
+    hour are its own, so their phrases are judged as usual, not as a new network's."""
+    engine = NarrativeEngine(EngineConfig(warmup_minutes=0))
+    hour = 3600.0
+    engine.seen_seconds = 3 * hour
+    engine.source_since = {"bluesky": 0.0, "reddit": 0.2 * hour, "rss": 2 * hour}
+    cand = Candidate(key=1, slot=1, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
+    cand.canonical, cand.n_tokens = "murax norokax", 2
+    cand.sources = {"bluesky": 0, "reddit": 0}
+    assert not engine._common(cand)
+    cand.sources = {"rss": 0}  # a network switched on two hours in has joined
+    assert engine._common(cand)
