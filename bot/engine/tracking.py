@@ -41,6 +41,16 @@ PREFILTER_FROM = 256  # busy phrases from which promotion first tests them again
 UNPROVEN_SCORE = 5.0  # a loose phrase still scoring under this after a window stops being tracked
 
 
+def _ratio(mentions: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """How many times its expectation a phrase was mentioned (one added to both)."""
+    return (mentions + 1.0) / (expected + 1.0)
+
+
+def _z(mentions: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """How far above its expectation, in standard deviations (Anscombe's transform)."""
+    return 2.0 * (np.sqrt(mentions + 0.375) - np.sqrt(expected + 0.375))
+
+
 class Tracker:
     """The tracked phrases and the state kept in step with them; see the module docstring."""
 
@@ -173,10 +183,9 @@ class Tracker:
         if sel.size <= PREFILTER_FROM:
             for counts, volume in scales:
                 m, e = counts[sel].astype(np.float64), share * volume
-                ratio = (m + 1.0) / (e + 1.0)
-                z = 2.0 * (np.sqrt(m + 0.375) - np.sqrt(e + 0.375))
+                ratio = _ratio(m, e)
                 ok = (m >= cfg.promote_mentions) & (ratio >= cfg.promote_ratio)
-                ok &= z >= cfg.promote_z
+                ok &= _z(m, e) >= cfg.promote_z
                 strength = np.maximum(strength, np.where(ok, ratio, 0.0))
             return strength
         for counts, volume in scales:
@@ -184,11 +193,10 @@ class Tracker:
             idx = np.flatnonzero(mentions >= cfg.promote_mentions)
             m = mentions[idx].astype(np.float64)
             e = share[idx] * volume
-            ratio = (m + 1.0) / (e + 1.0)
+            ratio = _ratio(m, e)
             keep = np.flatnonzero(ratio >= cfg.promote_ratio)
             idx, m, e, ratio = idx[keep], m[keep], e[keep], ratio[keep]
-            z = 2.0 * (np.sqrt(m + 0.375) - np.sqrt(e + 0.375))
-            ok = z >= cfg.promote_z
+            ok = _z(m, e) >= cfg.promote_z
             idx = idx[ok]
             strength[idx] = np.maximum(strength[idx], ratio[ok])
         return strength
