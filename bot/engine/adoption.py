@@ -24,6 +24,7 @@ from bot.engine.text import (
     Extraction,
     content_words,
     frame_of,
+    neighbours,
     phrase_text,
     phrase_words,
     unigram_keys,
@@ -100,9 +101,9 @@ class Adoption:
                 said[p] = self._said(ext, p)
             words, rarity = self._besides(said[p], s, n)
             frame = frame_of(ext, self.vocab, p, s, n)
-            cand.adopt(
-                float(ts[p]), base + p, (int(ext.text_sig[p]), words), rarity, ring_weight, frame
-            )
+            beside = neighbours(ext, self.vocab, p, s, n)
+            text = (int(ext.text_sig[p]), words)
+            cand.adopt(float(ts[p]), base + p, text, rarity, ring_weight, frame, beside)
             tracker.woke(slot)
 
     def own_words(self, cand: Candidate) -> frozenset[int]:

@@ -24,6 +24,9 @@ NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in f
 FRAME_SHARED = 3  # places around the phrase a short frame must share with a template
 FRAME_HALF = 0.5  # ... and the share of a frame of four places or more (two words swapped)
 MAX_VOCABULARY = 8192  # other words remembered per phrase
+LEAN_RECENT = 16  # independent adopters whose neighbours of the phrase are remembered
+LEAN_SHARE = 0.75  # a word beside the phrase in this share of them makes it part of a longer one
+LEAN_MIN = 3  # ... among at least this many adopters
 
 
 class Candidate:
@@ -34,6 +37,7 @@ class Candidate:
         "adopt_times",
         "adopt_weights",
         "authors",
+        "beside",
         "canonical",
         "dirty",
         "engagement",
@@ -97,6 +101,9 @@ class Candidate:
             maxlen=RECENT_ADOPTERS
         )
         self.text_counts: dict[int, int] = {}
+        # The content words right before and after the phrase in the latest independent
+        # adoptions: a plain word everyone writes beside the same word is half of a phrase.
+        self.beside: deque[tuple[int, int]] = deque(maxlen=LEAN_RECENT)
         self.vocabulary: set[int] = set()  # other words its adopters used
         self.sources: dict[str, int] = {}  # source -> last bucket
         self.engagement: dict[int, int] = {}  # bucket -> engagement sum
@@ -153,6 +160,7 @@ class Candidate:
             for sig, words, total, frame in self.recent_texts
         ]
         state["vocabulary"] = sorted(self.vocabulary)
+        state["beside"] = [list(pair) for pair in self.beside]
         state["own_words"] = sorted(self.own_words)
         state["posts"] = list(self.posts)
         state["first_post"] = SamplePost.pack(self.first_post)
@@ -173,6 +181,7 @@ class Candidate:
             for sig, words, total, frame in state["recent_texts"]
         )
         cand.posts.extend(state["posts"])
+        cand.beside.extend((int(left), int(right)) for left, right in state["beside"])
         cand.first_post = SamplePost.unpack(state["first_post"])
         cand.top = [s for s in map(SamplePost.unpack, state["top"]) if s is not None]
         cand.seed_post = SamplePost.unpack(state["seed_post"])
@@ -208,6 +217,7 @@ class Candidate:
         rarity: dict[int, float],
         ring_weight: float,
         frame: frozenset[int] = frozenset(),
+        beside: tuple[int, int] = (0, 0),
     ) -> None:
         """A new author took the phrase up; how much that counts depends on what else they said.
 
@@ -260,6 +270,8 @@ class Candidate:
                     weight = ring_weight
                     break
         self.recent_texts.append((sig, words, total, frame))
+        if weight > ring_weight:
+            self.beside.append(beside)
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
         if len(self.vocabulary) < MAX_VOCABULARY:
             self.vocabulary.update(words)
@@ -273,6 +285,25 @@ class Candidate:
             del self.adopt_weights[:-MAX_ADOPTIONS]
             del self.adopt_marks[:-MAX_ADOPTIONS]
             self.total_weight = float(sum(self.adopt_weights))
+
+    def leans_on(self) -> bool:
+        """Whether its latest independent adopters nearly all wrote the same word beside it.
+
+        Then the phrase people take up is longer ("goblin coin", not "coin"), even while that
+        longer one is not tracked yet: this phrase is a fragment of it, not a story.
+        """
+        if len(self.beside) < LEAN_MIN:
+            return False
+        need = LEAN_SHARE * len(self.beside)
+        for side in (0, 1):
+            counts: dict[int, int] = {}
+            for pair in self.beside:
+                word = pair[side]
+                if word:
+                    counts[word] = counts.get(word, 0) + 1
+            if counts and max(counts.values()) >= need:
+                return True
+        return False
 
     def add_surface(self, surface: str) -> None:
         self.surface_hits += 1

@@ -320,9 +320,15 @@ class NarrativeEngine:
             )
             cand.signals = sig
             cand.score = score(sig, cfg)
-        zeroed = [*clustering.nested(self.tracker.nest(), cands), *self._extensions(cands)]
+        zeroed = [
+            *clustering.nested(self.tracker.nest(), cands),
+            *self._extensions(cands),
+            *(c for c in cands if c.score > 0 and clustering.ordinary(c) and c.leans_on()),
+        ]
         for part in zeroed:
-            part.score = 0.0  # a fragment or a rare extension of a tracked phrase is not a story
+            # A fragment (of a tracked phrase, or of one its adopters all write: "coin" in
+            # "goblin coin") or a rare extension of a tracked phrase is not a story.
+            part.score = 0.0
         self.tracker.settle([*cands, *zeroed], floor)
 
     def _common(self, cand: Candidate) -> bool:

@@ -259,6 +259,23 @@ def frame_of(
     return frozenset(out)
 
 
+def neighbours(
+    extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
+) -> tuple[int, int]:
+    """The content words right before and right after one occurrence (0: none there).
+
+    A stopword, a particle, a break or the post's edge is no neighbour: "the coin" is the word
+    "coin", "goblin coin" leans on "goblin".
+    """
+    lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
+    out = []
+    for pos in (start - 1, start + length):
+        tid = int(extraction.token_ids[pos]) if lo <= pos < hi else -1
+        content = tid >= 0 and not vocab.flags[tid] & (STOP | BREAK)
+        out.append(int(vocab.hashes[tid]) if content else 0)
+    return out[0], out[1]
+
+
 def phrase_key(words: Sequence[str]) -> int:
     """The key ``extract`` gives a phrase of these folded words (non-CJK canonical words)."""
     rolling = np.uint64(stable_hash(words[0]))

@@ -8,8 +8,9 @@ import numpy as np
 
 from bot.engine import NarrativeEngine
 from bot.engine.candidates import Candidate, PhraseShelf
+from bot.engine.folding import stable_hash
 from bot.engine.generator import StreamGenerator
-from bot.engine.text import extract, frame_of, phrase_key
+from bot.engine.text import extract, frame_of, neighbours, phrase_key, phrase_text
 from bot.engine.vocab import Vocab
 
 
@@ -160,3 +161,31 @@ def test_half_of_a_long_frame_is_a_template_but_a_short_one_must_match_whole() -
             cand.adopt(0.0, i, (len(weights), frozenset(words)), words, 0.02, frame)
             weights.append(cand.adopt_weights[-1])
     assert weights == [1.0, 0.02, 1.0, 1.0]
+
+
+def test_a_word_nearly_every_independent_adopter_writes_beside_it_makes_it_a_fragment() -> None:
+    """ "coin" whose adopters write "goblin coin" leans on "goblin"; a stopword is no
+    neighbour, and copies do not count."""
+    vocab = Vocab()
+    posts = ["goblin coin is up", "the new goblin coin", "goblin coin moonshot", "my coin wallet"]
+    ext = extract(posts, vocab)
+    coin = {
+        int(p): int(st)
+        for p, st, n in zip(ext.post, ext.start, ext.length, strict=True)
+        if phrase_text(ext, vocab, int(st), int(n))[0] == "coin"
+    }
+    goblin, wallet = stable_hash("goblin"), stable_hash("wallet")
+    found = [neighbours(ext, vocab, p, coin[p], 1) for p in range(len(posts))]
+    assert found == [(goblin, 0), (goblin, 0), (goblin, stable_hash("moonshot")), (0, wallet)]
+    cand = _cand()
+    for p, beside in enumerate(found):
+        said = {1000 + 10 * p + i: 5.0 for i in range(3)}  # each says something of its own
+        cand.adopt(0.0, p, (p, frozenset(said)), said, 0.02, frozenset(), beside)
+        assert cand.leans_on() == (p >= 2), p  # 3 of 3 write "goblin", then 3 of 4
+    said = {2000: 5.0, 2001: 5.0}
+    cand.adopt(0.0, 5, (5, frozenset(said)), said, 0.02, frozenset(), (0, 0))
+    assert not cand.leans_on()  # 3 of 5
+    copy = {1000 + i: 5.0 for i in range(3)}  # the first adopter's words again: a copy
+    for _ in range(3):
+        cand.adopt(0.0, 9, (0, frozenset(copy)), copy, 0.02, frozenset(), (goblin, 0))
+    assert not cand.leans_on()

@@ -11,8 +11,16 @@ import pytest
 from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize
 from bot.engine.candidates import Candidate
 from bot.engine.engine import MAX_SOURCES
-from bot.engine.generator import _FILLER_STOP, StreamGenerator, _vocabulary, merge, replay
+from bot.engine.generator import (
+    _FILLER_STOP,
+    StreamGenerator,
+    _vocabulary,
+    by_interval,
+    merge,
+    replay,
+)
 from bot.engine.seeding import leader_ids
+from bot.engine.text import phrase_key
 from bot.posts import Post
 
 from .scenarios import MEME_START, RAMP, background, run
@@ -281,3 +289,39 @@ def test_with_no_warm_up_the_networks_there_from_the_start_have_not_joined() -> 
     assert not engine._common(cand)
     cand.sources = {"rss": 0}  # a network switched on two hours in has joined
     assert engine._common(cand)
+
+
+def test_a_plain_word_its_adopters_write_beside_one_word_is_part_of_a_phrase() -> None:
+    """ "coin" tracked (a flood made it busy) while "goblin coin" is not yet: the story's
+    posts adopt "coin" (and "goblin"), but every one of them writes "goblin" beside it, so
+    "coin" is a fragment of a phrase, not a story of its own (on a held-out stream it alerted
+    two minutes before "$goblin"). Here "goblin coin" is kept untracked: neither word alerts."""
+    gen, bg = background(7, hours=7)
+    story = gen.meme(
+        ["goblin coin", "Goblin coin", "GOBLIN COIN"],
+        start_minute=MEME_START,
+        peak_per_minute=15,
+    )
+    engine = NarrativeEngine()
+    word = np.array([phrase_key(["coin"])], dtype=np.uint64)
+    whole = np.array([phrase_key(["goblin", "coin"])], dtype=np.uint64)
+    alerts: list[AlertEvent] = []
+    coin: Candidate | None = None
+    for batch in by_interval(merge(bg + story), 60):
+        engine.ingest(batch)
+        table = engine.table
+        assert table.bucket is not None
+        found = int(table.index.lookup(word)[0])
+        if found >= 0 and found not in engine.by_slot:
+            moment = engine.now
+            assert moment is not None
+            engine.tracker.track(np.array([found]), table.bucket, moment, 0, engine.now_ts)
+            coin = coin or engine.by_slot[found]
+        late = int(table.index.lookup(whole)[0])
+        if late >= 0:  # "goblin coin" is never tracked here
+            engine.tracker.benched[late] = table.bucket + 10_000
+        alerts += engine.tick()
+    assert coin is not None and coin.canonical == "coin"
+    assert len(coin.adopt_times) >= 20
+    assert coin.leans_on()
+    assert [a.narrative.phrase for a in alerts] == []
