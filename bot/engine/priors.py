@@ -14,6 +14,7 @@ Pure functions of the engine's state, passed in; no I/O.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,9 @@ MAX_POST_SHARE = 0.99  # a word in every post remembered is taken to be used ~4.
 # Mentions a word used in one post in a thousand would have in the slow memory before a plain
 # word's share tells "common" from "rare" (a fifth of that count is its standard error).
 KNOWN_MENTIONS = 25.0
+# Before that, a word whose mentions plus this many standard deviations (Poisson) stay below a
+# common word's mentions is known to be rare: never seen where a common word would be 6.25 times.
+RARE_Z = 2.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,9 @@ def is_common(
     history). After that, a plain word is common if, when it was tracked, the stream used it in
     at least one post in a thousand ("time", "flight"); a word that was rare then ("prism"
     before the leak) is news. Not "half the slow memory": on a sparse stream (a few thousand
-    posts a day) that takes a week or more.
+    posts a day) that takes a week or more. Before that, a word is known to be rare once even
+    its mentions plus ``RARE_Z`` standard deviations stay below a common word's (a word never
+    seen in ten thousand posts is no everyday word of them).
 
     So is a phrase people have used for long without it becoming a story: one that, in its
     earlier tracked lives, or in this one before its evidence window (over an hour or more,
@@ -71,11 +77,13 @@ def is_common(
         return True
     if not clustering.ordinary(cand):
         return False
-    known = (
-        age.seen_seconds >= cfg.baseline_half_life_hours * 3600
-        and table.slow_volume * cfg.common_share >= KNOWN_MENTIONS
-    )
-    return not known or cand.usual >= cfg.common_share
+    if age.seen_seconds < cfg.baseline_half_life_hours * 3600:
+        return True
+    expected = table.slow_volume * cfg.common_share  # a common word's mentions in that memory
+    if expected >= KNOWN_MENTIONS:
+        return cand.usual >= cfg.common_share
+    seen = cand.usual * table.slow_volume
+    return seen + RARE_Z * math.sqrt(seen) + RARE_Z**2 >= expected
 
 
 def expected_shares(

@@ -22,7 +22,8 @@ def test_a_plain_word_is_judged_by_its_own_share_once_memory_holds_enough_posts(
 
     Until half a day has passed and a common word would have shown up often in the slow memory,
     every plain word needs a common word's evidence; after that only one the stream used in a
-    post in a thousand does. On a sparse stream the memory is still under half full after a week.
+    post in a thousand does. On a sparse stream the memory is still under half full after a week,
+    but a word never seen in as many posts as would hold a common word several times is rare.
     """
     word = Candidate(key=1, slot=1, first_seen=datetime(2013, 6, 1, tzinfo=UTC))
     word.canonical, word.n_tokens, word.usual = "turkey", 1, 8e-4
@@ -40,6 +41,10 @@ def test_a_plain_word_is_judged_by_its_own_share_once_memory_holds_enough_posts(
     word.usual = 2e-3  # in one post in five hundred: a word of the language
     assert common(word, 7 * 24, 35_000.0)
     assert not common(coined, 36, 8_000.0)  # a phrase of several words is never common this way
+    word.usual = 0.0  # never seen: in 8,000 posts a common word would have been 8 times
+    assert not common(word, 36, 8_000.0)
+    assert common(word, 36, 4_000.0)  # ... in 4,000 posts 4 times: a common word could be missed
+    assert common(word, 6, 8_000.0)  # still not a day's cycle
 
 
 def test_a_phrase_many_took_up_before_its_evidence_window_is_established() -> None:
