@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import bot.engine.adoption as adoption
 import bot.engine.backtest as backtest
 import bot.engine.engine as engine
 from bot.clock import StreamWatermark
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     _timed(engine, "extract", "extract", spent)
     # count is the whole aggregation step less the tracking pass inside it (subtracted below)
     _timed(engine.NarrativeEngine, "ingest_extraction", "count", spent)
-    _timed(engine.NarrativeEngine, "_hits", "track", spent)
+    _timed(adoption.Adoption, "record", "track", spent)
     _timed(engine.NarrativeEngine, "tick", "tick", spent)
     err = io.StringIO()
     started = time.perf_counter()
