@@ -608,6 +608,15 @@ class PhraseTable:
         )
         return np.minimum(counts / max(self.slow_volume, 1.0), 1.0)
 
+    def mentions_before(self, slot: int, bucket: int) -> float:
+        """Mentions in the buckets before ``bucket``, as far back as the ring reaches (4 h)."""
+        if self.bucket is None:
+            return 0.0
+        ring = self.cfg.ring_buckets
+        oldest = self.bucket - ring + 1
+        cols = [b % ring for b in range(oldest, min(bucket, self.bucket + 1))]
+        return float(self.ring[slot, cols].sum()) if cols else 0.0
+
     def series(self, slot: int, bucket: int) -> list[tuple[int, int]]:
         ring = self.cfg.ring_buckets
         return [(b, int(self.ring[slot, b % ring])) for b in range(bucket - ring + 1, bucket + 1)]

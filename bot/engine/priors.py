@@ -64,15 +64,22 @@ def is_common(
     earlier tracked lives, or in this one before its evidence window (over an hour or more,
     while it is not a ``told`` story's), had ``ESTABLISHED`` times the adopters a story needs
     (a phrase growing slowly all day is part of the language by evening, and a baseline that
-    lags its growth must not make its night-time share look like a burst).
+    lags its growth must not make its night-time share look like a burst). Mentions the table
+    counted an hour or more before the window count too (as far back as its 4-hour ring): a
+    phrase that grew too smoothly to be tracked has no earlier life.
     """
     before = 0.0
-    if not told and cand.adopt_times and age.now_ts is not None:
-        # "For long": its first adoption an hour or more before the window began; a story seen
-        # in coarse ticks has its steepest stretch as its window and its own rise just before.
+    if not told and age.now_ts is not None:
+        # "For long": an hour or more before the window began; a story seen in coarse ticks
+        # has its steepest stretch as its window and its own rise just before.
+        hour = cfg.window_buckets * cfg.bucket_seconds
         began = age.now_ts - cand.evidence.window_seconds
-        if began - cand.adopt_times[0] >= cfg.window_buckets * cfg.bucket_seconds:
+        if cand.adopt_times and began - cand.adopt_times[0] >= hour:
             before = max(cand.total_weight - cand.evidence.adopters, 0.0)
+        # A phrase that grew for hours without jumping enough to be tracked has no earlier
+        # life, but the table counted its mentions all along.
+        old = table.mentions_before(cand.slot, int((began - hour) // cfg.bucket_seconds))
+        before = max(before, old)
     if cand.past_weight + before >= ESTABLISHED * cfg.min_adopters:
         return True
     if not clustering.ordinary(cand):

@@ -74,6 +74,31 @@ def test_a_phrase_many_took_up_before_its_evidence_window_is_established() -> No
     assert not is_common(slow, CFG, table, age, told=True)  # told: its score is its state
 
 
+def test_a_phrase_that_grew_for_hours_untracked_is_established() -> None:
+    """ "drovia garden" grew all day, too smoothly to be tracked, in 2-4 % of posts by evening:
+    tracked at last, its life has no earlier adopters, but the table counted its mentions.
+
+    Mentions an hour or more before the evidence window make it established; the same
+    mentions just before the window are a story's own rise.
+    """
+    table = PhraseTable(CFG)
+    table.bucket = 1000
+    now = 1000 * CFG.bucket_seconds + 10.0
+    cand = Candidate(key=1, slot=1, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
+    cand.canonical, cand.n_tokens = "drovia garden", 2
+    cand.adopt_times = [now - 600]  # tracked ten minutes ago
+    cand.total_weight = 9.0
+    cand.evidence = Evidence(12.0, 9.0, 9, 1.0, 1800.0, 2000, 3.0)  # a 30-minute window
+    age = StreamAge(now, 20 * 3600.0)
+    ring = CFG.ring_buckets
+    assert not is_common(cand, CFG, table, age, told=False)
+    table.ring[1, [(1000 - k) % ring for k in range(12, 20)]] = 4.0  # 60-95 min ago
+    assert not is_common(cand, CFG, table, age, told=False)  # its own rise
+    table.ring[1, [(1000 - k) % ring for k in range(20, 40)]] = 2.0  # 100-195 min ago
+    assert is_common(cand, CFG, table, age, told=False)
+    assert not is_common(cand, CFG, table, age, told=True)
+
+
 def test_two_words_in_most_posts_with_a_stopword_between_meet_by_chance() -> None:
     """ "musakix but nofusux": two words in 75 % and 50 % of posts, "but" between them.
 
