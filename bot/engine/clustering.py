@@ -135,8 +135,16 @@ def _content_keys(words: tuple[str, ...]) -> frozenset[int]:
     return frozenset(stable_hash(w) for w in words if not is_edge_stop(w))
 
 
+def everyday(cand: Candidate) -> bool:
+    """Scored as common: a phrase the stream wrote routinely before (or long, or only on a
+    network that just joined). It shares posts with every story, so it joins one only as a
+    form of it (a tag, a compound, a translation), never by sharing posts."""
+    return cand.signals is not None and cand.signals.common
+
+
 def related(a: Candidate, b: Candidate, a_posts: set[int], b_posts: set[int]) -> bool:
-    return linked(a_posts, b_posts) or tag_linked(a, b) or tag_linked(b, a) or cross_linked(a, b)
+    by_posts = not everyday(a) and not everyday(b) and linked(a_posts, b_posts)
+    return by_posts or tag_linked(a, b) or tag_linked(b, a) or cross_linked(a, b)
 
 
 def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
@@ -163,7 +171,7 @@ def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
 
 def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candidate]) -> bool:
     """Whether an unassigned phrase belongs to an existing narrative."""
-    if _shares_posts(set(cand.posts), narrative_posts, MIN_OVERLAP):
+    if not everyday(cand) and _shares_posts(set(cand.posts), narrative_posts, MIN_OVERLAP):
         return True
     return any(tag_linked(cand, m) or tag_linked(m, cand) or cross_linked(cand, m) for m in members)
 

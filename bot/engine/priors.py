@@ -58,7 +58,9 @@ def is_common(
     before the leak) is news. Not "half the slow memory": on a sparse stream (a few thousand
     posts a day) that takes a week or more. Before that, a word is known to be rare once even
     its mentions plus ``RARE_Z`` standard deviations stay below a common word's (a word never
-    seen in ten thousand posts is no everyday word of them).
+    seen in ten thousand posts is no everyday word of them). Once the memory can tell, a phrase
+    of several words (or a long CJK chunk) the stream used that routinely is common too
+    ("本当に本当", "right now"); a coinage is never common before anyone wrote it.
 
     So is a phrase people have used for long without it becoming a story: one that, in its
     earlier tracked lives, or in this one before its evidence window (over an hour or more,
@@ -82,13 +84,16 @@ def is_common(
         before = max(before, old)
     if cand.past_weight + before >= ESTABLISHED * cfg.min_adopters:
         return True
-    if not clustering.ordinary(cand):
-        return False
+    plain = clustering.ordinary(cand)
     if age.seen_seconds < cfg.baseline_half_life_hours * 3600:
-        return True
+        return plain
     expected = table.slow_volume * cfg.common_share  # a common word's mentions in that memory
     if expected >= KNOWN_MENTIONS:
+        # A phrase of several words (or a long CJK chunk) the stream wrote that often is part
+        # of the language too ("本当に本当", "ラーメン", "right now").
         return cand.usual >= cfg.common_share
+    if not plain:
+        return False
     seen = cand.usual * table.slow_volume
     return seen + RARE_Z * math.sqrt(seen) + RARE_Z**2 >= expected
 

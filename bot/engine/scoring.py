@@ -27,7 +27,7 @@ class Signals:
     sources: tuple[str, ...]
     engagement: int
     leader: str | None = None
-    common: bool = False  # a plain word the stream uses routinely: needs more evidence
+    common: bool = False  # a word or phrase the stream uses routinely: needs more evidence
     mentions: int = 0  # mentions in the scoring window (exact, for display and charts)
 
 

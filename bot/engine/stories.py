@@ -96,7 +96,11 @@ class Stories:
                     n.add(cand)
                     break
             else:
-                remaining.append(cand)
+                # An everyday phrase in a told story's posts is its company, like a plain word.
+                if not clustering.everyday(cand) or not self._company(
+                    cand, told, post_sets, posts_seen
+                ):
+                    remaining.append(cand)
         for group in clustering.groups(remaining):
             if max(c.score for c in group) < self.cfg.emerging_threshold:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.engine import clustering, folding
@@ -83,3 +84,26 @@ def test_a_translation_is_linked_by_the_words_its_adopters_wrote() -> None:
     chatter = _form("musakix my lonex", ("musakix", "my", "lonex"), 0.0)
     chatter.own_words = frozenset()  # fillers the whole stream writes: in every vocabulary
     assert not clustering.cross_linked(japanese, chatter)
+
+
+def test_an_everyday_phrase_joins_a_story_only_as_a_form_of_it() -> None:
+    """ "本当に本当" is in every Japanese story's posts: sharing them does not make it a form of
+    one (it would then pull the next Japanese story into that one), and two stories do not
+    join through it. A hashtag of the story joins it however common it is."""
+    story = cand("ベクトル僧侶", 40)
+    story.n_tokens = 2
+    story.posts.extend(range(100, 140))
+    chatter = cand("本当に本当", 30)
+    chatter.n_tokens = 3
+    chatter.posts.extend(range(110, 140))
+    narrative_posts = set(story.posts)
+    assert clustering.attaches(chatter, narrative_posts, [story])
+    assert clustering.related(chatter, story, set(chatter.posts), narrative_posts)
+    assert chatter.signals is not None
+    chatter.signals = replace(chatter.signals, common=True)
+    assert not clustering.attaches(chatter, narrative_posts, [story])
+    assert not clustering.related(chatter, story, set(chatter.posts), narrative_posts)
+    tag = cand("#ベクトル僧侶", 10)
+    assert tag.signals is not None
+    tag.signals = replace(tag.signals, common=True)
+    assert clustering.attaches(tag, set(), [story])

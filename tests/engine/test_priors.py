@@ -41,6 +41,10 @@ def test_a_plain_word_is_judged_by_its_own_share_once_memory_holds_enough_posts(
     word.usual = 2e-3  # in one post in five hundred: a word of the language
     assert common(word, 7 * 24, 35_000.0)
     assert not common(coined, 36, 8_000.0)  # a phrase of several words is never common this way
+    coined.usual = 2e-3  # ... until the memory can tell, if the stream wrote it routinely
+    assert not common(coined, 36, 8_000.0)
+    assert common(coined, 7 * 24, 35_000.0)  # "本当に本当", "right now": part of the language
+    coined.usual = 0.0
     word.usual = 0.0  # never seen: in 8,000 posts a common word would have been 8 times
     assert not common(word, 36, 8_000.0)
     assert common(word, 36, 4_000.0)  # ... in 4,000 posts 4 times: a common word could be missed
