@@ -31,6 +31,7 @@ TAG_NAMING = 0.75  # a hashtag must be this much more common than a phrase to na
 FRAGMENT_SHARE = 0.5  # a longer phrase this common relative to a part of it is the story
 FRAGMENT_MIN = 3.0  # adoptions before a phrase can be called the story over a part of it
 SUPPRESS_FROM = 15.0  # only phrases scoring at least this are told apart from their parts
+TOKEN_WORDS = ("", "coin", "token")  # $DOGE <-> "doge", "dogecoin", "doge token"
 CROSS_SHARED = 1  # posts carrying both a CJK and a Latin-script form before they are linked
 CROSS_OVERLAP = 0.1  # ... as a share of the smaller form's recent posts
 CROSS_SECONDS = 3 * 3600  # ... whose first adoptions are this close in time
@@ -89,7 +90,13 @@ def tag_linked(tag: Candidate, phrase: Candidate) -> bool:
         return False
     if name[0] == "$":
         body = name[1:]
-        return len(body) >= 3 and (body in other.split() or compound(body) in forms(phrase))
+        if len(body) < 3:
+            return False
+        spelled = forms(phrase)
+        # A token is written out as its name and "coin" or "token", apart or as one word.
+        return body in other.split() or any(
+            compound(body + word) in spelled for word in TOKEN_WORDS
+        )
     if len(compound(name)) < 4:
         return False
     return bool(forms(tag) & forms(phrase))
@@ -170,7 +177,13 @@ def groups(cands: Sequence[Candidate]) -> list[list[Candidate]]:
 
 
 def attaches(cand: Candidate, narrative_posts: set[int], members: Iterable[Candidate]) -> bool:
-    """Whether an unassigned phrase belongs to an existing narrative."""
+    """Whether an unassigned phrase belongs to an existing narrative.
+
+    A plain word belongs to one only as a spelling of it ("goblincoin" of "$goblin",
+    "vibecoding" of "vibe coding"): a word seen beside a story is its company, not a form.
+    """
+    if not distinctive(cand):
+        return any(tag_linked(cand, m) or tag_linked(m, cand) for m in members)
     if not everyday(cand) and _shares_posts(set(cand.posts), narrative_posts, MIN_OVERLAP):
         return True
     return any(tag_linked(cand, m) or tag_linked(m, cand) or cross_linked(cand, m) for m in members)

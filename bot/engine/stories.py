@@ -87,19 +87,19 @@ class Stories:
         """Loose phrases join a live narrative they belong to, or group into new ones."""
         remaining: list[Candidate] = []
         for cand in loose:
-            if not clustering.distinctive(cand):
-                if not self._company(cand, told, post_sets, posts_seen):
-                    remaining.append(cand)
-                continue
+            # A plain word joins a told story as a spelling of it ("goblincoin" after "$goblin"
+            # alerted); before a story is told its spellings group with it below.
+            word = not clustering.distinctive(cand)
             for n in live:
-                if clustering.attaches(cand, post_sets[n.key], n.members):
+                if (n.episode or not word) and clustering.attaches(
+                    cand, post_sets[n.key], n.members
+                ):
                     n.add(cand)
                     break
             else:
-                # An everyday phrase in a told story's posts is its company, like a plain word.
-                if not clustering.everyday(cand) or not self._company(
-                    cand, told, post_sets, posts_seen
-                ):
+                # A plain word or an everyday phrase in a told story's posts is its company.
+                plain = not clustering.distinctive(cand) or clustering.everyday(cand)
+                if not plain or not self._company(cand, told, post_sets, posts_seen):
                     remaining.append(cand)
         for group in clustering.groups(remaining):
             if max(c.score for c in group) < self.cfg.emerging_threshold:

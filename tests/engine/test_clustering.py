@@ -107,3 +107,25 @@ def test_an_everyday_phrase_joins_a_story_only_as_a_form_of_it() -> None:
     assert tag.signals is not None
     tag.signals = replace(tag.signals, common=True)
     assert clustering.attaches(tag, set(), [story])
+
+
+def test_a_cashtag_is_spelled_out_with_coin_or_token_apart_or_as_one_word() -> None:
+    tag = cand("$goblin", 20)
+    for spelled in ("goblin coin", "goblincoin", "goblin token", "goblintoken", "goblin"):
+        assert clustering.tag_linked(tag, cand(spelled, 5)), spelled
+    for other in ("goblinmodex", "gob coin", "coin"):
+        assert not clustering.tag_linked(tag, cand(other, 5)), other
+
+
+def test_a_plain_word_joins_a_story_only_as_a_spelling_of_it() -> None:
+    """ "goblincoin" (one word) is the story of "$goblin"; "coin", in all its posts, is not."""
+    story = cand("$goblin", 40)
+    story.posts.extend(range(100, 140))
+    posts = set(story.posts)
+    spelled = cand("goblincoin", 12)
+    spelled.n_tokens = 1
+    assert clustering.attaches(spelled, posts, [story])
+    company = cand("coin", 30)
+    company.n_tokens = 1
+    company.posts.extend(range(100, 140))
+    assert not clustering.attaches(company, posts, [story])
