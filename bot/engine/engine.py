@@ -289,14 +289,15 @@ class NarrativeEngine:
         # Judged once, before the scan (on the window the last scan found): the share and the
         # evidence it takes are then read the same way.
         common = [self._common(c) for c in cands]
-        shares = priors.expected_shares(
-            cands, slots, bucket, t, common, self._words_per_post()
-        ).tolist()
+        words_per_post = self._words_per_post()
+        shares = priors.expected_shares(cands, slots, bucket, t, common, words_per_post).tolist()
         mentions = t.window_counts(slots, bucket).tolist()
         oldest = bucket - cfg.window_buckets + 1
         mark = self.posts_ingested
         for cand, share, m, usual in zip(cands, shares, mentions, common, strict=True):
             cand.dirty = False
+            if cand.narrative is None and self._by_chance(cand, words_per_post):
+                cand.leader = cand.seed_post = None  # no coinage of the leader's (a story's stands)
             cand.prune(oldest, cfg.author_memory)
             ev = scan(
                 cand.adopt_times,
@@ -330,6 +331,16 @@ class NarrativeEngine:
             # "goblin coin") or a rare extension of a tracked phrase is not a story.
             part.score = 0.0
         self.tracker.settle([*cands, *zeroed], floor)
+
+    def _by_chance(self, cand: Candidate, words_per_post: float) -> bool:
+        """Whether the stream would have written a leader's phrase by chance since the leader
+        posted it: then it is no fresh coinage of theirs ("musakix nosufux", two filler words
+        that meet in one post in 16,000, taken up ten hours after a leader's post)."""
+        if cand.seed_post is None or self.now_ts is None:
+            return False
+        since = max(self.now_ts - cand.seed_post.created_at.timestamp(), 0.0)
+        posts = since * self.posts_ingested / max(self.seen_seconds, 1.0)
+        return priors.chance_share(cand, self.table, words_per_post) * posts >= 1.0
 
     def _common(self, cand: Candidate) -> bool:
         """Whether the phrase needs a common word's evidence (bot/engine/priors.py)."""

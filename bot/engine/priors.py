@@ -121,12 +121,23 @@ def expected_shares(
             overall = float(table.slow_count[cand.slot]) / max(table.slow_volume, 1.0)
             shares[i] = max(shares[i], overall)
         elif len(cand.words) >= 2:
-            if cand.parts is None:
-                cand.parts = word_keys(cand.words)
-            uses = -np.log1p(-np.minimum(table.overall(cand.parts), MAX_POST_SHARE))
-            # A stopword is never a phrase alone, so its share is not counted: take it as used
-            # once a post ("the" is, "but" less), erring towards chance.
-            stops = [is_edge_stop(w) for w in cand.words]
-            chance = float(np.prod(np.where(stops, 1.0, uses)))
-            shares[i] = max(shares[i], chance / words_per_post ** (cand.n_tokens - 1))
+            shares[i] = max(shares[i], chance_share(cand, table, words_per_post))
     return shares
+
+
+def chance_share(cand: Candidate, table: PhraseTable, words_per_post: float) -> float:
+    """The share of posts in which a phrase's words meet by chance (0 for a single word).
+
+    Their uses per post multiplied, per word of a post: a word in a share ``s`` of posts is
+    used ``-ln(1 - s)`` times a post (Poisson).
+    """
+    if len(cand.words) < 2:
+        return 0.0
+    if cand.parts is None:
+        cand.parts = word_keys(cand.words)
+    uses = -np.log1p(-np.minimum(table.overall(cand.parts), MAX_POST_SHARE))
+    # A stopword is never a phrase alone, so its share is not counted: take it as used once a
+    # post ("the" is, "but" less), erring towards chance.
+    stops = [is_edge_stop(w) for w in cand.words]
+    chance = float(np.prod(np.where(stops, 1.0, uses)))
+    return chance / words_per_post ** (cand.n_tokens - 1)

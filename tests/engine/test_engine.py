@@ -8,7 +8,7 @@ import msgspec
 import numpy as np
 import pytest
 
-from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize
+from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize, priors
 from bot.engine.candidates import Candidate
 from bot.engine.engine import MAX_SOURCES
 from bot.engine.generator import (
@@ -21,6 +21,7 @@ from bot.engine.generator import (
 )
 from bot.engine.seeding import leader_ids
 from bot.engine.text import phrase_key
+from bot.engine.types import SamplePost
 from bot.posts import Post
 
 from .scenarios import MEME_START, RAMP, background, run
@@ -325,3 +326,23 @@ def test_a_plain_word_its_adopters_write_beside_one_word_is_part_of_a_phrase() -
     assert len(coin.adopt_times) >= 20
     assert coin.leans_on()
     assert [a.narrative.phrase for a in alerts] == []
+
+
+def test_a_leader_phrase_the_stream_writes_by_chance_is_no_coinage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two filler words that meet in one post in 16,000, in a leader's post: taken up within
+    the hour, the leader's; ten hours later on a 50-post/min stream (30,000 posts on), the
+    stream would have written it by chance anyway."""
+    engine = NarrativeEngine()
+    posted = datetime(2026, 3, 1, tzinfo=UTC)
+    cand = Candidate(key=1, slot=1, first_seen=posted)
+    cand.canonical, cand.n_tokens, cand.words = "musakix nosufux", 2, ("musakix", "nosufux")
+    cand.seed_post = SamplePost("p1", "elonmusk", "x", "musakix nosufux", None, posted, 0)
+    monkeypatch.setattr(priors, "chance_share", lambda *_: 1 / 16_000)
+    engine.seen_seconds = 20 * 3600.0
+    engine.posts_ingested = 50 * 60 * 20
+    engine.now_ts = posted.timestamp() + 3600
+    assert not engine._by_chance(cand, 20.0)
+    engine.now_ts = posted.timestamp() + 10 * 3600
+    assert engine._by_chance(cand, 20.0)
