@@ -4,10 +4,11 @@ The sequential test (bot/engine/evidence.py) asks whether a phrase is taken up f
 share of the stream says. This module holds what that share is, besides the phrase's own
 baseline (bot/engine/baseline.py), when its history is short or says little:
 
-- a plain word the stream uses routinely (or any phrase people have used for long without it
+- a word or phrase the stream uses routinely (or one people have used for long without it
   becoming a story) is *common*: it is judged against its share of everything seen, burst
   included, and needs a common word's evidence (bot/engine/scoring.py);
-- a phrase of several words is expected at least as often as its words meet by chance.
+- a phrase of several words is expected at least as often as its words meet by chance (and
+  a leader's phrase the stream would write by chance is no coinage of theirs).
 
 Pure functions of the engine's state, passed in; no I/O.
 """

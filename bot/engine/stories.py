@@ -98,8 +98,8 @@ class Stories:
                     break
             else:
                 # A plain word or an everyday phrase in a told story's posts is its company.
-                plain = not clustering.distinctive(cand) or clustering.everyday(cand)
-                if not plain or not self._company(cand, told, post_sets, posts_seen):
+                chatter = word or clustering.everyday(cand)
+                if not chatter or not self._company(cand, told, post_sets, posts_seen):
                     remaining.append(cand)
         for group in clustering.groups(remaining):
             if max(c.score for c in group) < self.cfg.emerging_threshold:
