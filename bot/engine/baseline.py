@@ -612,10 +612,11 @@ class PhraseTable:
         """Mentions in the buckets before ``bucket``, as far back as the ring reaches (4 h)."""
         if self.bucket is None:
             return 0.0
-        ring = self.cfg.ring_buckets
-        oldest = self.bucket - ring + 1
-        cols = [b % ring for b in range(oldest, min(bucket, self.bucket + 1))]
-        return float(self.ring[slot, cols].sum()) if cols else 0.0
+        oldest = self.bucket - self.cfg.ring_buckets + 1
+        newest = min(bucket - 1, self.bucket)
+        if newest < oldest:
+            return 0.0
+        return float(self.ring[slot, self.window_columns(newest, newest - oldest + 1)].sum())
 
     def series(self, slot: int, bucket: int) -> list[tuple[int, int]]:
         ring = self.cfg.ring_buckets
