@@ -22,7 +22,8 @@ def _fields(view: NarrativeView, at: datetime) -> dict[str, Any]:
     return {
         "label": view.label[:LABEL_CHARS],
         "phrase": view.phrase[:LABEL_CHARS],
-        "phrases": list(view.phrases),
+        # The folded forms (what watch lists and lookups match) and how people spell them.
+        "phrases": list(dict.fromkeys((*view.phrases, *view.forms))),
         "state": view.state,
         "score": float(view.score),
         "breakdown": view.breakdown.to_json(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
 import re
 from collections.abc import Iterable, Sequence
 
@@ -312,14 +313,18 @@ def nested(index: NestIndex, changed: Iterable[Candidate]) -> list[Candidate]:
     return out
 
 
-def headline(members: Iterable[Candidate]) -> Candidate | None:
+def headline(members: Iterable[Candidate], proven: float = math.inf) -> Candidate | None:
     """The phrase that names the story: the distinctive form most adopters wrote.
 
     Adoptions are counted for the longest tracked phrase of each post, so a fragment ("code")
-    or a rare extension ("kamix vibe coding") of the story's phrase never outweighs it.
+    or a rare extension ("kamix vibe coding") of the story's phrase never outweighs it. A plain
+    word names a story too once it scores ``proven`` by itself, held to a plain word's bar
+    (its fragments score nothing): "ps4" on the day of its price, not "used games".
     """
     pool = list(members)
-    named = [c for c in pool if c.canonical and distinctive(c)] or [c for c in pool if c.canonical]
+    named = [c for c in pool if c.canonical and (distinctive(c) or c.score >= proven)] or [
+        c for c in pool if c.canonical
+    ]
     if not named:
         return None
     return max(named, key=lambda c: (_naming_weight(c), c.n_tokens, c.canonical or ""))
@@ -330,9 +335,9 @@ def _naming_weight(cand: Candidate) -> float:
     return cand.weight * (TAG_NAMING if (cand.canonical or "")[:1] == "#" else 1.0)
 
 
-def label_of(members: Sequence[Candidate]) -> Candidate:
+def label_of(members: Sequence[Candidate], proven: float = math.inf) -> Candidate:
     """The phrase a new narrative is keyed by (its headline when it is first grouped)."""
-    best = headline(members)
+    best = headline(members, proven)
     return best if best is not None else members[0]
 
 

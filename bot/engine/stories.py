@@ -104,7 +104,7 @@ class Stories:
         for group in clustering.groups(remaining):
             if max(c.score for c in group) < self.cfg.emerging_threshold:
                 continue
-            label = clustering.label_of(group)
+            label = clustering.label_of(group, self.cfg.alert_threshold)
             key = (label.canonical or "")[:NARRATIVE_KEY_CHARS]
             # Same key, other phrase (a cut key): join it; the first anchor stays.
             target = self.narrs.get(key)
@@ -226,7 +226,7 @@ class Stories:
     def view(self, n: Narrative, table: PhraseTable, bucket: int) -> NarrativeView:
         members = sorted(n.members, key=lambda c: (-c.score, c.canonical or ""))
         top = members[0] if members else None
-        head = clustering.headline(n.members) or n.anchor
+        head = clustering.headline(n.members, self.cfg.alert_threshold) or n.anchor
         breakdown = explain(top.signals, self.cfg) if top and top.signals else Breakdown.EMPTY
         posts: dict[str, SamplePost] = {}
         firsts = [c.first_post for c in members if c.first_post]
@@ -241,6 +241,8 @@ class Stories:
             if len(posts) >= 5:
                 break
             posts.setdefault(sample.id, sample)
+        phrases = tuple(clustering.member_phrases(members, keep=head))
+        surfaces = {c.canonical: c.surface for c in members if c.canonical}
         bs = self.cfg.bucket_seconds
         # The anchor is always tracked (hot) while the narrative exists: its slot is its own.
         series = tuple((utc(b * bs), c) for b, c in table.series(n.anchor.slot, bucket))
@@ -251,7 +253,7 @@ class Stories:
             key=n.key,
             label=head.surface or n.key,
             phrase=head.canonical or n.key,
-            phrases=tuple(clustering.member_phrases(members, keep=head)),
+            phrases=phrases,
             state=n.state,
             score=n.score,
             breakdown=breakdown,
@@ -264,6 +266,7 @@ class Stories:
             sources=tuple(sorted({s for c in members for s in c.sources})),
             series=series,
             top_posts=tuple(posts.values()),
+            forms=tuple(surfaces.get(p, p) for p in phrases),
         )
 
     def views(self, table: PhraseTable, limit: int | None = None) -> list[NarrativeView]:

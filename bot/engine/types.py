@@ -99,6 +99,9 @@ class NarrativeView:
     sources: tuple[str, ...]
     series: tuple[tuple[datetime, int], ...]
     top_posts: tuple[SamplePost, ...]
+    # The spellings people wrote of ``phrases`` (a reader's "summoning ghosts", never the
+    # folded key "summon ghost"), one per phrase and in its order.
+    forms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

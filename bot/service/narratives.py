@@ -18,6 +18,7 @@ from bot.service.errors import BadArgument, UnknownNarrative
 from bot.service.health import as_health
 from bot.service.rows import (
     post_ref,
+    readable_forms,
     reasons_of,
     series_of,
     summarize_tokens,
@@ -235,7 +236,7 @@ class NarrativeService(SettingsService):
         return NarrativeDetail(
             summary=summary,
             reasons=reasons_of(row, len(tokens), now),
-            phrases=tuple(row.phrases or (row.phrase,)),
+            phrases=readable_forms(row.phrases or (row.phrase,)),
             first_post=first,
             top_posts=top,
             tokens=tuple(sorted(tokens, key=lambda t: t.launched_at or now)),

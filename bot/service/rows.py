@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.engine import Breakdown, Lifecycle
+from bot.engine import Breakdown, Lifecycle, canonicalize
 from bot.posts import PostFormatError, parse_time
 from bot.service import follows, reasons
 from bot.service.sparkline import sparkline
@@ -22,6 +22,18 @@ from bot.service.types import (
 from storage.models import Leader, Narrative, Subscription, TokenLaunch, TokenMatch
 
 TREND_POINTS = 6  # newest scores or complete mention buckets a trend is judged on
+
+
+def readable_forms(phrases: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """One entry per joined form, as people write it: a folded key ("summon ghost") gives way
+    to a spelling of it stored beside it ("summoning ghosts"); a key with none stays."""
+    by_key: dict[str, str] = {}
+    for phrase in phrases:
+        key = canonicalize(phrase)
+        kept = by_key.get(key)
+        if kept is None or (kept == key and phrase != key):
+            by_key[key] = phrase
+    return tuple(by_key.values())
 
 
 def settings_of(sub: Subscription) -> SubscriptionSettings:

@@ -129,3 +129,26 @@ def test_a_plain_word_joins_a_story_only_as_a_spelling_of_it() -> None:
     company.n_tokens = 1
     company.posts.extend(range(100, 140))
     assert not clustering.attaches(company, posts, [story])
+
+
+def weighted(canonical: str, n_tokens: int, weight: float, score: float) -> Candidate:
+    c = cand(canonical, weight)
+    c.n_tokens = n_tokens
+    c.adopt_weights = [1.0] * int(weight)
+    c.total_weight = float(int(weight))
+    c.score = score
+    return c
+
+
+def test_a_plain_word_names_the_story_only_once_it_scores_alone() -> None:
+    # The PS4 price day on Reddit: "ps4", a word the stream writes daily, burst by itself
+    # under a plain word's bar; "used games" is the phrase beside it in a few of its posts.
+    used_games = weighted("used game", 2, 6, 45.0)
+    burst = weighted("ps4", 1, 14, 61.0)
+    assert clustering.headline([used_games, burst], proven=60.0) is burst
+    # A plain word below that bar (a fragment scores nothing) never names a coinage,
+    # however many write it.
+    fragment = weighted("ps4", 1, 14, 0.0)
+    assert clustering.headline([used_games, fragment], proven=60.0) is used_games
+    # Without a bar to prove (the default), only distinctive phrases name a story.
+    assert clustering.headline([used_games, burst]) is used_games

@@ -130,6 +130,10 @@ def test_english_and_japanese_forms_of_one_story_alert_once() -> None:
     view = engine.find("幽霊を召喚")
     assert view is not None and view.key == alerts[0].narrative.key
     assert {canonicalize("summoning ghosts"), canonicalize("幽霊を召喚")} <= set(view.phrases)
+    # Beside each folded form, the spelling its adopters wrote (what a reader sees).
+    spelled = dict(zip(view.phrases, view.forms, strict=True))
+    assert spelled[canonicalize("summoning ghosts")] == "summoning ghosts"
+    assert spelled[canonicalize("幽霊を召喚")] == "幽霊を召喚"
 
 
 def test_cashtag_compound_and_spelled_out_name_are_one_story() -> None:

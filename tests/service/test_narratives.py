@@ -263,3 +263,20 @@ async def test_detail_and_ghosts_read_only_what_they_show(
     ghosts = await service.ghosts(timedelta(hours=6), 10)
     assert ghosts.narratives and calls[-1] == "last 12"
     service.charts.close()
+
+
+async def test_detail_shows_the_joined_forms_as_people_spell_them(ghost: Ghost) -> None:
+    service, _, row = ghost
+    spelled = [
+        "summon ghost",
+        "#summoningghost",
+        "幽霊を召喚",
+        "summoning ghosts",
+        "#SummoningGhosts",
+    ]
+    await Narrative.filter(id=row.id).update(phrases=spelled)
+    detail = await service.narrative("summoning ghosts")
+    # Each folded key gives way to its spelling; a form with no other spelling stays.
+    assert detail.phrases == ("summoning ghosts", "#SummoningGhosts", "幽霊を召喚")
+    # Lookups still match the folded forms.
+    assert (await service.narrative("#summoningghost")).summary.key == "summon ghost"

@@ -105,3 +105,17 @@ async def test_breakdowns_are_stored_as_version_1_and_read_back(storage: str) ->
     stored = (await Narrative.get(key=view.key)).breakdown
     assert stored == view.breakdown.to_json() and stored["v"] == 1
     assert Breakdown.from_json(stored) == view.breakdown
+
+
+async def test_the_spellings_people_wrote_are_stored_beside_the_folded_forms(storage: str) -> None:
+    view = narrative_view("summon ghost", phrases=("#summoningghost", "summon ghost"))
+    spelled = dataclasses.replace(view, forms=("#SummoningGhosts", "summoning ghosts"))
+    await save_views([spelled], NOW)
+    row = await Narrative.get(key=view.key)
+    # The folded forms stay first (watch lists and lookups match them), each once.
+    assert row.phrases == [
+        "#summoningghost",
+        "summon ghost",
+        "#SummoningGhosts",
+        "summoning ghosts",
+    ]
