@@ -333,14 +333,17 @@ class NarrativeEngine:
         self.tracker.settle([*cands, *zeroed], floor)
 
     def _by_chance(self, cand: Candidate, words_per_post: float) -> bool:
-        """Whether the stream would have written a leader's phrase by chance since the leader
-        posted it: then it is no fresh coinage of theirs ("musakix nosufux", two filler words
-        that meet in one post in 16,000, taken up ten hours after a leader's post)."""
+        """Whether the stream writes a leader's phrase by chance: then it is no fresh coinage
+        of theirs. Either its words meet as often as a phrase the stream already uses, which
+        no leader seeds (``fresh_share``: "kisutex temulox", two filler words that meet in one
+        post in 3,000), or the stream would have written it since the leader posted it
+        ("musakix nosufux", one post in 16,000, taken up ten hours after a leader's post)."""
         if cand.seed_post is None or self.now_ts is None:
             return False
+        chance = priors.chance_share(cand, self.table, words_per_post)
         since = max(self.now_ts - cand.seed_post.created_at.timestamp(), 0.0)
         posts = since * self.posts_ingested / max(self.seen_seconds, 1.0)
-        return priors.chance_share(cand, self.table, words_per_post) * posts >= 1.0
+        return chance >= self.cfg.fresh_share or chance * posts >= 1.0
 
     def _common(self, cand: Candidate) -> bool:
         """Whether the phrase needs a common word's evidence (bot/engine/priors.py)."""

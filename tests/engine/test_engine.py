@@ -350,3 +350,8 @@ def test_a_leader_phrase_the_stream_writes_by_chance_is_no_coinage(
     assert not engine._by_chance(cand, 20.0)
     engine.now_ts = posted.timestamp() + 10 * 3600
     assert engine._by_chance(cand, 20.0)
+    # Two filler words that meet in one post in 3,000 are as common as a phrase the stream
+    # already uses (past what a leader can seed): no coinage even when taken up at once.
+    monkeypatch.setattr(priors, "chance_share", lambda *_: 1 / 3_000)
+    engine.now_ts = posted.timestamp() + 600
+    assert engine._by_chance(cand, 20.0)
