@@ -61,6 +61,7 @@ class Candidate:
         "seed_post",
         "signals",
         "slot",
+        "source_weight",
         "sources",
         "surface_hits",
         "surfaces",
@@ -106,6 +107,7 @@ class Candidate:
         self.beside: deque[tuple[int, int]] = deque(maxlen=LEAN_RECENT)
         self.vocabulary: set[int] = set()  # other words its adopters used
         self.sources: dict[str, int] = {}  # source -> last bucket
+        self.source_weight: dict[str, float] = {}  # source -> independent adoptions there
         self.engagement: dict[int, int] = {}  # bucket -> engagement sum
         self.posts: deque[int] = deque(maxlen=CO_POSTS)
         self.last_post = -1
@@ -139,6 +141,7 @@ class Candidate:
         "adopt_marks",
         "text_counts",
         "sources",
+        "source_weight",
         "engagement",
         "last_post",
         "surfaces",
@@ -218,8 +221,9 @@ class Candidate:
         ring_weight: float,
         frame: frozenset[int] = frozenset(),
         beside: tuple[int, int] = (0, 0),
-    ) -> None:
-        """A new author took the phrase up; how much that counts depends on what else they said.
+    ) -> float:
+        """A new author took the phrase up; how much that counts depends on what else they said
+        (returned).
 
         Independent adopters say something new around the phrase: weighted by rarity (a word
         everyone uses says little), the share of the post's other words this phrase's adopters
@@ -285,6 +289,7 @@ class Candidate:
             del self.adopt_weights[:-MAX_ADOPTIONS]
             del self.adopt_marks[:-MAX_ADOPTIONS]
             self.total_weight = float(sum(self.adopt_weights))
+        return weight
 
     def leans_on(self) -> bool:
         """Whether its latest independent adopters nearly all wrote the same word beside it.

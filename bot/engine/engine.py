@@ -57,6 +57,7 @@ EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a commo
 LEAD_POSTS = 64
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
 MAX_SOURCES = 256  # sources whose first post is remembered (a replay file may name thousands)
+NEWCOMER_SHARE = 0.5  # "mostly" on new networks: this share of a phrase's adoptions or more
 
 
 class NarrativeEngine:
@@ -353,10 +354,16 @@ class NarrativeEngine:
         return self._newcomer(cand) or priors.is_common(cand, self.cfg, self.table, age, told)
 
     def _newcomer(self, cand: Candidate) -> bool:
-        """Taken up only on networks that joined under the baselines' half-life ago: its
-        baseline is mostly from before they wrote anything."""
+        """Taken up mostly (half its independent adoptions or more) on networks that joined
+        under the baselines' half-life ago: its baseline is mostly from before they wrote
+        anything. A word of a new network's own is no story for a few posts of it elsewhere
+        ("mudefux": six of its eight adopters on a feed that joined three hours before)."""
         learn = self.cfg.baseline_half_life_hours * 3600
-        return bool(cand.sources) and all(self._joined_within(s, learn) for s in cand.sources)
+        total = sum(cand.source_weight.values())
+        if total <= 0.0:
+            return bool(cand.sources) and all(self._joined_within(s, learn) for s in cand.sources)
+        young = sum(w for s, w in cand.source_weight.items() if self._joined_within(s, learn))
+        return young >= NEWCOMER_SHARE * total
 
     def _words_per_post(self) -> float:
         return max(self.tokens / max(self.posts_ingested, 1), 1.0)

@@ -272,6 +272,24 @@ def test_a_phrase_only_a_newly_joined_network_writes_needs_a_common_words_eviden
     assert not engine._common(cand)
 
 
+def test_a_phrase_taken_up_mostly_on_a_new_network_needs_a_common_words_evidence() -> None:
+    """ "mudefux", a word of a feed that joined three hours before: six of its eight adopters
+    there and two elsewhere. Its baseline was taught before the feed wrote anything, so it is
+    held to a common word's bar; once most adopters are on the networks there from the start,
+    it is judged as usual."""
+    engine = NarrativeEngine()
+    hour = 3600.0
+    engine.seen_seconds = 12 * hour
+    engine.source_since = {"bluesky": 0.0, "x": 0.0, "rss": 9 * hour}
+    cand = Candidate(key=1, slot=1, first_seen=datetime(2026, 3, 1, tzinfo=UTC))
+    cand.canonical, cand.n_tokens = "murax norokax", 2
+    cand.sources = {"rss": 0, "x": 0, "bluesky": 0}
+    cand.source_weight = {"rss": 6.0, "x": 1.0, "bluesky": 1.0}
+    assert engine._common(cand)
+    cand.source_weight = {"rss": 3.0, "x": 4.0, "bluesky": 1.0}
+    assert not engine._common(cand)
+
+
 def test_the_sources_remembered_are_bounded() -> None:
     """A replay line may name any source: a file naming thousands remembers only the first."""
     engine = NarrativeEngine()
