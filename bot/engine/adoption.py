@@ -103,8 +103,9 @@ class Adoption:
             frame = frame_of(ext, self.vocab, p, s, n)
             beside = neighbours(ext, self.vocab, p, s, n)
             text = (int(ext.text_sig[p]), words)
-            weight = cand.adopt(float(ts[p]), base + p, text, rarity, ring_weight, frame, beside)
-            cand.source_weight[post.source] = cand.source_weight.get(post.source, 0.0) + weight
+            cand.adopt(
+                float(ts[p]), base + p, text, rarity, ring_weight, frame, beside, source=post.source
+            )
             tracker.woke(slot)
 
     def own_words(self, cand: Candidate) -> frozenset[int]:

@@ -221,9 +221,11 @@ class Candidate:
         ring_weight: float,
         frame: frozenset[int] = frozenset(),
         beside: tuple[int, int] = (0, 0),
-    ) -> float:
-        """A new author took the phrase up; how much that counts depends on what else they said
-        (returned).
+        *,
+        source: str,
+    ) -> None:
+        """A new author took the phrase up on ``source``; how much that counts depends on what
+        else they said.
 
         Independent adopters say something new around the phrase: weighted by rarity (a word
         everyone uses says little), the share of the post's other words this phrase's adopters
@@ -284,12 +286,12 @@ class Candidate:
         self.adopt_weights.append(weight)
         self.total_weight += weight
         self.adopt_marks.append(mark)
+        self.source_weight[source] = self.source_weight.get(source, 0.0) + weight
         if len(self.adopt_times) > 2 * MAX_ADOPTIONS:
             del self.adopt_times[:-MAX_ADOPTIONS]
             del self.adopt_weights[:-MAX_ADOPTIONS]
             del self.adopt_marks[:-MAX_ADOPTIONS]
             self.total_weight = float(sum(self.adopt_weights))
-        return weight
 
     def leans_on(self) -> bool:
         """Whether its latest independent adopters nearly all wrote the same word beside it.

@@ -19,8 +19,16 @@ def _cand() -> Candidate:
 
 
 def _adopt(cand: Candidate, sig: int, words: dict[int, float]) -> float:
-    cand.adopt(0.0, 0, (sig, frozenset(words)), words, ring_weight=0.02)
+    cand.adopt(0.0, 0, (sig, frozenset(words)), words, ring_weight=0.02, source="x")
     return cand.adopt_weights[-1]
+
+
+def test_each_adoption_counts_towards_the_network_it_was_written_on() -> None:
+    cand = _cand()
+    cand.adopt(0.0, 0, (1, frozenset({11, 12})), {11: 5.0, 12: 5.0}, 0.02, source="rss")
+    cand.adopt(0.0, 1, (2, frozenset({21, 22})), {21: 5.0, 22: 5.0}, 0.02, source="x")
+    cand.adopt(0.0, 2, (1, frozenset({11, 12})), {11: 5.0, 12: 5.0}, 0.02, source="rss")  # copy
+    assert cand.source_weight == {"rss": 1.02, "x": 1.0}
 
 
 def test_a_short_title_naming_the_story_is_no_copy_of_a_long_post() -> None:
@@ -107,7 +115,7 @@ def test_sock_puppets_filling_one_template_count_little() -> None:
     for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True):
         frame = frame_of(ext, vocab, post, start, 2)
         words = {1000 + post * 10 + i: 5.0 for i in range(3)}  # other words all new
-        cand.adopt(0.0, post, (post, frozenset(words)), words, 0.02, frame)
+        cand.adopt(0.0, post, (post, frozenset(words)), words, 0.02, frame, source="x")
         weights.append(cand.adopt_weights[-1])
     assert weights == [1.0, 0.02, 1.0]
 
@@ -158,7 +166,7 @@ def test_half_of_a_long_frame_is_a_template_but_a_short_one_must_match_whole() -
         cand = _cand()
         for i, frame in enumerate(pair):
             words = {2000 + 10 * len(weights) + i: 5.0}
-            cand.adopt(0.0, i, (len(weights), frozenset(words)), words, 0.02, frame)
+            cand.adopt(0.0, i, (len(weights), frozenset(words)), words, 0.02, frame, source="x")
             weights.append(cand.adopt_weights[-1])
     assert weights == [1.0, 0.02, 1.0, 1.0]
 
@@ -180,12 +188,12 @@ def test_a_word_nearly_every_independent_adopter_writes_beside_it_makes_it_a_fra
     cand = _cand()
     for p, beside in enumerate(found):
         said = {1000 + 10 * p + i: 5.0 for i in range(3)}  # each says something of its own
-        cand.adopt(0.0, p, (p, frozenset(said)), said, 0.02, frozenset(), beside)
+        cand.adopt(0.0, p, (p, frozenset(said)), said, 0.02, frozenset(), beside, source="x")
         assert cand.leans_on() == (p >= 2), p  # 3 of 3 write "goblin", then 3 of 4
     said = {2000: 5.0, 2001: 5.0}
-    cand.adopt(0.0, 5, (5, frozenset(said)), said, 0.02, frozenset(), (0, 0))
+    cand.adopt(0.0, 5, (5, frozenset(said)), said, 0.02, frozenset(), (0, 0), source="x")
     assert not cand.leans_on()  # 3 of 5
     copy = {1000 + i: 5.0 for i in range(3)}  # the first adopter's words again: a copy
     for _ in range(3):
-        cand.adopt(0.0, 9, (0, frozenset(copy)), copy, 0.02, frozenset(), (goblin, 0))
+        cand.adopt(0.0, 9, (0, frozenset(copy)), copy, 0.02, frozenset(), (goblin, 0), source="x")
     assert not cand.leans_on()
