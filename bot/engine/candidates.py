@@ -98,7 +98,8 @@ class Candidate:
         # The latest adopters' texts: (exact signature, other content words).
         # ... with how much the post said in all (rarity), so copies are judged both ways.
         # ... and the frame: the words right around the phrase, each with its place.
-        self.recent_texts: deque[tuple[int, frozenset[int], float, frozenset[int]]] = deque(
+        # ... and whether it was judged a copy (copies together show a template).
+        self.recent_texts: deque[tuple[int, frozenset[int], float, frozenset[int], bool]] = deque(
             maxlen=RECENT_ADOPTERS
         )
         self.text_counts: dict[int, int] = {}
@@ -159,8 +160,8 @@ class Candidate:
         state = {name: getattr(self, name) for name in self._PLAIN}
         state["first_seen"] = self.first_seen.timestamp()
         state["recent_texts"] = [
-            (sig, sorted(words), total, sorted(frame))
-            for sig, words, total, frame in self.recent_texts
+            (sig, sorted(words), total, sorted(frame), copied)
+            for sig, words, total, frame, copied in self.recent_texts
         ]
         state["vocabulary"] = sorted(self.vocabulary)
         state["beside"] = [list(pair) for pair in self.beside]
@@ -180,8 +181,8 @@ class Candidate:
         cand.vocabulary = set(state["vocabulary"])
         cand.own_words = frozenset(state["own_words"])
         cand.recent_texts.extend(
-            (sig, frozenset(words), total, frozenset(frame))
-            for sig, words, total, frame in state["recent_texts"]
+            (sig, frozenset(words), total, frozenset(frame), bool(copied))
+            for sig, words, total, frame, copied in state["recent_texts"]
         )
         cand.posts.extend(state["posts"])
         cand.beside.extend((int(left), int(right)) for left, right in state["beside"])
@@ -250,7 +251,7 @@ class Candidate:
             possible = total - fresh >= need or len(self.vocabulary) >= MAX_VOCABULARY
             if len(words) >= NEAR_MIN_WORDS and possible:
                 fewest = need / max(rarity.get(w, 0.0) for w in words)
-                for _, seen, said, _ in self.recent_texts:
+                for _, seen, said, *_ in self.recent_texts:
                     shared = words & seen
                     if len(shared) < fewest:
                         continue
@@ -264,18 +265,9 @@ class Candidate:
                 self.text_counts[old] = left
             else:
                 self.text_counts.pop(old, None)
-        if weight > ring_weight and len(frame) >= FRAME_SHARED:
-            # Sock puppets fill one template with a word or two swapped: what stands where
-            # around the phrase ("honestly the _ changed my _") gives the template away.
-            for *_, seen_frame in self.recent_texts:
-                alike = len(frame & seen_frame)
-                places = max(len(frame), len(seen_frame))
-                # Half of a frame of four places or more is a template with two words
-                # swapped; a short one ("is wild lol") is shared by chance unless all of it is.
-                if alike >= (FRAME_HALF * places if places > FRAME_SHARED else FRAME_SHARED):
-                    weight = ring_weight
-                    break
-        self.recent_texts.append((sig, words, total, frame))
+        if weight > ring_weight and self._templated(frame):
+            weight = ring_weight
+        self.recent_texts.append((sig, words, total, frame, weight <= ring_weight))
         if weight > ring_weight:
             self.beside.append(beside)
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
@@ -292,6 +284,36 @@ class Candidate:
             del self.adopt_weights[:-MAX_ADOPTIONS]
             del self.adopt_marks[:-MAX_ADOPTIONS]
             self.total_weight = float(sum(self.adopt_weights))
+
+    def _templated(self, frame: frozenset[int]) -> bool:
+        """Whether the words around the phrase fill a template recent adopters filled too.
+
+        Sock puppets fill one template with a word or two swapped: what stands where around
+        the phrase ("honestly the _ changed my _") gives the template away, against one
+        earlier post or against the posts already judged copies taken together (two of them
+        with different words swapped show all of the template between them).
+        """
+        if len(frame) < FRAME_SHARED:
+            return False
+        template: set[int] = set()
+        for *_, seen_frame, copied in self.recent_texts:
+            if _alike(frame, seen_frame, max(len(frame), len(seen_frame))):
+                return True
+            if copied:
+                template.update(seen_frame)
+        return _alike(frame, template, len(frame))
+
+    def learn_templates(self, other: Candidate) -> None:
+        """Compare new adopters with the copies among ``other``'s latest adopters too: the
+        templates seen filled for a phrase starting with the same words (its frames have the
+        same places). Only copies: independent adopters of a shorter phrase may well have
+        written the longer one around it ("NSA whistleblower Edward Snowden: ..."), and that
+        is the story, not a template."""
+        room = RECENT_ADOPTERS - len(self.recent_texts)
+        copies = [entry for entry in other.recent_texts if entry[4]]
+        for entry in reversed(copies[-room:] if room > 0 else []):
+            self.recent_texts.appendleft(entry)
+            self.text_counts[entry[0]] = self.text_counts.get(entry[0], 0) + 1
 
     def leans_on(self) -> bool:
         """Whether its latest independent adopters nearly all wrote the same word beside it.
@@ -336,6 +358,13 @@ class Candidate:
         if len(self.authors) > memory:
             newest = sorted(self.authors.items(), key=lambda kv: kv[1])[-memory // 2 :]
             self.authors = dict(newest)
+
+
+def _alike(frame: frozenset[int], seen: frozenset[int] | set[int], places: int) -> bool:
+    """Half of a frame of four places or more is a template with two words swapped; a short
+    one ("is wild lol") is shared by chance unless all of it is."""
+    need = FRAME_HALF * places if places > FRAME_SHARED else FRAME_SHARED
+    return len(frame & seen) >= need
 
 
 class PhraseShelf:

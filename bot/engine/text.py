@@ -243,8 +243,10 @@ def frame_of(
     """The words right around one occurrence, each marked with its place (stopwords too).
 
     "honestly the mirvane wallet changed my life" frames "mirvane wallet" as honestly@-2,
-    the@-1, changed@+1, my@+2, life@+3: a template filled with a word or two swapped keeps
-    half of its frame or more, while people writing their own posts rarely do.
+    the@-1, changed@+2, my@+3, life@+4: a template filled with a word or two swapped keeps
+    half of its frame or more, while people writing their own posts rarely do. Places count
+    from where the phrase starts, so "mirvane" in the same post has changed@+2 too: the
+    frames of phrases starting with the same words can be compared.
     """
     lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
     end = start + length
@@ -254,7 +256,7 @@ def frame_of(
     for pos, tid in enumerate(ids.tolist(), first):
         if start <= pos < end or vocab.flags[tid] & BREAK:
             continue
-        place = pos - start if pos < start else pos - end + 1
+        place = pos - start
         out.append(int(vocab.hashes[tid]) ^ ((place + FRAME_WORDS) * 0x9E3779B97F4A7C15 >> 8))
     return frozenset(out)
 

@@ -88,9 +88,19 @@ class Tracker:
 
     # -- derived state ------------------------------------------------------------------------
     def named(self, cand: Candidate) -> None:
-        """``cand`` just got its canonical name: index which tracked phrases it holds."""
-        if self._nest is not None:
-            self._nest.add(cand)
+        """``cand`` just got its canonical name: index which tracked phrases it holds, and
+        let it learn the templates that tracked phrases sharing its first words (a shorter
+        or a longer one) have been filled with: sock puppets do not start over when the
+        phrase they push is tracked by a longer or shorter name."""
+        nest = self.nest()
+        nest.add(cand)
+        name = cand.canonical or ""
+        for part in nest.parts(cand):
+            if name.startswith(f"{part.canonical} "):
+                cand.learn_templates(part)
+        for holder in nest.holders(cand):
+            if (holder.canonical or "").startswith(f"{name} "):
+                cand.learn_templates(holder)
 
     def woke(self, slot: int) -> None:
         """The phrase in ``slot`` took an adopter: the next tick looks at it."""

@@ -120,6 +120,70 @@ def test_sock_puppets_filling_one_template_count_little() -> None:
     assert weights == [1.0, 0.02, 1.0]
 
 
+def _frames(texts: list[str], words: list[str]) -> list[frozenset[int]]:
+    """The frame of ``words`` in each text that has them."""
+    vocab = Vocab()
+    ext = extract(texts, vocab)
+    mine = ext.phrase == np.uint64(phrase_key(words))
+    return [
+        frame_of(ext, vocab, post, start, len(words))
+        for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True)
+    ]
+
+
+def _adopt_all(cand: Candidate, frames: list[frozenset[int]], first: int = 0) -> list[float]:
+    """Adopt one post per frame, each with other words all its own; the weights given."""
+    out = []
+    for i, frame in enumerate(frames, first):
+        words = {3000 + 10 * i + k: 5.0 for k in range(3)}
+        cand.adopt(0.0, i, (i, frozenset(words)), words, 0.02, frame, source="x")
+        out.append(cand.adopt_weights[-1])
+    return out
+
+
+def test_copies_together_show_the_template_no_single_one_does() -> None:
+    """Sock puppets never post the template itself ("honestly the mirvane wallet changed my
+    life"): each post swaps a word or two. The last one shares at most two of five places
+    with any earlier post, but three with the two already judged copies taken together."""
+    frames = _frames(
+        [
+            "honestly the mirvane wallet kabakix tedex life",
+            "honestly zorp mirvane wallet changed tedex life",  # copies the first
+            "vilox the mirvane wallet kabakix my life",  # copies the first
+            "nosux the mirvane wallet changed my flim",
+        ],
+        ["mirvane", "wallet"],
+    )
+    assert _adopt_all(_cand(), frames) == [1.0, 0.02, 0.02, 0.02]
+    # Against the first post alone the last one is someone else: the copies showed the rest.
+    assert _adopt_all(_cand(), [frames[0], frames[3]]) == [1.0, 1.0]
+
+
+def test_a_longer_phrase_learns_the_templates_of_the_phrase_it_starts_with() -> None:
+    """ "mirvane" was tracked first and took up the puppets' first posts, one of them judged
+    a copy; once "mirvane wallet" is tracked, its first post from that template is no new
+    adopter. A frame places words from where the phrase starts, so both phrases' frames are
+    alike. An independent adopter of the shorter phrase is no template for the longer one."""
+    texts = [
+        "switched to mirvane wallet last week best decision",
+        "switched to mirvane wallet last month best decision",  # a copy of the first
+        "switched to mirvane wallet last month best rovibax",
+    ]
+    short = _cand()
+    assert _adopt_all(short, _frames(texts[:2], ["mirvane"])) == [1.0, 0.02]
+    later = _frames(texts[2:], ["mirvane", "wallet"])
+    long = _cand()
+    long.learn_templates(short)
+    assert len(long.recent_texts) == 1
+    assert _adopt_all(long, later, first=2) == [0.02]
+    assert _adopt_all(_cand(), later, first=2) == [1.0]
+    alone = _cand()
+    _adopt_all(alone, _frames(texts[:1], ["mirvane"]))
+    long = _cand()
+    long.learn_templates(alone)
+    assert _adopt_all(long, later, first=2) == [1.0]
+
+
 def test_a_phrase_with_many_adopters_in_earlier_lives_is_established() -> None:
     """Tracked again after hours of use without becoming a story: judged like a common word."""
     engine = NarrativeEngine()
