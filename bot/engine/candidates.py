@@ -310,7 +310,7 @@ class Candidate:
         written the longer one around it ("NSA whistleblower Edward Snowden: ..."), and that
         is the story, not a template."""
         room = RECENT_ADOPTERS - len(self.recent_texts)
-        copies = [entry for entry in other.recent_texts if entry[4]]
+        copies = [entry for entry in other.recent_texts if entry[4]]  # judged copies
         for entry in reversed(copies[-room:] if room > 0 else []):
             self.recent_texts.appendleft(entry)
             self.text_counts[entry[0]] = self.text_counts.get(entry[0], 0) + 1
