@@ -296,12 +296,16 @@ class Candidate:
         if len(frame) < FRAME_SHARED:
             return False
         template: set[int] = set()
+        longest = len(frame)
         for *_, seen_frame, copied in self.recent_texts:
             if _alike(frame, seen_frame, max(len(frame), len(seen_frame))):
                 return True
             if copied:
                 template.update(seen_frame)
-        return _alike(frame, template, len(frame))
+                longest = max(longest, len(seen_frame))
+        # Half of the longest frame, as against one post: a short frame is not half of a
+        # long template for sharing two of its words.
+        return _alike(frame, template, longest)
 
     def learn_templates(self, other: Candidate) -> None:
         """Compare new adopters with the copies among ``other``'s latest adopters too: the
