@@ -24,6 +24,8 @@ NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in f
 FRAME_SHARED = 3  # places around the phrase a short frame must share with a template
 FRAME_HALF = 0.5  # ... and the share of a frame of four places or more (two words swapped)
 MAX_VOCABULARY = 8192  # other words remembered per phrase
+MAX_SOURCES = 256  # sources remembered by name (a replay file may name thousands)
+OTHER_SOURCES = ""  # where a phrase's adoptions on sources past that are pooled (no real name)
 LEAN_RECENT = 16  # independent adopters whose neighbours of the phrase are remembered
 LEAN_SHARE = 0.75  # a word beside the phrase in this share of them makes it part of a longer one
 LEAN_MIN = 3  # ... among at least this many adopters
@@ -278,6 +280,8 @@ class Candidate:
         self.adopt_weights.append(weight)
         self.total_weight += weight
         self.adopt_marks.append(mark)
+        if source not in self.source_weight and len(self.source_weight) >= MAX_SOURCES:
+            source = OTHER_SOURCES  # like a source past the engine's MAX_SOURCES: never joined
         self.source_weight[source] = self.source_weight.get(source, 0.0) + weight
         if len(self.adopt_times) > 2 * MAX_ADOPTIONS:
             del self.adopt_times[:-MAX_ADOPTIONS]

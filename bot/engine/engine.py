@@ -28,7 +28,7 @@ import numpy as np
 from bot.engine import clustering, priors
 from bot.engine.adoption import Adoption
 from bot.engine.baseline import SCRIPTS, PhraseTable
-from bot.engine.candidates import Candidate, PhraseShelf
+from bot.engine.candidates import MAX_SOURCES, Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, scan, voiced
 from bot.engine.folding import is_cjk
@@ -56,7 +56,6 @@ EXTENSION_LIFT = 4.0  # a phrase this much likelier than its part beside a commo
 # many posts' worth of the stream's own pace (or max_lead_minutes, whichever is longer).
 LEAD_POSTS = 64
 MAX_COUNTED_GAP = 6 * 3600.0  # a longer gap in the stream does not count towards warm-up
-MAX_SOURCES = 256  # sources whose first post is remembered (a replay file may name thousands)
 NEWCOMER_SHARE = 0.5  # "mostly" on new networks: this share of a phrase's adoptions or more
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 
 from bot.engine import NarrativeEngine
-from bot.engine.candidates import Candidate, PhraseShelf
+from bot.engine.candidates import MAX_SOURCES, OTHER_SOURCES, Candidate, PhraseShelf
 from bot.engine.folding import stable_hash
 from bot.engine.generator import StreamGenerator
 from bot.engine.text import extract, frame_of, neighbours, phrase_key, phrase_text
@@ -139,6 +140,18 @@ def _adopt_all(cand: Candidate, frames: list[frozenset[int]], first: int = 0) ->
         cand.adopt(0.0, i, (i, frozenset(words)), words, 0.02, frame, source="x")
         out.append(cand.adopt_weights[-1])
     return out
+
+
+def test_the_networks_a_phrase_remembers_by_name_are_bounded() -> None:
+    """One adopter on each of 300 sources (a replay file may name any): the first
+    ``MAX_SOURCES`` are kept by name, the rest pooled under no real name; no weight is lost."""
+    cand = _cand()
+    for i in range(300):
+        words = {5000 + i: 5.0}
+        cand.adopt(0.0, i, (i, frozenset(words)), words, 0.02, source=f"feed{i}")
+    assert len(cand.source_weight) == MAX_SOURCES + 1
+    assert cand.source_weight[OTHER_SOURCES] == sum(cand.adopt_weights[MAX_SOURCES:])
+    assert sum(cand.source_weight.values()) == pytest.approx(cand.total_weight)
 
 
 def test_copies_together_show_the_template_no_single_one_does() -> None:

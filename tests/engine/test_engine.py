@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize, priors
-from bot.engine.candidates import Candidate
-from bot.engine.engine import MAX_SOURCES
+from bot.engine.candidates import MAX_SOURCES, Candidate
 from bot.engine.generator import (
     _FILLER_STOP,
     StreamGenerator,
