@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -260,19 +261,11 @@ class Candidate:
                     if sum(rarity.get(w, 0.0) for w in shared) >= NEAR_SHARE * max(total, said):
                         weight = ring_weight
                         break
-        if len(self.recent_texts) == self.recent_texts.maxlen:
-            old = self.recent_texts[0][0]
-            left = self.text_counts.get(old, 0) - 1
-            if left > 0:
-                self.text_counts[old] = left
-            else:
-                self.text_counts.pop(old, None)
         if weight > ring_weight and self._templated(frame):
             weight = ring_weight
-        self.recent_texts.append((sig, words, total, frame, weight <= ring_weight))
+        self._remember(sig, words, total, frame, weight <= ring_weight)
         if weight > ring_weight:
             self.beside.append(beside)
-        self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
         if len(self.vocabulary) < MAX_VOCABULARY:
             self.vocabulary.update(words)
         self.dirty = True
@@ -288,6 +281,41 @@ class Candidate:
             del self.adopt_weights[:-MAX_ADOPTIONS]
             del self.adopt_marks[:-MAX_ADOPTIONS]
             self.total_weight = float(sum(self.adopt_weights))
+
+    def overhear(self, heard: Sequence[tuple[int, frozenset[int]]]) -> None:
+        """Posts that used the phrase before it was tracked (signature, frame), oldest first.
+
+        Nobody adopts them: they selected the phrase. But those among them that fill one
+        template (a copy of another, or both judged alike) show it before its first tracked
+        adopter: sock puppets' first posts. Later adopters are compared with those. A post
+        heard once is no template: the first copies of a headline count as they always did.
+        """
+        heard = heard[-RECENT_ADOPTERS:]  # as many as adopters are compared with
+        members: dict[int, bool] = {}
+        for i, (sig, frame) in enumerate(heard):
+            if self.text_counts.get(sig, 0) > 0 or self._templated(frame):
+                members[i] = True
+            for j in range(i):
+                other_sig, other = heard[j]
+                if other_sig == sig or _alike(frame, other, max(len(frame), len(other))):
+                    members[i] = members[j] = True
+        for i in sorted(members):
+            sig, frame = heard[i]
+            self._remember(sig, frozenset(), 0.0, frame, True)
+
+    def _remember(
+        self, sig: int, words: frozenset[int], total: float, frame: frozenset[int], copied: bool
+    ) -> None:
+        """Keep a post among the latest texts later adopters are compared with."""
+        if len(self.recent_texts) == self.recent_texts.maxlen:
+            old = self.recent_texts[0][0]
+            left = self.text_counts.get(old, 0) - 1
+            if left > 0:
+                self.text_counts[old] = left
+            else:
+                self.text_counts.pop(old, None)
+        self.recent_texts.append((sig, words, total, frame, copied))
+        self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
 
     def _templated(self, frame: frozenset[int]) -> bool:
         """Whether the words around the phrase fill a template recent adopters filled too.

@@ -23,13 +23,13 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 11  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
+VERSION = 12  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
 # 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts;
 # 6: the newest bucket the baselines learned (they learn a window of posts late);
 # 7: per script, how much of the memory and how much stream time it was written in;
 # 8: per source, the stream time seen before its first post; 9: the words beside a phrase;
 # 10: per phrase, its independent adoptions per source; 11: frames placed from the phrase's
-# start, and which recent adopters were copies
+# start, and which recent adopters were copies; 12: the latest posts (Overheard)
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -97,6 +97,7 @@ def dump(engine: NarrativeEngine) -> bytes:
         "benched": dict(engine.tracker.benched),
         "shelf": engine.shelf.to_state(),
         "marks": list(engine.marks),
+        "heard": [_plain(batch) for batch in engine.heard.to_state()],
         "leader_posts": [
             (lp.ts, lp.bucket, lp.author, SamplePost.pack(lp.sample), sorted(lp.phrases))
             for lp in engine.leader_posts
@@ -177,6 +178,7 @@ def _build(
     engine.tracker.benched = dict(state["benched"])
     engine.shelf.restore(state["shelf"])
     engine.marks.extend((int(b), int(p)) for b, p in state["marks"])
+    engine.heard.restore([_unplain(batch) for batch in state["heard"]])
     for ts, bucket, author, sample, phrases in state["leader_posts"]:
         lp_sample = SamplePost.unpack(sample)
         if lp_sample is None:

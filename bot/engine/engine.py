@@ -33,6 +33,7 @@ from bot.engine.config import EngineConfig
 from bot.engine.evidence import SMALL, scan, voiced
 from bot.engine.folding import is_cjk
 from bot.engine.lifecycle import Narrative
+from bot.engine.overheard import Overheard
 from bot.engine.priors import StreamAge
 from bot.engine.scoring import Signals, score
 from bot.engine.seeding import LeaderPost, Leaders
@@ -66,7 +67,8 @@ class NarrativeEngine:
         self.cfg = config or EngineConfig()
         self.vocab = Vocab()
         self.seeds = Leaders(self.cfg)
-        self.tracker = Tracker(self.cfg, PhraseTable(self.cfg), self.seeds)
+        self.heard = Overheard(self.cfg.window_buckets * self.cfg.bucket_seconds)
+        self.tracker = Tracker(self.cfg, PhraseTable(self.cfg), self.seeds, self.heard)
         self.stories = Stories(self.cfg)
         self.adoption = Adoption(self.cfg, self.vocab, self.tracker, self.seeds)
         self.scored_bucket: int | None = None
@@ -221,6 +223,7 @@ class NarrativeEngine:
             if idx.size:
                 young = self._young_sources()
                 self.adoption.record(ext, idx, slots, ts, buckets, posts, base, young)
+        self.heard.add(ext, self.vocab, ts, now)
         self.posts_ingested += len(posts)
         self.occurrences += int(ext.phrase.size)
         self.tokens += int(ext.token_ids.size)

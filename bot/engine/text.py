@@ -249,15 +249,25 @@ def frame_of(
     frames of phrases starting with the same words can be compared.
     """
     lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
-    end = start + length
-    ids = extraction.token_ids[max(lo, start - FRAME_WORDS) : min(hi, end + FRAME_WORDS)]
     first = max(lo, start - FRAME_WORDS)
+    ids = extraction.token_ids[first : min(hi, start + length + FRAME_WORDS)]
+    return frame_in(word_hashes(vocab, ids), first, start, length)
+
+
+def word_hashes(vocab: Vocab, token_ids: np.ndarray) -> np.ndarray:
+    """Tokens as vocabulary-free word hashes, 0 for a break (punctuation, a post's edge)."""
+    return np.where(vocab.flags[token_ids] & BREAK, 0, vocab.hashes[token_ids]).astype(np.uint64)
+
+
+def frame_in(words: np.ndarray, first: int, start: int, length: int) -> frozenset[int]:
+    """``frame_of`` over word hashes (0: a break) whose first stands at token ``first``."""
+    end = start + length
     out = []
-    for pos, tid in enumerate(ids.tolist(), first):
-        if start <= pos < end or vocab.flags[tid] & BREAK:
+    for pos, word in enumerate(words.tolist(), first):
+        if start <= pos < end or not word:
             continue
         place = pos - start
-        out.append(int(vocab.hashes[tid]) ^ ((place + FRAME_WORDS) * 0x9E3779B97F4A7C15 >> 8))
+        out.append(int(word) ^ ((place + FRAME_WORDS) * 0x9E3779B97F4A7C15 >> 8))
     return frozenset(out)
 
 

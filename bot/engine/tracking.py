@@ -10,6 +10,8 @@ set and everything kept in step with it:
   only newcomers;
 - the post marks: where each bucket began in posts, to say "a window of posts ago";
 - ``benched``: phrases just made room for, not promoted again for a window;
+- a newly tracked phrase hears what the latest posts (``Overheard``) wrote around it, so
+  templates its untracked first posts filled are known to its first adopters;
 - the derived state, rebuilt after a restore: the phrases a tick must look at (``awake``)
   and which tracked phrases hold which (``NestIndex``). Both change only through the
   methods here, so they never drift from ``by_slot``.
@@ -31,6 +33,7 @@ from bot.engine import clustering
 from bot.engine.baseline import PhraseTable
 from bot.engine.candidates import Candidate, PhraseShelf
 from bot.engine.config import EngineConfig
+from bot.engine.overheard import Overheard
 from bot.engine.types import Lifecycle
 
 if TYPE_CHECKING:
@@ -54,10 +57,13 @@ def _z(mentions: np.ndarray, expected: np.ndarray) -> np.ndarray:
 class Tracker:
     """The tracked phrases and the state kept in step with them; see the module docstring."""
 
-    def __init__(self, cfg: EngineConfig, table: PhraseTable, leaders: Leaders) -> None:
+    def __init__(
+        self, cfg: EngineConfig, table: PhraseTable, leaders: Leaders, heard: Overheard
+    ) -> None:
         self.cfg = cfg
         self.table = table
         self.leaders = leaders
+        self.heard = heard
         self.by_slot: dict[int, Candidate] = {}
         # Who used phrases no longer tracked, and what they said around them.
         self.shelf = PhraseShelf()
@@ -221,6 +227,7 @@ class Tracker:
     ) -> None:
         t = self.table
         usual = t.learned(slots).tolist()
+        new: list[Candidate] = []
         for slot, share in zip(slots.tolist(), usual, strict=True):
             if slot in self.by_slot:
                 continue
@@ -230,6 +237,11 @@ class Tracker:
             self.leaders.seed(cand, int(t.admitted[slot]), t, now_ts)
             self.by_slot[slot] = cand
             t.hot[slot] = True
+            new.append(cand)
+        if new:
+            said = self.heard.said(np.array([c.key for c in new], dtype=np.uint64))
+            for cand in new:
+                cand.overhear([(one.sig, one.frame) for one in said.get(cand.key, ())])
 
     def _make_room(self, wanted: int, bucket: int) -> int:
         """Stop tracking the weakest phrases that belong to no narrative."""

@@ -197,6 +197,37 @@ def test_a_longer_phrase_learns_the_templates_of_the_phrase_it_starts_with() -> 
     assert _adopt_all(long, later, first=2) == [1.0]
 
 
+def test_posts_before_tracking_that_fill_one_template_show_it() -> None:
+    """The puppets' first posts came before "mirvane wallet" was tracked: nobody adopted them,
+    but two of them fill one template, so the first tracked post filling it is no adopter.
+    A post heard once is no template: the first tracked copy of a headline counts in full,
+    as it did before anything was heard."""
+    texts = [
+        "honestly the mirvane wallet changed neralox that",
+        "of it mirvane wallet changed my life",
+        "honestly the mirvane wallet changed my delix",  # fills the first one's template
+        "honestly the mirvane wallet changed my muvidex",  # tracked from here
+    ]
+    frames = _frames(texts, ["mirvane", "wallet"])
+    heard = [(100 + i, frame) for i, frame in enumerate(frames[:3])]
+    cand = _cand()
+    cand.overhear(heard)
+    assert len(cand.recent_texts) == 2  # the two alike; the post alone is no template
+    assert all(copied for *_, copied in cand.recent_texts)
+    assert _adopt_all(cand, frames[3:], first=3) == [0.02]
+    alone = _cand()
+    alone.overhear(heard[1:2] + heard[3:])
+    assert not alone.recent_texts
+    assert _adopt_all(alone, frames[3:], first=3) == [1.0]
+    # The same headline heard twice: both are copies, and so is its first tracked copy.
+    twice = _cand()
+    twice.overhear([(7, frozenset()), (7, frozenset())])
+    assert _adopt(twice, 7, {41: 5.0, 42: 5.0}) == 0.02
+    once = _cand()
+    once.overhear([(7, frozenset())])
+    assert _adopt(once, 7, {41: 5.0, 42: 5.0}) == 1.0
+
+
 def test_a_phrase_with_many_adopters_in_earlier_lives_is_established() -> None:
     """Tracked again after hours of use without becoming a story: judged like a common word."""
     engine = NarrativeEngine()

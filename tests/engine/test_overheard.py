@@ -1,0 +1,51 @@
+"""The latest posts a newly tracked phrase is compared with (bot/engine/overheard.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.engine.overheard import Overheard
+from bot.engine.text import extract, frame_of, phrase_key
+from bot.engine.vocab import Vocab
+
+KEY = phrase_key(["mirvane", "wallet"])
+
+
+def _batch(heard: Overheard, vocab: Vocab, texts: list[str], at: float) -> None:
+    ext = extract(texts, vocab)
+    heard.add(ext, vocab, np.full(len(texts), at), at)
+
+
+def test_a_phrase_hears_its_earlier_posts_oldest_first_framed_as_when_adopted() -> None:
+    vocab = Vocab()
+    heard = Overheard(max_seconds=3600.0)
+    late = ["switched to mirvane wallet last week best decision"]
+    early = ["honestly the mirvane wallet changed my life, mirvane wallet!", "gm"]
+    _batch(heard, vocab, early, 100.0)
+    _batch(heard, vocab, late, 200.0)
+    said = heard.said(np.array([KEY, 99], dtype=np.uint64))
+    assert list(said) == [KEY]
+    assert [s.ts for s in said[KEY]] == [100.0, 200.0]  # the post repeating it: once
+    ext = extract(early, vocab)
+    mine = np.flatnonzero(ext.phrase == np.uint64(KEY))[0]
+    start = int(ext.start[mine])
+    assert said[KEY][0].frame == frame_of(ext, vocab, 0, start, 2)
+    assert said[KEY][0].sig == int(ext.text_sig[0])
+    assert len(said[KEY][0].frame) == 5  # honestly the _ changed my life, to the comma
+
+
+def test_it_keeps_at_most_its_posts_and_nothing_older_than_its_span() -> None:
+    vocab = Vocab()
+    heard = Overheard(max_seconds=600.0, max_posts=10)
+    for minute in range(6):
+        _batch(heard, vocab, [f"mirvane wallet post {minute} {i}" for i in range(4)], minute * 60.0)
+    assert heard.posts == 12  # the newest batches that hold ten posts: three of the six
+    assert len(heard.said(np.array([KEY], dtype=np.uint64))[KEY]) == 12
+    _batch(heard, vocab, ["mirvane wallet much later"], 6000.0)
+    assert heard.posts == 1  # the rest is older than ten minutes
+    restored = Overheard(max_seconds=600.0, max_posts=10)
+    restored.restore(heard.to_state())
+    assert restored.posts == 1
+    assert restored.said(np.array([KEY], dtype=np.uint64)) == heard.said(
+        np.array([KEY], dtype=np.uint64)
+    )
