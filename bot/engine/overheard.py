@@ -81,10 +81,10 @@ class Overheard:
         """Keep a batch's posts; forget the oldest batches past either bound."""
         batch = _Batch(
             words=word_hashes(vocab, ext.token_ids),
-            bounds=ext.bounds.astype(np.int64),
+            bounds=ext.bounds,
             phrase=ext.phrase,
-            post=ext.post.astype(np.int64),
-            start=ext.start.astype(np.int64),
+            post=ext.post,
+            start=ext.start,
             length=ext.length,
             sig=ext.text_sig,
             ts=np.asarray(ts, dtype=np.float64),
