@@ -67,7 +67,7 @@ class NarrativeEngine:
         self.cfg = config or EngineConfig()
         self.vocab = Vocab()
         self.seeds = Leaders(self.cfg)
-        self.heard = Overheard(self.cfg.window_buckets * self.cfg.bucket_seconds)
+        self.heard = Overheard(self.vocab, self.cfg.window_buckets * self.cfg.bucket_seconds)
         self.tracker = Tracker(self.cfg, PhraseTable(self.cfg), self.seeds, self.heard)
         self.stories = Stories(self.cfg)
         self.adoption = Adoption(self.cfg, self.vocab, self.tracker, self.seeds)
@@ -223,7 +223,7 @@ class NarrativeEngine:
             if idx.size:
                 young = self._young_sources()
                 self.adoption.record(ext, idx, slots, ts, buckets, posts, base, young)
-        self.heard.add(ext, self.vocab, ts, now)
+        self.heard.add(ext, ts, now)
         self.posts_ingested += len(posts)
         self.occurrences += int(ext.phrase.size)
         self.tokens += int(ext.token_ids.size)

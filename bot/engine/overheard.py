@@ -4,8 +4,8 @@ A phrase is tracked author by author only once its mentions jump, so the posts t
 jump are counted but nobody adopts them. They may not count as evidence (they selected the
 phrase), but they do show what was written around it: sock puppets' first posts show their
 templates before the first of them is adopted. This module keeps the latest batches' posts
-(bounded in posts and in stream time, in vocabulary-free word hashes, so a checkpoint can
-carry them), and hands a newly tracked phrase the frames and signatures of its occurrences
+(bounded in posts and in stream time; a checkpoint carries them as vocabulary-free word
+hashes), and hands a newly tracked phrase the frames and signatures of its occurrences
 there, oldest first.
 """
 
@@ -34,7 +34,10 @@ class Said:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    words: np.ndarray  # uint64 word hash per token, 0 for a break
+    # Per token: the vocabulary's ids as extracted, or (``hashed``, restored from a
+    # checkpoint) vocabulary-free word hashes, 0 for a break. Hashing every token of a busy
+    # stream's batches costs more than hashing the few frames a tick's new phrases need.
+    tokens: np.ndarray
     bounds: np.ndarray  # int64, posts + 1
     phrase: np.ndarray  # uint64 per occurrence
     post: np.ndarray  # int64 per occurrence
@@ -42,6 +45,7 @@ class _Batch:
     length: np.ndarray  # int8 per occurrence
     sig: np.ndarray  # uint64 per post
     ts: np.ndarray  # float64 per post
+    hashed: bool = False
 
     @property
     def posts(self) -> int:
@@ -51,9 +55,9 @@ class _Batch:
     def newest(self) -> float:
         return float(self.ts.max()) if self.ts.size else float("-inf")
 
-    def to_state(self) -> tuple[np.ndarray, ...]:
+    def to_state(self, vocab: Vocab) -> tuple[np.ndarray, ...]:
         return (
-            self.words,
+            self.tokens if self.hashed else word_hashes(vocab, self.tokens),
             self.bounds,
             self.phrase,
             self.post,
@@ -68,7 +72,8 @@ class Overheard:
     """The latest posts: the newest batches that hold ``max_posts`` (a batch is kept whole),
     none older than ``max_seconds``."""
 
-    def __init__(self, max_seconds: float, max_posts: int = HEARD_POSTS) -> None:
+    def __init__(self, vocab: Vocab, max_seconds: float, max_posts: int = HEARD_POSTS) -> None:
+        self.vocab = vocab  # the engine's: token ids are the process's own
         self.max_seconds = max_seconds
         self.max_posts = max_posts
         self.batches: deque[_Batch] = deque()
@@ -77,10 +82,10 @@ class Overheard:
         self._phrases: np.ndarray | None = None
         self._owners: np.ndarray | None = None
 
-    def add(self, ext: Extraction, vocab: Vocab, ts: np.ndarray, now_ts: float) -> None:
+    def add(self, ext: Extraction, ts: np.ndarray, now_ts: float) -> None:
         """Keep a batch's posts; forget the oldest batches past either bound."""
         batch = _Batch(
-            words=word_hashes(vocab, ext.token_ids),
+            tokens=ext.token_ids,
             bounds=ext.bounds,
             phrase=ext.phrase,
             post=ext.post,
@@ -129,7 +134,9 @@ class Overheard:
             start, length = int(batch.start[i]), int(batch.length[i])
             lo, hi = int(batch.bounds[post]), int(batch.bounds[post + 1])
             first = max(lo, start - FRAME_WORDS)
-            words = batch.words[first : min(hi, start + length + FRAME_WORDS)]
+            words = batch.tokens[first : min(hi, start + length + FRAME_WORDS)]
+            if not batch.hashed:
+                words = word_hashes(self.vocab, words)
             frame = frame_in(words, first, start, length)
             found.setdefault(key, []).append(
                 Said(float(batch.ts[post]), int(batch.sig[post]), frame)
@@ -148,13 +155,14 @@ class Overheard:
         return self._phrases, self._owners
 
     def to_state(self) -> list[tuple[np.ndarray, ...]]:
-        return [b.to_state() for b in self.batches]
+        return [b.to_state(self.vocab) for b in self.batches]
 
     def restore(self, state: list[tuple[np.ndarray, ...]]) -> None:
         self._phrases = self._owners = None
         self.batches.clear()
         self.posts = 0
         for arrays in state:
-            batch = _Batch(*arrays)
+            words, bounds, phrase, post, start, length, sig, ts = arrays
+            batch = _Batch(words, bounds, phrase, post, start, length, sig, ts, hashed=True)
             self.batches.append(batch)
             self.posts += batch.posts

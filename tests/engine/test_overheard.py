@@ -13,12 +13,12 @@ KEY = phrase_key(["mirvane", "wallet"])
 
 def _batch(heard: Overheard, vocab: Vocab, texts: list[str], at: float) -> None:
     ext = extract(texts, vocab)
-    heard.add(ext, vocab, np.full(len(texts), at), at)
+    heard.add(ext, np.full(len(texts), at), at)
 
 
 def test_a_phrase_hears_its_earlier_posts_oldest_first_framed_as_when_adopted() -> None:
     vocab = Vocab()
-    heard = Overheard(max_seconds=3600.0)
+    heard = Overheard(vocab, max_seconds=3600.0)
     late = ["switched to mirvane wallet last week best decision"]
     early = ["honestly the mirvane wallet changed my life, mirvane wallet!", "gm"]
     _batch(heard, vocab, early, 100.0)
@@ -36,14 +36,14 @@ def test_a_phrase_hears_its_earlier_posts_oldest_first_framed_as_when_adopted() 
 
 def test_it_keeps_at_most_its_posts_and_nothing_older_than_its_span() -> None:
     vocab = Vocab()
-    heard = Overheard(max_seconds=600.0, max_posts=10)
+    heard = Overheard(vocab, max_seconds=600.0, max_posts=10)
     for minute in range(6):
         _batch(heard, vocab, [f"mirvane wallet post {minute} {i}" for i in range(4)], minute * 60.0)
     assert heard.posts == 12  # the newest batches that hold ten posts: three of the six
     assert len(heard.said(np.array([KEY], dtype=np.uint64))[KEY]) == 12
     _batch(heard, vocab, ["mirvane wallet much later"], 6000.0)
     assert heard.posts == 1  # the rest is older than ten minutes
-    restored = Overheard(max_seconds=600.0, max_posts=10)
+    restored = Overheard(Vocab(), max_seconds=600.0, max_posts=10)  # another process
     restored.restore(heard.to_state())
     assert restored.posts == 1
     assert restored.said(np.array([KEY], dtype=np.uint64)) == heard.said(

@@ -12,6 +12,7 @@ from bot.engine.overheard import Overheard
 from bot.engine.seeding import Leaders
 from bot.engine.tokens import mix64
 from bot.engine.tracking import Tracker
+from bot.engine.vocab import Vocab
 
 CFG = EngineConfig(capacity=4096)
 
@@ -22,7 +23,7 @@ def _chatter(
     """A tracker fed a Zipf chatter a bucket at a time, its mix shifting (``shift``: what the
     step adds to every word, ``pool``: how many words it draws from), so some phrases jump."""
     table = PhraseTable(CFG)
-    tracker = Tracker(CFG, table, Leaders(CFG), Overheard(3600.0))
+    tracker = Tracker(CFG, table, Leaders(CFG), Overheard(Vocab(), 3600.0))
     rng = np.random.default_rng(seed)
     bucket = 40_000
     for step in range(steps):
