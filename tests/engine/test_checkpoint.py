@@ -44,6 +44,9 @@ def test_restore_continues_identically(stream):
     assert restored.stats()["posts"] == cut
     assert restored.source_since == first.source_since and len(first.source_since) == 6
     assert restored.table.live.tolist() == first.table.live.tolist()  # derived, rebuilt
+    assert restored.heard.posts == first.heard.posts > 0  # the latest posts, as word hashes
+    keys = np.unique(first.heard.batches[-1].phrase)
+    assert restored.heard.said(keys) == first.heard.said(keys)
     after = _json(replay(restored, stream[cut:]))
     assert before + after == expected
     live = restored.table.live.tolist()

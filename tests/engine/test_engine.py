@@ -372,3 +372,45 @@ def test_a_leader_phrase_the_stream_writes_by_chance_is_no_coinage(
     monkeypatch.setattr(priors, "chance_share", lambda *_: 1 / 3_000)
     engine.now_ts = posted.timestamp() + 600
     assert engine._by_chance(cand, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("first", "weight"),
+    [
+        (  # sock puppets: two of their first three posts fill one template
+            [
+                "honestly the mirvane wallet changed neralox that",
+                "everyone should try mirvane wallet seriously",
+                "honestly the mirvane wallet changed my delix",
+            ],
+            0.02,
+        ),
+        (  # three people's own posts: no template
+            [
+                "mirvane wallet is fast and the fees are tiny",
+                "everyone should try mirvane wallet seriously",
+                "my cousin swears by mirvane wallet now",
+            ],
+            1.0,
+        ),
+    ],
+)
+def test_the_posts_that_made_a_phrase_jump_show_its_template_to_its_first_adopter(
+    first: list[str], weight: float
+) -> None:
+    """Nobody adopts the posts that made "mirvane wallet" jump, but once it is tracked it hears
+    them: an adopter filling the template two of them filled is a copy, not an adopter."""
+    _, bg = background(3, hours=3)
+    at = bg[0].created_at + timedelta(minutes=150)
+    posts = [
+        Post(f"m{i}", "x", f"user{i}", text, at + timedelta(seconds=10 * i))
+        for i, text in enumerate(first)
+    ]
+    later = "honestly the mirvane wallet changed my muvidex"
+    posts.append(Post("m9", "x", "user9", later, at + timedelta(minutes=3)))
+    engine = NarrativeEngine()
+    replay(engine, merge(bg, posts))
+    key = phrase_key(["mirvane", "wallet"])
+    [cand] = [c for c in engine.by_slot.values() if c.key == key]
+    assert cand.promoted_posts > 0 and len(cand.adopt_weights) == 1  # tracked after the three
+    assert cand.adopt_weights == [weight]
