@@ -67,7 +67,13 @@ class NarrativeEngine:
         self.cfg = config or EngineConfig()
         self.vocab = Vocab()
         self.seeds = Leaders(self.cfg)
-        self.heard = Overheard(self.vocab, self.cfg.window_buckets * self.cfg.bucket_seconds)
+        # The posts that can have made a phrase jump: the scoring window's, and as many as the
+        # fast memory still holds a sixteenth of (four half-lives; on a busy stream, seconds).
+        self.heard = Overheard(
+            self.vocab,
+            self.cfg.window_buckets * self.cfg.bucket_seconds,
+            int(4 * self.cfg.sketch_half_life_posts),
+        )
         self.tracker = Tracker(self.cfg, PhraseTable(self.cfg), self.seeds, self.heard)
         self.stories = Stories(self.cfg)
         self.adoption = Adoption(self.cfg, self.vocab, self.tracker, self.seeds)

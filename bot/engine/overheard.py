@@ -20,7 +20,6 @@ from bot.engine.text import FRAME_WORDS, Extraction, frame_in, word_hashes
 from bot.engine.vocab import Vocab
 
 FEW_KEYS = 8  # phrases looked up at once key by key (a tick tracks a few new ones)
-HEARD_POSTS = 4_000  # posts kept (on a busy stream, seconds of them; on a sparse one, the span)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +71,7 @@ class Overheard:
     """The latest posts: the newest batches that hold ``max_posts`` (a batch is kept whole),
     none older than ``max_seconds``."""
 
-    def __init__(self, vocab: Vocab, max_seconds: float, max_posts: int = HEARD_POSTS) -> None:
+    def __init__(self, vocab: Vocab, max_seconds: float, max_posts: int) -> None:
         self.vocab = vocab  # the engine's: token ids are the process's own
         self.max_seconds = max_seconds
         self.max_posts = max_posts

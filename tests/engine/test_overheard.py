@@ -18,7 +18,7 @@ def _batch(heard: Overheard, vocab: Vocab, texts: list[str], at: float) -> None:
 
 def test_a_phrase_hears_its_earlier_posts_oldest_first_framed_as_when_adopted() -> None:
     vocab = Vocab()
-    heard = Overheard(vocab, max_seconds=3600.0)
+    heard = Overheard(vocab, max_seconds=3600.0, max_posts=4000)
     late = ["switched to mirvane wallet last week best decision"]
     early = ["honestly the mirvane wallet changed my life, mirvane wallet!", "gm"]
     _batch(heard, vocab, early, 100.0)

@@ -23,7 +23,7 @@ def _chatter(
     """A tracker fed a Zipf chatter a bucket at a time, its mix shifting (``shift``: what the
     step adds to every word, ``pool``: how many words it draws from), so some phrases jump."""
     table = PhraseTable(CFG)
-    tracker = Tracker(CFG, table, Leaders(CFG), Overheard(Vocab(), 3600.0))
+    tracker = Tracker(CFG, table, Leaders(CFG), Overheard(Vocab(), 3600.0, 4000))
     rng = np.random.default_rng(seed)
     bucket = 40_000
     for step in range(steps):
