@@ -31,10 +31,10 @@ def test_a_phrase_hears_its_earlier_posts_oldest_first_framed_as_when_adopted() 
     start = int(ext.start[mine])
     assert said[KEY][0].frame == frame_of(ext, vocab, 0, start, 2)
     assert said[KEY][0].sig == int(ext.text_sig[0])
-    assert len(said[KEY][0].frame) == 5  # honestly the _ changed my life, to the comma
+    assert len(said[KEY][0].frame) == 5  # honestly the _ changed my life (a comma is a break)
 
 
-def test_it_keeps_at_most_its_posts_and_nothing_older_than_its_span() -> None:
+def test_it_keeps_the_newest_batches_holding_its_posts_and_none_older_than_its_span() -> None:
     vocab = Vocab()
     heard = Overheard(vocab, max_seconds=600.0, max_posts=10)
     for minute in range(6):
