@@ -297,7 +297,7 @@ class Candidate:
                 members[i] = True
             for j in range(i):
                 other_sig, other = heard[j]
-                if other_sig == sig or _alike(frame, other, max(len(frame), len(other))):
+                if other_sig == sig or _like(frame, other):
                     members[i] = members[j] = True
         for i in sorted(members):
             sig, frame = heard[i]
@@ -330,7 +330,7 @@ class Candidate:
         template: set[int] = set()
         longest = len(frame)
         for *_, seen_frame, copied in self.recent_texts:
-            if _alike(frame, seen_frame, max(len(frame), len(seen_frame))):
+            if _like(frame, seen_frame):
                 return True
             if copied:
                 template.update(seen_frame)
@@ -394,6 +394,11 @@ class Candidate:
         if len(self.authors) > memory:
             newest = sorted(self.authors.items(), key=lambda kv: kv[1])[-memory // 2 :]
             self.authors = dict(newest)
+
+
+def _like(frame: frozenset[int], seen: frozenset[int]) -> bool:
+    """Whether two posts' frames fill one template (held to the longer of the two)."""
+    return _alike(frame, seen, max(len(frame), len(seen)))
 
 
 def _alike(frame: frozenset[int], seen: frozenset[int] | set[int], places: int) -> bool:
