@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from bot.engine.evidence import NO_EVIDENCE, Evidence
+from bot.engine.overheard import Said
 from bot.engine.scoring import Signals
 from bot.engine.types import SamplePost, utc
 from bot.posts import Post
@@ -282,8 +283,8 @@ class Candidate:
             del self.adopt_marks[:-MAX_ADOPTIONS]
             self.total_weight = float(sum(self.adopt_weights))
 
-    def overhear(self, heard: Sequence[tuple[int, frozenset[int]]]) -> None:
-        """Posts that used the phrase before it was tracked (signature, frame), oldest first.
+    def overhear(self, heard: Sequence[Said]) -> None:
+        """Posts that used the phrase before it was tracked, oldest first.
 
         Nobody adopts them: they selected the phrase. But those among them that fill one
         template (a copy of another, or both judged alike) show it before its first tracked
@@ -292,16 +293,15 @@ class Candidate:
         """
         heard = heard[-RECENT_ADOPTERS:]  # as many as adopters are compared with
         members: dict[int, bool] = {}
-        for i, (sig, frame) in enumerate(heard):
-            if self.text_counts.get(sig, 0) > 0 or self._templated(frame):
+        for i, one in enumerate(heard):
+            if self.text_counts.get(one.sig, 0) > 0 or self._templated(one.frame):
                 members[i] = True
             for j in range(i):
-                other_sig, other = heard[j]
-                if other_sig == sig or _like(frame, other):
+                other = heard[j]
+                if other.sig == one.sig or _like(one.frame, other.frame):
                     members[i] = members[j] = True
         for i in sorted(members):
-            sig, frame = heard[i]
-            self._remember(sig, frozenset(), 0.0, frame, True)
+            self._remember(heard[i].sig, frozenset(), 0.0, heard[i].frame, True)
 
     def _remember(
         self, sig: int, words: frozenset[int], total: float, frame: frozenset[int], copied: bool

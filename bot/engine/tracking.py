@@ -241,7 +241,7 @@ class Tracker:
         if new:
             said = self.heard.said(np.array([c.key for c in new], dtype=np.uint64))
             for cand in new:
-                cand.overhear([(one.sig, one.frame) for one in said.get(cand.key, ())])
+                cand.overhear(said.get(cand.key, ()))
 
     def _make_room(self, wanted: int, bucket: int) -> int:
         """Stop tracking the weakest phrases that belong to no narrative."""

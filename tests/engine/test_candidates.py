@@ -11,6 +11,7 @@ from bot.engine import NarrativeEngine
 from bot.engine.candidates import MAX_SOURCES, OTHER_SOURCES, Candidate, PhraseShelf
 from bot.engine.folding import stable_hash
 from bot.engine.generator import StreamGenerator
+from bot.engine.overheard import Said
 from bot.engine.text import extract, frame_of, neighbours, phrase_key, phrase_text
 from bot.engine.vocab import Vocab
 
@@ -209,22 +210,22 @@ def test_posts_before_tracking_that_fill_one_template_show_it() -> None:
         "honestly the mirvane wallet changed my muvidex",  # tracked from here
     ]
     frames = _frames(texts, ["mirvane", "wallet"])
-    heard = [(100 + i, frame) for i, frame in enumerate(frames[:3])]
+    heard = [Said(float(i), 100 + i, frame) for i, frame in enumerate(frames[:3])]
     cand = _cand()
     cand.overhear(heard)
     assert len(cand.recent_texts) == 2  # the two alike; the post alone is no template
     assert all(copied for *_, copied in cand.recent_texts)
     assert _adopt_all(cand, frames[3:], first=3) == [0.02]
     alone = _cand()
-    alone.overhear(heard[1:2] + heard[3:])
+    alone.overhear(heard[1:2])
     assert not alone.recent_texts
     assert _adopt_all(alone, frames[3:], first=3) == [1.0]
     # The same headline heard twice: both are copies, and so is its first tracked copy.
     twice = _cand()
-    twice.overhear([(7, frozenset()), (7, frozenset())])
+    twice.overhear([Said(0.0, 7, frozenset()), Said(1.0, 7, frozenset())])
     assert _adopt(twice, 7, {41: 5.0, 42: 5.0}) == 0.02
     once = _cand()
-    once.overhear([(7, frozenset())])
+    once.overhear([Said(0.0, 7, frozenset())])
     assert _adopt(once, 7, {41: 5.0, 42: 5.0}) == 1.0
 
 
