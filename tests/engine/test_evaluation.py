@@ -9,7 +9,7 @@ import pytest
 from bot.engine.evaluation.drive import leader_ids
 from bot.engine.evaluation.real import parse_bursts
 from bot.engine.evaluation.report import bar_check
-from bot.engine.evaluation.scenarios import JOINED_SOURCE, joined_stream
+from bot.engine.evaluation.scenarios import JOINED_SOURCE, drift_stream, joined_stream
 from bot.engine.evaluation.scorer import (
     Alert,
     bare_handle,
@@ -207,3 +207,19 @@ def test_the_joined_network_starts_mid_stream_with_words_of_its_own() -> None:
     on_feed = [p for p in feed if "velvet harbor" in p.text.lower()]
     assert on_feed and min(p.created_at for p in on_feed) == harbor.first_post
     assert NegativeKind.SOURCE_JOINED in {n.kind for n in scenario.negatives}
+
+
+def test_the_drift_stream_rises_slowly_from_mid_stream_to_before_its_end() -> None:
+    scenario = drift_stream(4001)
+    slow = sorted(p.created_at for p in scenario.posts if "drovia garden" in p.text.lower())
+    assert scenario.start + timedelta(hours=8) <= slow[0] <= scenario.start + timedelta(hours=18)
+    assert slow[-1] <= scenario.end - timedelta(minutes=50)
+    # Linear from nothing: each of its first hours holds more posts than the one before.
+    hours = [
+        sum(1 for t in slow if slow[0] + timedelta(hours=h) <= t < slow[0] + timedelta(hours=h + 1))
+        for h in range(8)
+    ]
+    assert sum(hours[:4]) < sum(hours[4:]) / 2
+    assert hours[0] < 10 and sum(hours[4:]) > 40
+    assert {s.id for s in scenario.stories} == {"tundra"}
+    assert NegativeKind.SLOW_GROWTH in {n.kind for n in scenario.negatives}

@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--seeds",
         type=int,
         default=2,
-        help="main streams; a hard, a shift and a joined one per two (2)",
+        help="main streams; a hard, a shift, a joined and a drift one per two (2)",
     )
     parser.add_argument(
         "--groups", default=",".join(GROUPS), help=f"comma-separated subset of {','.join(GROUPS)}"

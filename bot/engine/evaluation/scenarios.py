@@ -564,14 +564,49 @@ def joined_stream(seed: int) -> Scenario:
     return b.build(hours)
 
 
+def drift_stream(seed: int) -> Scenario:
+    """A phrase rising slowly from the middle of a stream, when the baselines are long full.
+
+    The main streams' slow growth starts an hour in, while the engine still learns the stream;
+    this one starts 8-18 h in, with the same slope (to one post a minute after a day), and
+    ends an hour before the stream does. One organic story is told at another time.
+    """
+    b = _Builder(f"drift/{seed}", seed)
+    hours = 30
+    b.background(hours, b.uniform(30, 100))
+    b.leaders(hours)
+    start = b.uniform(8, 18) * 60
+    span = min(24.0, hours - start / 60 - 1)
+    b.negative(
+        "slow",
+        NegativeKind.SLOW_GROWTH,
+        ("drovia",),
+        b.pl.slow_growth("drovia garden", span, start, span / 24),
+    )
+    b.plant(
+        Plan(
+            "tundra",
+            "organic, beside the slow rise",
+            ("tundra radio", "#TundraRadio"),
+            (0.7, 0.3),
+            ("tundra radio", "Tundra Radio", "#TundraRadio"),
+            "tundra radio",
+            b.uniform(3, 8),
+        ),
+        b.uniform(EARLIEST_STORY_MINUTE + 60, hours * 60 - 240),
+    )
+    b.negatives.append(Negative("evergreen", NegativeKind.EVERGREEN, ("gm", "bitcoin")))
+    return b.build(hours)
+
+
 JOINED_SOURCE = "rss"  # a network none of the other streams' posts come from
-GROUPS = ("main", "hard", "shift", "joined")
+GROUPS = ("main", "hard", "shift", "joined", "drift")
 
 
 def all_scenarios(
     seeds: int, first_seed: int = 1, groups: Sequence[str] = GROUPS
 ) -> Iterator[Scenario]:
-    """``seeds`` main streams, plus one hard, one shift and one joined stream per pair of seeds.
+    """``seeds`` main streams, plus one hard, shift, joined and drift stream per pair of seeds.
 
     Built one at a time: a stream of a quarter million posts is a few hundred MB.
     """
@@ -580,6 +615,7 @@ def all_scenarios(
         "hard": (hard_stream, 1000),
         "shift": (shift_stream, 2000),
         "joined": (joined_stream, 3000),
+        "drift": (drift_stream, 4000),
     }
     for k in range(seeds):
         for group in GROUPS:
