@@ -298,8 +298,13 @@ class Candidate:
                 members[i] = True
             for j in range(i):
                 other = heard[j]
-                if other.sig == one.sig or _like(one.frame, other.frame):
+                if other.sig == one.sig:
                     members[i] = members[j] = True
+                elif _like(one.frame, other.frame):
+                    # As an adopter is judged: a frame too short to show a template is none.
+                    for k, said in ((i, one), (j, other)):
+                        if len(said.frame) >= FRAME_SHARED:
+                            members[k] = True
         for i in sorted(members):
             self._remember(heard[i].sig, frozenset(), 0.0, heard[i].frame, True)
 

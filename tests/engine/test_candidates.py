@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from bot.engine import NarrativeEngine
-from bot.engine.candidates import MAX_SOURCES, OTHER_SOURCES, Candidate, PhraseShelf
+from bot.engine.candidates import (
+    FRAME_SHARED,
+    MAX_SOURCES,
+    OTHER_SOURCES,
+    Candidate,
+    PhraseShelf,
+)
 from bot.engine.folding import stable_hash
 from bot.engine.generator import StreamGenerator
 from bot.engine.overheard import Said
@@ -227,6 +233,21 @@ def test_posts_before_tracking_that_fill_one_template_show_it() -> None:
     once = _cand()
     once.overhear([Said(0.0, 7, frozenset())])
     assert _adopt(once, 7, {41: 5.0, 42: 5.0}) == 1.0
+
+
+def test_a_heard_frame_too_short_to_show_a_template_is_no_copy() -> None:
+    """Heard posts are judged as adopters are: a frame of two places alike a longer one
+    (two of its words) makes the longer one part of a template, never the short one."""
+    texts = [
+        "mirvane wallet changed my",  # two places after the phrase
+        "the mirvane wallet changed my life",  # four: half of it is the short frame
+        "the mirvane wallet changed my delix",
+    ]
+    frames = _frames(texts, ["mirvane", "wallet"])
+    assert len(frames[0]) < FRAME_SHARED <= len(frames[1])
+    cand = _cand()
+    cand.overhear([Said(float(i), 100 + i, frame) for i, frame in enumerate(frames)])
+    assert [frame for *_, frame, _ in cand.recent_texts] == frames[1:]
 
 
 def test_a_phrase_with_many_adopters_in_earlier_lives_is_established() -> None:
