@@ -214,7 +214,7 @@ def test_the_drift_stream_rises_slowly_from_mid_stream_to_before_its_end() -> No
     slow = sorted(p.created_at for p in scenario.posts if "drovia garden" in p.text.lower())
     assert scenario.start + timedelta(hours=8) <= slow[0] <= scenario.start + timedelta(hours=18)
     assert slow[-1] <= scenario.end - timedelta(minutes=50)
-    # Linear from nothing: each of its first hours holds more posts than the one before.
+    # Linear from nothing: its next four hours hold about three times its first four.
     hours = [
         sum(1 for t in slow if slow[0] + timedelta(hours=h) <= t < slow[0] + timedelta(hours=h + 1))
         for h in range(8)
