@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bot.engine import clustering
-from bot.engine.candidates import Candidate
+from bot.engine.candidates import SURFACE_SAMPLES, Candidate
 from bot.engine.config import EngineConfig
 from bot.engine.folding import stable_hash
 from bot.engine.seeding import Leaders
@@ -35,7 +35,6 @@ from bot.engine.tracking import Tracker
 from bot.engine.vocab import Vocab
 from bot.posts import Post
 
-SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels
 RAREST_SHARE = 1e-6  # rarity of a word never seen (its -ln share is capped here)
 OWN_WORD = 4.0  # a word this much commoner than a phrase is not that phrase's own (a filler)
 CONTEXT_WORDS = 16  # a post's rarest other words compared between adopters
@@ -84,7 +83,9 @@ class Adoption:
             new_author = cand.is_new_author(post.author)
             if not cand.hit(post, base + p, int(buckets[p])):
                 continue
-            if cand.surface_hits < SURFACE_SAMPLES:
+            # The posts heard before tracking may have used up the spellings sampled; the
+            # first hit still names the phrase.
+            if cand.canonical is None or cand.surface_hits < SURFACE_SAMPLES:
                 canonical, surface = phrase_text(ext, self.vocab, s, n)
                 if cand.canonical is None:
                     cand.canonical = canonical
@@ -92,7 +93,8 @@ class Adoption:
                     cand.words = phrase_words(ext, self.vocab, s, n)
                     cand.own_words = self.own_words(cand)
                     tracker.named(cand)
-                cand.add_surface(surface)
+                if cand.surface_hits < SURFACE_SAMPLES:
+                    cand.add_surface(surface)
             if not new_author or self.seeds.of(post) is not None or post.source in young:
                 continue
             if self.outweighed(cand, s, n, spans[p]):

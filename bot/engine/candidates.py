@@ -16,6 +16,7 @@ from bot.engine.types import SamplePost, utc
 from bot.posts import Post
 
 MAX_SURFACES = 8
+SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels
 CO_POSTS = 200  # recent post keys kept for co-occurrence clustering
 TOP_POSTS = 4
 MAX_ADOPTIONS = 512  # adoptions kept for the scan (the newest; older ones stop mattering)
@@ -307,6 +308,10 @@ class Candidate:
                             members[k] = True
         for i in sorted(members):
             self._remember(heard[i].sig, frozenset(), 0.0, heard[i].frame, True)
+        # They are how people wrote it, though: the headline's spelling counts them.
+        for said in heard:
+            if said.surface and self.surface_hits < SURFACE_SAMPLES:
+                self.add_surface(said.surface)
 
     def _remember(
         self, sig: int, words: frozenset[int], total: float, frame: frozenset[int], copied: bool

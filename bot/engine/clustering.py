@@ -73,7 +73,7 @@ def distinctive(cand: Candidate) -> bool:
 
 @functools.lru_cache(maxsize=65536)
 def _distinctive(name: str, n_tokens: int) -> bool:
-    if n_tokens >= 2 or name[:1] in "#$":
+    if n_tokens >= 2 or name.startswith(("#", "$")):  # (an unnamed phrase is no tag)
         return True
     return is_cjk(name[:1]) and len(name) >= 4
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.engine.folding import join_tokens
 from bot.engine.text import FRAME_WORDS, Extraction, frame_in, word_hashes
 from bot.engine.vocab import Vocab
 
@@ -29,6 +30,7 @@ class Said:
     ts: float
     sig: int
     frame: frozenset[int]
+    surface: str = ""  # the phrase as written there ("" once restored from a checkpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +139,12 @@ class Overheard:
             if not batch.hashed:
                 words = word_hashes(self.vocab, words)
             frame = frame_in(words, first, start, length)
+            surface = ""
+            if not batch.hashed:
+                ids = batch.tokens[start : start + length].tolist()
+                surface = join_tokens([self.vocab.token_str[t] for t in ids])
             found.setdefault(key, []).append(
-                Said(float(batch.ts[post]), int(batch.sig[post]), frame)
+                Said(float(batch.ts[post]), int(batch.sig[post]), frame, surface)
             )
         for said in found.values():
             said.sort(key=lambda s: s.ts)

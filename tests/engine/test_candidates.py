@@ -250,6 +250,19 @@ def test_a_heard_frame_too_short_to_show_a_template_is_no_copy() -> None:
     assert [frame for *_, frame, _ in cand.recent_texts] == frames[1:]
 
 
+def test_the_posts_heard_before_tracking_count_towards_the_headline_spelling() -> None:
+    """The posts that made the phrase jump are how people wrote it too: three "vibe coding"
+    heard outnumber two "vibe coded" among the first tracked posts."""
+    cand = _cand()
+    cand.overhear([Said(float(i), i, frozenset(), "vibe coding") for i in range(3)])
+    cand.add_surface("vibe coded")
+    cand.add_surface("vibe coded")
+    assert cand.surface == "vibe coding" and cand.surface_hits == 5
+    restored = _cand()  # heard from a checkpoint: no spelling, nothing counted
+    restored.overhear([Said(0.0, 1, frozenset())])
+    assert restored.surface_hits == 0
+
+
 def test_a_phrase_with_many_adopters_in_earlier_lives_is_established() -> None:
     """Tracked again after hours of use without becoming a story: judged like a common word."""
     engine = NarrativeEngine()

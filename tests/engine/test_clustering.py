@@ -152,3 +152,13 @@ def test_a_plain_word_names_the_story_only_once_it_scores_alone() -> None:
     assert clustering.headline([used_games, fragment], proven=60.0) is used_games
     # Without a bar to prove (the default), only distinctive phrases name a story.
     assert clustering.headline([used_games, burst]) is used_games
+
+
+def test_a_phrase_not_yet_named_is_no_tag_and_outweighs_nothing() -> None:
+    """Tracked this tick, not yet hit: no canonical, so a plain word for now (it used to read
+    as a tag, and a new "coin" took every adoption of "goblin coin" beside it)."""
+    unnamed = Candidate(key=3, slot=3, first_seen=datetime(2013, 6, 9, tzinfo=UTC))
+    assert not clustering.distinctive(unnamed)
+    tag = Candidate(key=4, slot=4, first_seen=datetime(2013, 6, 9, tzinfo=UTC))
+    tag.canonical, tag.n_tokens = "$goblin", 1
+    assert clustering.distinctive(tag)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize, priors
-from bot.engine.candidates import MAX_SOURCES, Candidate
+from bot.engine.candidates import MAX_SOURCES, SURFACE_SAMPLES, Candidate
 from bot.engine.generator import (
     _FILLER_STOP,
     StreamGenerator,
@@ -414,3 +414,20 @@ def test_the_posts_that_made_a_phrase_jump_show_its_template_to_its_first_adopte
     [cand] = [c for c in engine.by_slot.values() if c.key == key]
     assert cand.promoted_posts > 0 and len(cand.adopt_weights) == 1  # tracked after the three
     assert cand.adopt_weights == [weight]
+
+
+def test_a_phrase_heard_more_often_than_its_spellings_are_sampled_is_still_named() -> None:
+    """The posts heard before tracking fill the spelling samples; its first tracked post names
+    it all the same (unnamed, it read as a tag and took "coin"-like phrases' adoptions)."""
+    _, bg = background(3, hours=3)
+    at = bg[0].created_at + timedelta(minutes=150)
+    burst = [
+        Post(f"z{i}", "x", f"zuser{i}", f"zorblat coin is wild {i}", at + timedelta(seconds=i / 10))
+        for i in range(SURFACE_SAMPLES + 6)
+    ]
+    burst.append(Post("z-late", "x", "zlate", "zorblat coin again", at + timedelta(minutes=4)))
+    engine = NarrativeEngine()
+    replay(engine, merge(bg, burst))
+    [cand] = [c for c in engine.by_slot.values() if c.key == phrase_key(["zorblat", "coin"])]
+    assert cand.surface_hits == SURFACE_SAMPLES
+    assert cand.canonical == "zorblat coin" and cand.surface == "zorblat coin"
