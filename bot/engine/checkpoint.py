@@ -23,13 +23,14 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 12  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
+VERSION = 13  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
 # 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts;
 # 6: the newest bucket the baselines learned (they learn a window of posts late);
 # 7: per script, how much of the memory and how much stream time it was written in;
 # 8: per source, the stream time seen before its first post; 9: the words beside a phrase;
 # 10: per phrase, its independent adoptions per source; 11: frames placed from the phrase's
-# start, and which recent adopters were copies; 12: the latest posts (Overheard)
+# start, and which recent adopters were copies; 12: the latest posts (Overheard); 13: their
+# words spelled out (a restored phrase counts their spellings)
 
 
 class _PlainUnpickler(pickle.Unpickler):

@@ -3,16 +3,18 @@
 A phrase is tracked author by author only once its mentions jump, so the posts that made it
 jump are counted but nobody adopts them. They may not count as evidence (they selected the
 phrase), but they do show what was written around it: sock puppets' first posts show their
-templates before the first of them is adopted. This module keeps the latest batches' posts
-(bounded in posts and in stream time; a checkpoint carries them as vocabulary-free word
-hashes), and hands a newly tracked phrase the frames and signatures of its occurrences
-there, oldest first.
+templates before the first of them is adopted, and how people spelled it. This module keeps
+the latest batches' posts (bounded in posts and in stream time; a checkpoint, or the
+vocabulary dropping its ids, spells their words out), and hands a newly tracked phrase the
+frames, signatures and spellings of its occurrences there, oldest first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,14 +32,15 @@ class Said:
     ts: float
     sig: int
     frame: frozenset[int]
-    surface: str = ""  # the phrase as written there ("" once restored from a checkpoint)
+    surface: str = ""  # the phrase as written there
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    # Per token: the vocabulary's ids as extracted, or (``hashed``, restored from a
-    # checkpoint) vocabulary-free word hashes, 0 for a break. Hashing every token of a busy
-    # stream's batches costs more than hashing the few frames a tick's new phrases need.
+    # Per token: the vocabulary's ids as extracted, or (``words`` given: detached from the
+    # vocabulary, for a checkpoint or before the vocabulary is dropped) indexes into the
+    # batch's own distinct words, with their word hashes (0 for a break). Detaching every
+    # batch of a busy stream costs more than reading the few frames a tick's new phrases need.
     tokens: np.ndarray
     bounds: np.ndarray  # int64, posts + 1
     phrase: np.ndarray  # uint64 per occurrence
@@ -46,7 +49,8 @@ class _Batch:
     length: np.ndarray  # int8 per occurrence
     sig: np.ndarray  # uint64 per post
     ts: np.ndarray  # float64 per post
-    hashed: bool = False
+    words: tuple[str, ...] | None = None
+    hashes: np.ndarray | None = None  # uint64 per word of ``words``
 
     @property
     def posts(self) -> int:
@@ -56,9 +60,35 @@ class _Batch:
     def newest(self) -> float:
         return float(self.ts.max()) if self.ts.size else float("-inf")
 
-    def to_state(self, vocab: Vocab) -> tuple[np.ndarray, ...]:
+    def detached(self, vocab: Vocab) -> _Batch:
+        """The same batch with its words spelled out, independent of the vocabulary's ids."""
+        if self.words is not None:
+            return self
+        ids, local = np.unique(self.tokens, return_inverse=True)
+        return dataclasses.replace(
+            self,
+            tokens=local.astype(np.int32),
+            words=tuple(vocab.token_str[i] for i in ids.tolist()),
+            hashes=word_hashes(vocab, ids),
+        )
+
+    def word_hashes(self, vocab: Vocab, lo: int, hi: int) -> np.ndarray:
+        """Tokens ``lo:hi`` as word hashes (0 for a break)."""
+        if self.hashes is None:
+            return word_hashes(vocab, self.tokens[lo:hi])
+        return self.hashes[self.tokens[lo:hi]]
+
+    def text(self, vocab: Vocab, lo: int, hi: int) -> str:
+        """Tokens ``lo:hi`` as written."""
+        spelled = vocab.token_str if self.words is None else self.words
+        return join_tokens([spelled[t] for t in self.tokens[lo:hi].tolist()])
+
+    def to_state(self, vocab: Vocab) -> tuple[Any, ...]:
+        batch = self.detached(vocab)
         return (
-            self.tokens if self.hashed else word_hashes(vocab, self.tokens),
+            batch.tokens,
+            batch.words,
+            batch.hashes,
             self.bounds,
             self.phrase,
             self.post,
@@ -75,6 +105,7 @@ class Overheard:
 
     def __init__(self, vocab: Vocab, max_seconds: float, max_posts: int) -> None:
         self.vocab = vocab  # the engine's: token ids are the process's own
+        vocab.before_reset.append(self._detach)
         self.max_seconds = max_seconds
         self.max_posts = max_posts
         self.batches: deque[_Batch] = deque()
@@ -135,14 +166,9 @@ class Overheard:
             start, length = int(batch.start[i]), int(batch.length[i])
             lo, hi = int(batch.bounds[post]), int(batch.bounds[post + 1])
             first = max(lo, start - FRAME_WORDS)
-            words = batch.tokens[first : min(hi, start + length + FRAME_WORDS)]
-            if not batch.hashed:
-                words = word_hashes(self.vocab, words)
+            words = batch.word_hashes(self.vocab, first, min(hi, start + length + FRAME_WORDS))
             frame = frame_in(words, first, start, length)
-            surface = ""
-            if not batch.hashed:
-                ids = batch.tokens[start : start + length].tolist()
-                surface = join_tokens([self.vocab.token_str[t] for t in ids])
+            surface = batch.text(self.vocab, start, start + length)
             found.setdefault(key, []).append(
                 Said(float(batch.ts[post]), int(batch.sig[post]), frame, surface)
             )
@@ -159,15 +185,21 @@ class Overheard:
             self._owners = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
         return self._phrases, self._owners
 
-    def to_state(self) -> list[tuple[np.ndarray, ...]]:
+    def _detach(self) -> None:
+        """The vocabulary is about to drop its ids: spell the batches' words out first."""
+        self.batches = deque(b.detached(self.vocab) for b in self.batches)
+
+    def to_state(self) -> list[tuple[Any, ...]]:
         return [b.to_state(self.vocab) for b in self.batches]
 
-    def restore(self, state: list[tuple[np.ndarray, ...]]) -> None:
+    def restore(self, state: list[tuple[Any, ...]]) -> None:
         self._phrases = self._owners = None
         self.batches.clear()
         self.posts = 0
-        for arrays in state:
-            words, bounds, phrase, post, start, length, sig, ts = arrays
-            batch = _Batch(words, bounds, phrase, post, start, length, sig, ts, hashed=True)
+        for fields in state:
+            tokens, words, hashes, bounds, phrase, post, start, length, sig, ts = fields
+            batch = _Batch(
+                tokens, bounds, phrase, post, start, length, sig, ts, tuple(words), hashes
+            )
             self.batches.append(batch)
             self.posts += batch.posts

@@ -8,6 +8,7 @@ keeps its folded hash and its flags (stopword, break, tag, CJK), which extractio
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -140,6 +141,8 @@ class Vocab:
 
     def __init__(self, max_size: int = 500_000) -> None:
         self.max_size = max_size
+        # Called before the ids are dropped, by holders of ids (the latest posts kept).
+        self.before_reset: list[Callable[[], None]] = []
         self._base_pow = np.zeros(0, dtype=np.uint64)
         self._inv_pow = np.zeros(0, dtype=np.uint64)
         self._reset()
@@ -364,4 +367,6 @@ class Vocab:
     def maybe_reset(self) -> None:
         """Bound memory on endless streams; safe because phrase hashes do not depend on ids."""
         if self.n_chunks > self.max_size or len(self.token_str) > self.max_size:
+            for hook in self.before_reset:
+                hook()
             self._reset()
