@@ -93,8 +93,7 @@ class Adoption:
                     cand.words = phrase_words(ext, self.vocab, s, n)
                     cand.own_words = self.own_words(cand)
                     tracker.named(cand)
-                if cand.surface_hits < SURFACE_SAMPLES:
-                    cand.add_surface(surface)
+                cand.add_surface(surface)
             if not new_author or self.seeds.of(post) is not None or post.source in young:
                 continue
             if self.outweighed(cand, s, n, spans[p]):

@@ -310,7 +310,7 @@ class Candidate:
             self._remember(heard[i].sig, frozenset(), 0.0, heard[i].frame, True)
         # They are how people wrote it, though: the headline's spelling counts them.
         for said in heard:
-            if said.surface and self.surface_hits < SURFACE_SAMPLES:
+            if said.surface:
                 self.add_surface(said.surface)
 
     def _remember(
@@ -381,6 +381,9 @@ class Candidate:
         return False
 
     def add_surface(self, surface: str) -> None:
+        """Count one spelling of the phrase (the first ``SURFACE_SAMPLES`` are kept)."""
+        if self.surface_hits >= SURFACE_SAMPLES:
+            return
         self.surface_hits += 1
         if surface in self.surfaces or len(self.surfaces) < MAX_SURFACES:
             self.surfaces[surface] = self.surfaces.get(surface, 0) + 1
