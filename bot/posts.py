@@ -26,6 +26,7 @@ JSONL_KEYS = (
     "replies",
     "lang",
     "url",
+    "quotes",
 )
 
 MAX_COUNT = 2**53  # engagement above this is not a real count (and loses float precision)
@@ -86,6 +87,9 @@ class Post(msgspec.Struct, frozen=True, gc=False):
     replies: _Count = 0
     lang: _NonEmpty | None = None
     url: _NonEmpty | None = None
+    # The id (as this bot names posts) of the post this one quotes or replies to, where the
+    # network says: a quote of a leader's post ties what it says to that post's story.
+    quotes: _NonEmpty | None = None
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is not UTC:
@@ -107,6 +111,7 @@ class Post(msgspec.Struct, frozen=True, gc=False):
             "replies": self.replies,
             "lang": self.lang,
             "url": self.url,
+            "quotes": self.quotes,
         }
 
     @classmethod
@@ -160,6 +165,7 @@ class _LooseLine(msgspec.Struct, gc=False):
     replies: _Number = None
     lang: msgspec.Raw = _NULL  # any JSON value; only a non-empty string is kept
     url: msgspec.Raw = _NULL
+    quotes: msgspec.Raw = _NULL
 
     def to_post(self) -> Post:
         return Post(
@@ -173,6 +179,7 @@ class _LooseLine(msgspec.Struct, gc=False):
             replies=_count(self.replies, "replies"),
             lang=_optional_str(self.lang),
             url=_optional_str(self.url),
+            quotes=_optional_str(self.quotes),
         )
 
 

@@ -23,6 +23,7 @@ GOOD = {
     "replies": 1,
     "lang": "en",
     "url": "https://x.com/karpathy/status/1",
+    "quotes": "x:0",
 }
 
 
@@ -36,6 +37,7 @@ def test_canonical_line_round_trips() -> None:
     assert post.created_at == datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
     assert post.created_at.tzinfo is UTC
     assert post.engagement == 13
+    assert post.quotes == "x:0"
     assert Post.from_line(json.dumps(post.to_json())) == post
     assert Post.from_json(post.to_json()) == post
 
@@ -48,6 +50,8 @@ def test_canonical_line_round_trips() -> None:
         ({"likes": -5}, {"likes": 0}),
         ({"lang": "", "url": 7}, {"lang": None, "url": None}),
         ({"lang": ..., "url": ...}, {"lang": None, "url": None}),
+        ({"quotes": ...}, {"quotes": None}),  # lines written before posts named a quoted one
+        ({"id": 17, "quotes": 3}, {"quotes": None}),
         ({"created_at": "2026-03-01T12:00:05"}, {}),  # no offset means UTC
         ({"created_at": "2026-03-01T14:00:05+02:00"}, {}),
         ({"created_at": "2026-03-01 12:00:05Z"}, {}),  # fromisoformat still reads this

@@ -105,7 +105,15 @@ class Adoption:
             beside = neighbours(ext, self.vocab, p, s, n)
             text = (int(ext.text_sig[p]), words)
             cand.adopt(
-                float(ts[p]), base + p, text, rarity, ring_weight, frame, beside, source=post.source
+                float(ts[p]),
+                base + p,
+                text,
+                rarity,
+                ring_weight,
+                frame,
+                beside,
+                source=post.source,
+                quoted=self.seeds.quoted(post),
             )
             tracker.woke(slot)
 

@@ -27,6 +27,7 @@ NOVEL_SHARE = 0.5  # an adopter whose words are this new (by rarity) counts in f
 FRAME_SHARED = 3  # places around the phrase a short frame must share with a template
 FRAME_HALF = 0.5  # ... and the share of a frame of four places or more (two words swapped)
 MAX_VOCABULARY = 8192  # other words remembered per phrase
+MAX_QUOTED = 16  # leader posts remembered per phrase as quoted by its adopters
 MAX_SOURCES = 256  # sources remembered by name (a replay file may name thousands)
 OTHER_SOURCES = ""  # where a phrase's adoptions on sources past that are pooled (no real name)
 LEAN_RECENT = 16  # independent adopters whose neighbours of the phrase are remembered
@@ -60,6 +61,7 @@ class Candidate:
         "posts",
         "promoted",
         "promoted_posts",
+        "quoted",
         "recent_texts",
         "scale",
         "score",
@@ -112,6 +114,9 @@ class Candidate:
         # adoptions: a plain word everyone writes beside the same word is half of a phrase.
         self.beside: deque[tuple[int, int]] = deque(maxlen=LEAN_RECENT)
         self.vocabulary: set[int] = set()  # other words its adopters used
+        # Leader posts its adopters quoted or replied to -> their adoptions' weight: a form in
+        # another script taken up by quoting a story's seed post is that story (clustering.py).
+        self.quoted: dict[str, float] = {}
         self.sources: dict[str, int] = {}  # source -> last bucket
         self.source_weight: dict[str, float] = {}  # source -> independent adoptions there
         self.engagement: dict[int, int] = {}  # bucket -> engagement sum
@@ -158,6 +163,7 @@ class Candidate:
         "scale",
         "usual",
         "past_weight",
+        "quoted",
     )
 
     def to_state(self) -> dict[str, Any]:
@@ -229,9 +235,10 @@ class Candidate:
         beside: tuple[int, int] = (0, 0),
         *,
         source: str,
+        quoted: str | None = None,
     ) -> None:
-        """A new author took the phrase up on ``source``; how much that counts depends on what
-        else they said.
+        """A new author took the phrase up on ``source`` (quoting the leader post ``quoted``);
+        how much that counts depends on what else they said.
 
         Independent adopters say something new around the phrase: weighted by rarity (a word
         everyone uses says little), the share of the post's other words this phrase's adopters
@@ -278,6 +285,8 @@ class Candidate:
         if source not in self.source_weight and len(self.source_weight) >= MAX_SOURCES:
             source = OTHER_SOURCES  # like a source past the engine's MAX_SOURCES: never joined
         self.source_weight[source] = self.source_weight.get(source, 0.0) + weight
+        if quoted is not None and (quoted in self.quoted or len(self.quoted) < MAX_QUOTED):
+            self.quoted[quoted] = self.quoted.get(quoted, 0.0) + weight
         if len(self.adopt_times) > 2 * MAX_ADOPTIONS:
             del self.adopt_times[:-MAX_ADOPTIONS]
             del self.adopt_weights[:-MAX_ADOPTIONS]

@@ -23,14 +23,15 @@ if TYPE_CHECKING:
     from bot.engine.engine import NarrativeEngine
 
 MAGIC = b"GWENGINE"
-VERSION = 13  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
+VERSION = 14  # 3: share baselines, adoption evidence, per-network leaders; 4: memory by posts;
 # 5: what untracked phrases' adopters were and said (PhraseShelf), buckets by posts;
 # 6: the newest bucket the baselines learned (they learn a window of posts late);
 # 7: per script, how much of the memory and how much stream time it was written in;
 # 8: per source, the stream time seen before its first post; 9: the words beside a phrase;
 # 10: per phrase, its independent adoptions per source; 11: frames placed from the phrase's
 # start, and which recent adopters were copies; 12: the latest posts (Overheard); 13: their
-# words spelled out (a restored phrase counts their spellings)
+# words spelled out (a restored phrase counts their spellings); 14: per phrase, the leader posts
+# its adopters quoted
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -184,7 +185,7 @@ def _build(
         lp_sample = SamplePost.unpack(sample)
         if lp_sample is None:
             raise CheckpointError("leader post without its sample")
-        engine.leader_posts.append(LeaderPost(ts, bucket, author, lp_sample, frozenset(phrases)))
+        engine.seeds.remember(LeaderPost(ts, bucket, author, lp_sample, frozenset(phrases)))
     engine.set_leaders(handles)  # posts of leaders no longer tracked are forgotten here too
     engine.start_ts, engine.now_ts = state["start_ts"], state["now_ts"]
     engine.scored_bucket, engine.retired_bucket = state["scored_bucket"], state["retired_bucket"]

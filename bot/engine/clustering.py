@@ -36,6 +36,7 @@ TOKEN_WORDS = ("", "coin", "token")  # $DOGE <-> "doge", "dogecoin", "doge token
 CROSS_SHARED = 1  # posts carrying both a CJK and a Latin-script form before they are linked
 CROSS_OVERLAP = 0.1  # ... as a share of the smaller form's recent posts
 CROSS_SECONDS = 3 * 3600  # ... whose first adoptions are this close in time
+QUOTED_ADOPTERS = 1.0  # independent adopters of a form quoting the other form's seed post
 
 
 def _squash(text: str) -> str:
@@ -107,12 +108,15 @@ def cross_linked(a: Candidate, b: Candidate) -> bool:
     """Two scripts, one story: posts carry both forms, or one leader post seeded both.
 
     A translation is linked by evidence in the stream, never by a dictionary: a shared seed
-    post, or posts that carry both forms while both are being taken up at the same time.
+    post, a form taken up by quoting (or replying to) the other's seed post, or posts that
+    carry both forms while both are being taken up at the same time.
     """
     ca, cb = a.canonical or "", b.canonical or ""
     if is_cjk(ca[:1]) == is_cjk(cb[:1]):
         return False
     if a.seed_post is not None and b.seed_post is not None and a.seed_post.id == b.seed_post.id:
+        return True
+    if quoted_seed(a, b) or quoted_seed(b, a):
         return True
     if not (a.adopt_times and b.adopt_times):
         return False
@@ -125,6 +129,20 @@ def cross_linked(a: Candidate, b: Candidate) -> bool:
     # Bilingual posts written before the younger form was tracked are not among its posts,
     # but their words are among the older form's adopters' words.
     return distinctive(a) and distinctive(b) and (wrote(a, b) or wrote(b, a))
+
+
+def quoted_seed(story: Candidate, form: Candidate) -> bool:
+    """Whether ``form`` was taken up quoting ``story``'s seed post: a quote (or a reply) says
+    one form while pointing at the post that coined the other, as a bilingual post does.
+
+    The quoting adopters must be independent (copies weigh little) and a share of the form's
+    adopters like a bilingual post's share of its posts: an everyday word written by
+    thousands is not the story because one of them quoted its seed.
+    """
+    if story.seed_post is None or not distinctive(form):
+        return False
+    weight = form.quoted.get(story.seed_post.id, 0.0)
+    return weight >= QUOTED_ADOPTERS and weight >= CROSS_OVERLAP * form.total_weight
 
 
 def wrote(adopted: Candidate, form: Candidate) -> bool:

@@ -59,6 +59,7 @@ class Leaders:
         self.cfg = cfg
         self.ids: frozenset[str] = frozenset()
         self.posts: deque[LeaderPost] = deque(maxlen=cfg.max_leader_posts)
+        self._ids: dict[str, int] = {}  # ids of the remembered posts (how many times each)
         self.pending: set[int] = set()  # phrase hashes of fresh leader posts, tracked next tick
         self._cache: dict[tuple[str, str], str | None] = {}
 
@@ -69,8 +70,28 @@ class Leaders:
         handles = self.handles()
         kept = [lp for lp in self.posts if lp.author in handles]
         if len(kept) != len(self.posts):
-            self.posts = deque(kept, maxlen=self.posts.maxlen)
+            self.posts = deque(maxlen=self.posts.maxlen)
+            self._ids = {}
+            for lp in kept:
+                self.remember(lp)
         return handles
+
+    def remember(self, lp: LeaderPost) -> None:
+        """Keep one leader post (the oldest goes once ``max_leader_posts`` are kept)."""
+        if len(self.posts) == self.posts.maxlen:
+            old = self.posts[0].sample.id
+            left = self._ids.get(old, 0) - 1
+            if left > 0:
+                self._ids[old] = left
+            else:
+                self._ids.pop(old, None)
+        self.posts.append(lp)
+        self._ids[lp.sample.id] = self._ids.get(lp.sample.id, 0) + 1
+
+    def quoted(self, post: Post) -> str | None:
+        """The id of the remembered leader post that ``post`` quotes or replies to, if any."""
+        target = post.quotes
+        return target if target is not None and target in self._ids else None
 
     def handles(self) -> set[str]:
         return {ident.split(":", 1)[1] for ident in self.ids}
@@ -97,7 +118,7 @@ class Leaders:
                 continue
             mine = ext.post == p
             phrases = frozenset(ext.phrase[mine].tolist())
-            self.posts.append(
+            self.remember(
                 LeaderPost(float(ts[p]), int(buckets[p]), handle, SamplePost.of(post), phrases)
             )
             # A leader's fresh phrases are tracked at once, so their first adopters count.

@@ -40,6 +40,7 @@ MAX_EVENT_BYTES = 1_000_000  # a post record is a few KB at most; larger frames 
 WS_MAX_MSG = 16 * 1024 * 1024  # aiohttp's own cap: above it the connection is torn down
 CURSOR_SAVE_SECONDS = 5.0
 RECENT_KEYS = 5_000
+MAX_URI = 300  # an at:// post URI is under 100 characters; a longer one is no post's
 _ABSENT = msgspec.Raw(b"")  # an empty Raw: the field was not in the frame
 
 
@@ -65,6 +66,30 @@ class _PostRecord(msgspec.Struct, gc=False):
     createdAt: str
     langs: list[str] | None = None
     facets: msgspec.Raw = _ABSENT  # decoded only when present; bad facets never cost the post
+    reply: msgspec.Raw = _ABSENT  # likewise: what it replies to and what it quotes
+    embed: msgspec.Raw = _ABSENT
+
+
+class _Ref(msgspec.Struct, gc=False):
+    """A com.atproto.repo.strongRef (its cid is not needed)."""
+
+    uri: str = ""
+
+
+class _Reply(msgspec.Struct, gc=False):
+    parent: _Ref | None = None
+
+
+class _Quoted(msgspec.Struct, gc=False):
+    """An embed's ``record``: a strongRef (app.bsky.embed.record), or an app.bsky.embed.record
+    holding one (app.bsky.embed.recordWithMedia)."""
+
+    uri: str = ""
+    record: _Ref | None = None
+
+
+class _Embed(msgspec.Struct, gc=False):
+    record: _Quoted | None = None  # other embeds (images, external links) have none
 
 
 class _Commit(msgspec.Struct, gc=False):
@@ -86,6 +111,9 @@ class Event(msgspec.Struct, gc=False):
 _EVENT = msgspec.json.Decoder(Event)
 _RECORD = msgspec.json.Decoder(_PostRecord)
 _FACETS = msgspec.json.Decoder(list[_Facet])
+_REPLY = msgspec.json.Decoder(_Reply)
+_EMBED = msgspec.json.Decoder(_Embed)
+_POST_URI = f"/{POST_COLLECTION}/"
 _LINK = "app.bsky.richtext.facet#link"
 
 
@@ -168,7 +196,26 @@ def post_of(event: Event, authors: Mapping[str, str]) -> Post | None:
         created_at=created,
         lang=record.langs[0] if record.langs else None,
         url=f"https://bsky.app/profile/{did}/post/{rkey}",
+        quotes=_quoted(record),
     )
+
+
+def _quoted(record: _PostRecord) -> str | None:
+    """The post a record quotes, else the one it replies to (its at:// URI, the id this bot
+    gives Bluesky posts). Unusable embeds or replies are ignored: the post itself is fine."""
+    uri = ""
+    if record.embed:
+        with contextlib.suppress(msgspec.DecodeError, RecursionError):
+            quoted = _EMBED.decode(record.embed).record
+            if quoted is not None:
+                uri = quoted.record.uri if quoted.record is not None else quoted.uri
+    if not uri.startswith("at://") and record.reply:
+        with contextlib.suppress(msgspec.DecodeError, RecursionError):
+            parent = _REPLY.decode(record.reply).parent
+            uri = parent.uri if parent is not None else ""
+    if uri.startswith("at://") and _POST_URI in uri and len(uri) <= MAX_URI:
+        return uri
+    return None
 
 
 def parse_event(event: Any, authors: Mapping[str, str]) -> Post | None:

@@ -99,7 +99,24 @@ def parse_tweet(tweet: Any, users: dict[str, str]) -> Post:
         replies=count(metrics.get("reply_count")),
         lang=lang if lang not in ("", "und", "zxx") else None,
         url=clean_url(f"https://x.com/{author}/status/{tweet_id}"),
+        quotes=referenced(tweet.get("referenced_tweets")),
     )
+
+
+def referenced(refs: Any) -> str | None:
+    """The post a tweet quotes, else the one it replies to, as this bot names posts.
+
+    A retweet references its original too, but says nothing of its own about it.
+    """
+    if not isinstance(refs, list):
+        return None
+    found: dict[str, str] = {}
+    for ref in refs:
+        if isinstance(ref, dict) and ref.get("type") in ("quoted", "replied_to"):
+            ref_id = ref.get("id")
+            if is_tweet_id(ref_id):
+                found.setdefault(ref["type"], f"x:{ref_id}")
+    return found.get("quoted") or found.get("replied_to")
 
 
 def is_tweet_id(value: Any) -> TypeGuard[str]:
@@ -172,7 +189,7 @@ class XSource(PollingSource[Post]):
         params: dict[str, str | int] = {
             "query": query,
             "max_results": MAX_RESULTS,
-            "tweet.fields": "created_at,public_metrics,lang,author_id",
+            "tweet.fields": "created_at,public_metrics,lang,author_id,referenced_tweets",
             "expansions": "author_id",
             "user.fields": "username",
         }

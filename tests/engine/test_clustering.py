@@ -10,6 +10,7 @@ from bot.engine.candidates import Candidate
 from bot.engine.clustering import member_phrases
 from bot.engine.evidence import Evidence
 from bot.engine.scoring import Signals
+from bot.engine.types import SamplePost
 
 
 def cand(canonical: str, mentions: float) -> Candidate:
@@ -84,6 +85,27 @@ def test_a_translation_is_linked_by_the_words_its_adopters_wrote() -> None:
     chatter = _form("musakix my lonex", ("musakix", "my", "lonex"), 0.0)
     chatter.own_words = frozenset()  # fillers the whole stream writes: in every vocabulary
     assert not clustering.cross_linked(japanese, chatter)
+
+
+def test_a_translation_is_linked_by_quotes_of_the_story_seed_post() -> None:
+    """A form taken up by quoting the leader post that coined the other is the same story,
+    however late and whatever its adopters wrote; a plain word or a stray quote is not."""
+    english = _form("summon ghost", ("summon", "ghost"), 0.0)
+    english.leader = "karpathy"
+    posted = datetime(2026, 3, 1, tzinfo=UTC)
+    english.seed_post = SamplePost("x:1", "karpathy", "x", "summoning ghosts", None, posted, 0)
+    japanese = _form("幽霊を召喚", ("幽霊", "を", "召喚"), 6 * 3600.0)
+    japanese.total_weight = 9.0
+    assert not clustering.cross_linked(japanese, english)
+    japanese.quoted = {"x:2": 5.0, "x:1": 0.5}  # another post; one copy of a quote
+    assert not clustering.cross_linked(japanese, english)
+    japanese.quoted["x:1"] = 1.0  # one independent adopter quoting the seed post
+    assert clustering.cross_linked(japanese, english) and clustering.cross_linked(english, japanese)
+    japanese.total_weight = 40.0  # ... among forty: no more than a stray quote
+    assert not clustering.cross_linked(japanese, english)
+    word = _form("幽霊", ("幽霊",), 0.0)  # a short plain word is no form of a story
+    word.quoted, word.total_weight = {"x:1": 3.0}, 3.0
+    assert not clustering.cross_linked(word, english)
 
 
 def test_an_everyday_phrase_joins_a_story_only_as_a_form_of_it() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize, priors
 from bot.engine.candidates import MAX_SOURCES, SURFACE_SAMPLES, Candidate
+from bot.engine.evaluation.streams import Planter
 from bot.engine.generator import (
     _FILLER_STOP,
     StreamGenerator,
@@ -431,3 +432,44 @@ def test_a_phrase_heard_more_often_than_its_spellings_are_sampled_is_still_named
     [cand] = [c for c in engine.by_slot.values() if c.key == phrase_key(["zorblat", "coin"])]
     assert cand.surface_hits == SURFACE_SAMPLES
     assert cand.canonical == "zorblat coin" and cand.surface == "zorblat coin"
+
+
+@pytest.mark.parametrize("seed", [33, 34])
+def test_a_translation_taken_up_by_quoting_the_seed_post_is_the_same_story(seed: int) -> None:
+    """幽霊を召喚 with no bilingual post at all is "summoning ghosts" when a third of its
+    adopters quote the leader's coining post: one alert, credited to the leader, with the
+    Japanese form beside it. Without the quotes nothing in the stream ties the two."""
+    gen, bg = background(seed, hours=8)
+    planter = Planter(gen)
+    bg += planter.japanese_chatter(8, 6)
+    english = gen.meme(
+        ["summoning ghosts", "#SummoningGhosts"],
+        start_minute=MEME_START,
+        ramp_minutes=60,
+        peak_per_minute=6,
+        leader="karpathy",
+        leader_text="we're summoning ghosts, not building animals",
+    )
+    japanese = planter.story(
+        ["幽霊を召喚"],
+        [1.0],
+        start_minute=MEME_START,
+        peak=2.4,
+        ramp=60,
+        hold=45,
+        decay=60,
+        pool="ja",
+        japanese=True,
+    )
+    quoting = [
+        msgspec.structs.replace(p, quotes=english[0].id) if i % 3 == 0 else p
+        for i, p in enumerate(japanese)
+    ]
+    _, apart = run(bg + english + japanese, leaders=("karpathy",))
+    assert [a.narrative.leader for a in apart] == ["karpathy", None]
+    engine, alerts = run(bg + english + quoting, leaders=("karpathy",))
+    assert len(alerts) == 1 and alerts[0].narrative.leader == "karpathy"
+    assert alerts[0].narrative.label == "summoning ghosts"
+    view = engine.find("幽霊を召喚")
+    assert view is not None and view.key == alerts[0].narrative.key
+    assert canonicalize("幽霊を召喚") in view.phrases

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.engine import AlertEvent, NarrativeEngine, canonicalize
+import msgspec
+
+from bot.engine import AlertEvent, EngineConfig, NarrativeEngine, canonicalize
 from bot.engine.checkpoint import dump, load
 from bot.engine.generator import START, StreamGenerator, merge, replay
 from bot.posts import Post
@@ -59,3 +61,25 @@ def test_restore_with_fewer_leaders_forgets_the_others_posts() -> None:
     restored = load(dump(engine), leaders=["seer"])
     assert [lp.author for lp in restored.leader_posts] == ["seer"]
     assert len(engine.leader_posts) == 2
+
+
+def test_a_post_quoting_a_remembered_leader_post_is_known_as_such() -> None:
+    """Only quotes of leader posts still remembered count: not of one pushed out by newer
+    ones, of one whose leader was dropped, or of anyone else's; a restore keeps the rest."""
+    engine = NarrativeEngine(EngineConfig(max_leader_posts=2), leaders=["seer", "oracle"])
+    gen = StreamGenerator(5)
+    said = [
+        gen._post(10 + i, who, f"thought {i}", "x")
+        for i, who in enumerate(("Seer", "Oracle", "Seer"))
+    ]
+    other = gen._post(14, "someone", "an ordinary post", "x")
+    replay(engine, merge(gen.background(0.5, 5), [*said, other]))
+
+    def quoted(engine: NarrativeEngine, post: Post) -> str | None:
+        return engine.seeds.quoted(msgspec.structs.replace(other, quotes=post.id))
+
+    assert [quoted(engine, p) for p in [*said, other]] == [None, said[1].id, said[2].id, None]
+    restored = load(dump(engine), leaders=["seer", "oracle"])
+    assert [quoted(restored, p) for p in said] == [None, said[1].id, said[2].id]
+    restored.set_leaders(["seer"])
+    assert [quoted(restored, p) for p in said] == [None, None, said[2].id]

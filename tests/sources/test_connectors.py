@@ -192,6 +192,7 @@ async def test_x_recent_search_counts_posts_read(upstream: UpstreamFake, http: H
     assert X_POSTS_READ._value.get() - before == 2
     query = upstream.calls("x")[0].query
     assert query["query"] == "(from:karpathy OR from:sama) -is:retweet"
+    assert "referenced_tweets" in query["tweet.fields"].split(",")  # what a post quotes
     assert "since_id" not in query
     assert await source.poll() == []
     assert upstream.calls("x")[1].query["since_id"] == "1862000000000000002"

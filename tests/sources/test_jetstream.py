@@ -7,6 +7,7 @@ import contextlib
 import copy
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -350,3 +351,56 @@ def test_no_frame_crashes_the_decoder(http: HttpClient, frame: str | bytes) -> N
         health = http.health.get("bluesky")
         counted = health.skipped - skipped if health else 0
         assert counted in (0, 1)  # skipped and counted once, or simply not a post
+
+
+def _with_record(**fields: Any) -> dict[str, Any]:
+    """A recorded post create, its record given more lexicon fields."""
+    event = copy.deepcopy(next(e for e in CREATED_POSTS if "reply" not in e["commit"]["record"]))
+    event["commit"]["record"].update(fields)
+    return event
+
+
+QUOTED = "at://did:plc:vfnmgxg2yscfliemmcxzyfyh/app.bsky.feed.post/3mmoodizfwc2j"
+PARENT = "at://did:plc:j76trmiofvaxxpvx2vnb2vwf/app.bsky.feed.post/3mmojbrjwbs26"
+
+
+def test_a_quote_or_a_reply_names_the_post_it_points_at() -> None:
+    recorded = next(e for e in CREATED_POSTS if "reply" in e["commit"]["record"])
+    parent = recorded["commit"]["record"]["reply"]["parent"]["uri"]
+    post = parse_event(recorded, {})
+    assert post is not None and post.quotes == parent
+    ref = {"cid": "bafyreiaxf7tgbfydx3465sckitq6v564thxe2wwydbi7cwxbxvgssje3em", "uri": QUOTED}
+    quote = {"$type": "app.bsky.embed.record", "record": ref}
+    with_media = {
+        "$type": "app.bsky.embed.recordWithMedia",
+        "record": {"$type": "app.bsky.embed.record", "record": ref},
+        "media": {"$type": "app.bsky.embed.images", "images": []},
+    }
+    reply = {
+        "parent": {"cid": ref["cid"], "uri": PARENT},
+        "root": {"cid": ref["cid"], "uri": PARENT},
+    }
+    for embed in (quote, with_media):
+        for extra in ({}, {"reply": reply}):  # what it quotes is what it speaks of
+            post = parse_event(_with_record(embed=embed, **extra), {})
+            assert post is not None and post.quotes == QUOTED
+    post = parse_event(_with_record(reply=reply), {})
+    assert post is not None and post.quotes == PARENT
+
+
+def test_other_embeds_and_malformed_references_point_at_nothing() -> None:
+    images = {"$type": "app.bsky.embed.images", "images": [{"alt": "", "image": {}}]}
+    feed = {
+        "$type": "app.bsky.embed.record",
+        "record": {"uri": "at://did:plc:a/app.bsky.feed.generator/hot"},
+    }
+    for fields in (
+        {"embed": images},
+        {"embed": feed},  # a feed, not a post
+        {"embed": {"record": 5}},
+        {"embed": "junk"},
+        {"reply": {"parent": "junk"}},
+        {"reply": {"parent": {"uri": "https://example.com/" + "a" * 400}}},
+    ):
+        post = parse_event(_with_record(**fields), {})
+        assert post is not None and post.quotes is None  # the post itself is kept

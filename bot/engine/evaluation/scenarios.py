@@ -14,6 +14,7 @@ from bot.engine.generator import START, StreamGenerator, merge
 from bot.posts import Post
 
 LEADERS = ("karpathy", "sama", "tobi", "elonmusk", "naval")
+QUOTE_EVERY = 3  # of the Japanese posts on a leader's coinage, those quoting the leader's post
 EARLIEST_STORY_MINUTE = 240  # after the current engine's 2 h warm-up, with some history
 
 
@@ -57,8 +58,17 @@ class _Builder:
         self.parts.append(self.gen.background(hours, per_minute * 0.9, start_minute=start_minute))
         self.parts.append(self.pl.japanese_chatter(hours, per_minute * 0.1, start_minute))
 
-    def plant(self, plan: Plan, start: float, extra: Sequence[Post] = ()) -> None:
-        """Adopters from ``start``; a leader's coining post 15-60 min before them."""
+    def plant(
+        self,
+        plan: Plan,
+        start: float,
+        extra: Sequence[Post] = (),
+        quoting: Sequence[Post] = (),
+    ) -> None:
+        """Adopters from ``start``; a leader's coining post 15-60 min before them.
+
+        ``quoting`` (some of ``extra``) quote the leader's post, as a quote-post carries it.
+        """
         posts = self.pl.story(
             plan.variants,
             plan.weights,
@@ -75,7 +85,12 @@ class _Builder:
         posts += extra
         if plan.leader:
             lead = self.uniform(15, 60)
-            posts.append(self.pl.post(start - lead, plan.leader, plan.leader_text, "x"))
+            seed = self.pl.post(start - lead, plan.leader, plan.leader_text, "x")
+            quote = {p.id for p in quoting}
+            posts = [
+                msgspec.structs.replace(p, quotes=seed.id) if p.id in quote else p for p in posts
+            ]
+            posts.append(seed)
         posts.sort(key=lambda p: p.created_at)
         self.parts.append(posts)
         self.stories.append(
@@ -170,7 +185,9 @@ def _ghosts(b: _Builder, start: float) -> None:
         decay=60,
         pool="ghosts_both_",
     )
-    b.plant(plan, start, [*japanese, *both])
+    # Japanese posts about a leader's words often quote the leader's post: every third here
+    # (picked by position, so every other post of the stream stays as it was).
+    b.plant(plan, start, [*japanese, *both], quoting=japanese[::QUOTE_EVERY])
 
 
 def _main_plans(b: _Builder) -> list[Plan]:
