@@ -23,7 +23,7 @@ from bot.engine.seeding import Leaders
 from bot.engine.text import (
     Extraction,
     content_words,
-    frame_of,
+    framed,
     neighbours,
     phrase_text,
     phrase_words,
@@ -77,6 +77,7 @@ class Adoption:
             spans.setdefault(p, []).append((s, n, slot))
         ring_weight = self.cfg.ring_weight
         said: dict[int, list[tuple[float, int, int]]] = {}
+        says: dict[int, dict[int, float]] = {}  # the same, by word hash
         for slot, p, s, n in zip(hot_slots, post_of, starts, lengths, strict=True):
             cand = by_slot[slot]
             post = posts[p]
@@ -100,8 +101,13 @@ class Adoption:
                 continue
             if p not in said:
                 said[p] = self._said(ext, p)
+                says[p] = {key: weight for weight, _, key in said[p]}
             words, rarity = self._besides(said[p], s, n)
-            frame = frame_of(ext, self.vocab, p, s, n)
+            places = framed(ext, self.vocab, p, s, n)
+            frame = frozenset(placed for placed, _ in places)
+            # What each place of the frame says (a stopword nothing): a template is given
+            # away by its rare words standing where they stood before.
+            weights = {placed: says[p].get(word, 0.0) for placed, word in places}
             beside = neighbours(ext, self.vocab, p, s, n)
             text = (int(ext.text_sig[p]), words)
             cand.adopt(
@@ -114,6 +120,7 @@ class Adoption:
                 beside,
                 source=post.source,
                 quoted=self.seeds.quoted(post),
+                frame_weights=weights,
             )
             tracker.woke(slot)
 

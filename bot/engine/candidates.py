@@ -50,6 +50,7 @@ class Candidate:
         "evidence",
         "first_post",
         "first_seen",
+        "frames",
         "key",
         "last_post",
         "leader",
@@ -110,6 +111,8 @@ class Candidate:
             maxlen=RECENT_ADOPTERS
         )
         self.text_counts: dict[int, int] = {}
+        # Every frame element (a word at its place) among those texts, with how many hold it.
+        self.frames: dict[int, int] = {}
         # The content words right before and after the phrase in the latest independent
         # adoptions: a plain word everyone writes beside the same word is half of a phrase.
         self.beside: deque[tuple[int, int]] = deque(maxlen=LEAN_RECENT)
@@ -195,6 +198,8 @@ class Candidate:
             (sig, frozenset(words), total, frozenset(frame), bool(copied))
             for sig, words, total, frame, copied in state["recent_texts"]
         )
+        for *_, frame, _ in cand.recent_texts:
+            cand._count_frame(frame)
         cand.posts.extend(state["posts"])
         cand.beside.extend((int(left), int(right)) for left, right in state["beside"])
         cand.first_post = SamplePost.unpack(state["first_post"])
@@ -236,6 +241,7 @@ class Candidate:
         *,
         source: str,
         quoted: str | None = None,
+        frame_weights: dict[int, float] | None = None,
     ) -> None:
         """A new author took the phrase up on ``source`` (quoting the leader post ``quoted``);
         how much that counts depends on what else they said.
@@ -270,7 +276,7 @@ class Candidate:
                     if sum(rarity.get(w, 0.0) for w in shared) >= NEAR_SHARE * max(total, said):
                         weight = ring_weight
                         break
-        if weight > ring_weight and self._templated(frame):
+        if weight > ring_weight and self._templated(frame, frame_weights):
             weight = ring_weight
         self._remember(sig, words, total, frame, weight <= ring_weight)
         if weight > ring_weight:
@@ -327,25 +333,34 @@ class Candidate:
     ) -> None:
         """Keep a post among the latest texts later adopters are compared with."""
         if len(self.recent_texts) == self.recent_texts.maxlen:
-            old = self.recent_texts[0][0]
-            left = self.text_counts.get(old, 0) - 1
-            if left > 0:
-                self.text_counts[old] = left
-            else:
-                self.text_counts.pop(old, None)
+            old, *_, old_frame, _ = self.recent_texts[0]
+            _drop(self.text_counts, old)
+            for placed in old_frame:
+                _drop(self.frames, placed)
         self.recent_texts.append((sig, words, total, frame, copied))
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
+        self._count_frame(frame)
 
-    def _templated(self, frame: frozenset[int]) -> bool:
+    def _count_frame(self, frame: frozenset[int]) -> None:
+        for placed in frame:
+            self.frames[placed] = self.frames.get(placed, 0) + 1
+
+    def _templated(self, frame: frozenset[int], weights: dict[int, float] | None = None) -> bool:
         """Whether the words around the phrase fill a template recent adopters filled too.
 
         Sock puppets fill one template with a word or two swapped: what stands where around
         the phrase ("honestly the _ changed my _") gives the template away, against one
-        earlier post or against the posts already judged copies taken together (two of them
-        with different words swapped show all of the template between them).
+        earlier post, against the posts already judged copies taken together (two of them
+        with different words swapped show all of the template between them), or, given what
+        each place says (``weights``: a rare word much, a stopword nothing), against every
+        recent adopter's frame taken together: half of what the frame says standing where
+        earlier adopters had it. People writing their own posts rarely put the same rare
+        word at the same place; a template's few posts, each with other words swapped, do.
         """
         if len(frame) < FRAME_SHARED:
             return False
+        if weights and self._covered(frame, weights):
+            return True
         template: set[int] = set()
         longest = len(frame)
         for *_, seen_frame, copied in self.recent_texts:
@@ -358,6 +373,15 @@ class Candidate:
         # long template for sharing two of its words.
         return _alike(frame, template, longest)
 
+    def _covered(self, frame: frozenset[int], weights: dict[int, float]) -> bool:
+        """Half of what ``frame`` says (by ``weights``) stood at its place in recent frames."""
+        frames = self.frames
+        seen = [placed for placed in frame if placed in frames]
+        if len(seen) < FRAME_SHARED:
+            return False
+        said = sum(weights.get(placed, 0.0) for placed in frame)
+        return said > 0.0 and sum(weights.get(p, 0.0) for p in seen) >= FRAME_HALF * said
+
     def learn_templates(self, other: Candidate) -> None:
         """Compare new adopters with the copies among ``other``'s latest adopters too: the
         templates seen filled for a phrase starting with the same words (its frames have the
@@ -369,6 +393,7 @@ class Candidate:
         for entry in reversed(copies[-room:] if room > 0 else []):
             self.recent_texts.appendleft(entry)
             self.text_counts[entry[0]] = self.text_counts.get(entry[0], 0) + 1
+            self._count_frame(entry[3])
 
     def leans_on(self) -> bool:
         """Whether its latest independent adopters nearly all wrote the same word beside it.
@@ -416,6 +441,15 @@ class Candidate:
         if len(self.authors) > memory:
             newest = sorted(self.authors.items(), key=lambda kv: kv[1])[-memory // 2 :]
             self.authors = dict(newest)
+
+
+def _drop(counts: dict[int, int], key: int) -> None:
+    """One fewer of ``key`` (gone at none)."""
+    left = counts.get(key, 0) - 1
+    if left > 0:
+        counts[key] = left
+    else:
+        counts.pop(key, None)
 
 
 def _like(frame: frozenset[int], seen: frozenset[int]) -> bool:
