@@ -18,7 +18,7 @@ from bot.engine.candidates import (
 from bot.engine.folding import stable_hash
 from bot.engine.generator import StreamGenerator
 from bot.engine.overheard import Said
-from bot.engine.text import extract, frame_of, neighbours, phrase_key, phrase_text
+from bot.engine.text import extract, frame_of, framed, neighbours, phrase_key, phrase_text
 from bot.engine.vocab import Vocab
 
 
@@ -340,3 +340,58 @@ def test_a_word_nearly_every_independent_adopter_writes_beside_it_makes_it_a_fra
     for _ in range(3):
         cand.adopt(0.0, 9, (0, frozenset(copy)), copy, 0.02, frozenset(), (goblin, 0), source="x")
     assert not cand.leans_on()
+
+
+def _weighed(texts: list[str], words: list[str]) -> list[tuple[frozenset[int], dict[int, float]]]:
+    """Each text's frame of ``words`` with what each place says (a stopword nothing)."""
+    vocab = Vocab()
+    ext = extract(texts, vocab)
+    mine = ext.phrase == np.uint64(phrase_key(words))
+    out = []
+    for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True):
+        places = framed(ext, vocab, post, start, len(words))
+        stops = {stable_hash(w) for w in ("the", "my", "to", "you", "is")}
+        weights = {placed: 0.0 if word in stops else 5.0 for placed, word in places}
+        out.append((frozenset(weights), weights))
+    return out
+
+
+def test_a_template_shows_in_all_recent_frames_taken_together() -> None:
+    """Each puppet swaps two of the template's words, so no two posts share half a frame and
+    none was judged a copy yet; but half of what the third one says stood at its place in
+    the first two. People writing their own posts share little more than stopwords there."""
+    puppets = _weighed(
+        [
+            "honestly the mirvane wallet changed my fudevix",
+            "honestly you mirvane wallet changed fulox life",
+            "pokax the mirvane wallet changed netex life",
+        ],
+        ["mirvane", "wallet"],
+    )
+    people = _weighed(
+        [
+            "kabakix the mirvane wallet is zorp now",
+            "lonex my mirvane wallet is flim today",
+            "vilox the mirvane wallet is flim quix",  # three places seen: two stopwords
+        ],
+        ["mirvane", "wallet"],
+    )
+    assert sorted(people[2][1].values()) == [0.0, 0.0, 5.0, 5.0, 5.0]
+
+    def weights(
+        cand: Candidate, posts: list[tuple[frozenset[int], dict[int, float]]]
+    ) -> list[float]:
+        out = []
+        for i, (frame, says) in enumerate(posts):
+            words = {3000 + 10 * i + k: 5.0 for k in range(3)}
+            cand.adopt(
+                0.0, i, (i, frozenset(words)), words, 0.02, frame, source="x", frame_weights=says
+            )
+            out.append(cand.adopt_weights[-1])
+        return out
+
+    assert weights(_cand(), puppets) == [1.0, 1.0, 0.02]
+    assert _adopt_all(_cand(), [frame for frame, _ in puppets]) == [1.0, 1.0, 1.0]  # pair by pair
+    assert weights(_cand(), people) == [1.0, 1.0, 1.0]
+    unweighed = [(frame, dict.fromkeys(says, 5.0)) for frame, says in people]
+    assert weights(_cand(), unweighed) == [1.0, 1.0, 0.02]  # as if "the" and "is" said much
