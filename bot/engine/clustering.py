@@ -137,9 +137,11 @@ def quoted_seed(story: Candidate, form: Candidate) -> bool:
 
     The quoting adopters must be independent (copies weigh little) and a share of the form's
     adopters like a bilingual post's share of its posts: an everyday word written by
-    thousands is not the story because one of them quoted its seed.
+    thousands is not the story because one of them quoted its seed. And the form must have
+    words of its own (used mostly in it, as ``wrote`` asks): the quoting posts carry their
+    writers' everyday words too ("新しい今日", "new today", in one of them is no form).
     """
-    if story.seed_post is None or not distinctive(form):
+    if story.seed_post is None or not distinctive(form) or not form.own_words:
         return False
     weight = form.quoted.get(story.seed_post.id, 0.0)
     return weight >= QUOTED_ADOPTERS and weight >= CROSS_OVERLAP * form.total_weight

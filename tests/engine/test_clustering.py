@@ -106,6 +106,10 @@ def test_a_translation_is_linked_by_quotes_of_the_story_seed_post() -> None:
     word = _form("幽霊", ("幽霊",), 0.0)  # a short plain word is no form of a story
     word.quoted, word.total_weight = {"x:1": 3.0}, 3.0
     assert not clustering.cross_linked(word, english)
+    chatter = _form("新しい今日", ("新しい", "今日"), 6 * 3600.0)  # in the quoting posts too
+    chatter.quoted, chatter.total_weight = {"x:1": 1.0}, 5.0
+    chatter.own_words = frozenset()  # everyday words: no word of its own
+    assert not clustering.cross_linked(chatter, english)
 
 
 def test_an_everyday_phrase_joins_a_story_only_as_a_form_of_it() -> None:
