@@ -60,10 +60,12 @@ class Adoption:
         posts: Sequence[Post],
         base: int,
         young: frozenset[str],
+        cjk: np.ndarray | None = None,
     ) -> None:
         """Record the adoptions among a batch's occurrences of tracked phrases (``idx``).
 
-        ``young``: sources whose posts adopt nothing yet (a network in its own warm-up).
+        ``young``: sources whose posts adopt nothing yet (a network in its own warm-up);
+        ``cjk``: per post, whether it is written in Han, hiragana or katakana.
         """
         tracker = self.tracker
         by_slot = tracker.by_slot
@@ -77,7 +79,12 @@ class Adoption:
             spans.setdefault(p, []).append((s, n, slot))
         ring_weight = self.cfg.ring_weight
         said: dict[int, list[tuple[float, int, int]]] = {}
-        says: dict[int, dict[int, float]] = {}  # the same, by word hash
+        says: dict[int, dict[int, float]] = {}  # the same, by word hash, within the script
+        # A word says as much as it is rare among posts of its own script: a Japanese word in
+        # one Japanese post in ten is everyday there, however rare among all posts.
+        scripts = self.tracker.table.presence
+        known = float(scripts.sum())
+        lift = np.log(np.maximum(scripts / known, 1e-6)).tolist() if known > 0.0 else [0.0, 0.0]
         for slot, p, s, n in zip(hot_slots, post_of, starts, lengths, strict=True):
             cand = by_slot[slot]
             post = posts[p]
@@ -101,7 +108,8 @@ class Adoption:
                 continue
             if p not in said:
                 said[p] = self._said(ext, p)
-                says[p] = {key: weight for weight, _, key in said[p]}
+                up = lift[int(cjk[p])] if cjk is not None else 0.0
+                says[p] = {key: max(weight + up, 0.0) for weight, _, key in said[p]}
             words, rarity = self._besides(said[p], s, n)
             places = framed(ext, self.vocab, p, s, n)
             frame = frozenset(placed for placed, _ in places)

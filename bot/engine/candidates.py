@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
@@ -374,13 +375,26 @@ class Candidate:
         return _alike(frame, template, longest)
 
     def _covered(self, frame: frozenset[int], weights: dict[int, float]) -> bool:
-        """Half of what ``frame`` says (by ``weights``) stood at its place in recent frames."""
+        """Half of what ``frame`` says (by ``weights``) stood at its place in recent frames.
+
+        A word saying ``w`` is in a share ``exp(-w)`` of posts, so among ``n`` recent frames
+        it stands anywhere by chance about ``n * exp(-w)`` times: only the rest of what it
+        says counts as seen. Everyday words of a small language fill every place sooner or
+        later; a template's own words do not.
+        """
         frames = self.frames
         seen = [placed for placed in frame if placed in frames]
         if len(seen) < FRAME_SHARED:
             return False
         said = sum(weights.get(placed, 0.0) for placed in frame)
-        return said > 0.0 and sum(weights.get(p, 0.0) for p in seen) >= FRAME_HALF * said
+        if said <= 0.0:
+            return False
+        n = len(self.recent_texts)
+        shown = 0.0
+        for placed in seen:
+            w = weights.get(placed, 0.0)
+            shown += w * max(0.0, 1.0 - n * math.exp(-w))
+        return shown >= FRAME_HALF * said
 
     def learn_templates(self, other: Candidate) -> None:
         """Compare new adopters with the copies among ``other``'s latest adopters too: the

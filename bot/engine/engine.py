@@ -228,7 +228,7 @@ class NarrativeEngine:
             idx = np.flatnonzero(hot)
             if idx.size:
                 young = self._young_sources()
-                self.adoption.record(ext, idx, slots, ts, buckets, posts, base, young)
+                self.adoption.record(ext, idx, slots, ts, buckets, posts, base, young, cjk)
         self.heard.add(ext, ts, now)
         self.posts_ingested += len(posts)
         self.occurrences += int(ext.phrase.size)

@@ -351,15 +351,21 @@ def _weighed(texts: list[str], words: list[str]) -> list[tuple[frozenset[int], d
     for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True):
         places = framed(ext, vocab, post, start, len(words))
         stops = {stable_hash(w) for w in ("the", "my", "to", "you", "is")}
-        weights = {placed: 0.0 if word in stops else 5.0 for placed, word in places}
+        fillers = {stable_hash(w) for w in ("fudevix", "fulox", "pokax", "netex", "flim")}
+        # Rarer still: the template's own words, and people's words of their own.
+        weights = {
+            placed: 0.0 if word in stops else 4.0 if word in fillers else 6.0
+            for placed, word in places
+        }
         out.append((frozenset(weights), weights))
     return out
 
 
 def test_a_template_shows_in_all_recent_frames_taken_together() -> None:
-    """Each puppet swaps two of the template's words, so no two posts share half a frame and
-    none was judged a copy yet; but half of what the third one says stood at its place in
-    the first two. People writing their own posts share little more than stopwords there."""
+    """Each puppet swaps two of the template's words for everyday ones, so no two posts share
+    half a frame and none was judged a copy yet; but half of what the third one says stood at
+    its place in the first two (the template's rare words). People writing their own posts
+    share stopwords there, and a word common enough to stand anywhere by chance."""
     puppets = _weighed(
         [
             "honestly the mirvane wallet changed my fudevix",
@@ -376,7 +382,7 @@ def test_a_template_shows_in_all_recent_frames_taken_together() -> None:
         ],
         ["mirvane", "wallet"],
     )
-    assert sorted(people[2][1].values()) == [0.0, 0.0, 5.0, 5.0, 5.0]
+    assert sorted(people[2][1].values()) == [0.0, 0.0, 4.0, 6.0, 6.0]
 
     def weights(
         cand: Candidate, posts: list[tuple[frozenset[int], dict[int, float]]]
