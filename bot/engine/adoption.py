@@ -112,10 +112,7 @@ class Adoption:
                 says[p] = {key: max(weight + up, 0.0) for weight, _, key in said[p]}
             words, rarity = self._besides(said[p], s, n)
             places = framed(ext, self.vocab, p, s, n)
-            frame = frozenset(placed for placed, _ in places)
-            # What each place of the frame says (a stopword nothing): a template is given
-            # away by its rare words standing where they stood before.
-            weights = {placed: says[p].get(word, 0.0) for placed, word in places}
+            frame = frozenset(places)
             beside = neighbours(ext, self.vocab, p, s, n)
             text = (int(ext.text_sig[p]), words)
             cand.adopt(
@@ -128,7 +125,9 @@ class Adoption:
                 beside,
                 source=post.source,
                 quoted=self.seeds.quoted(post),
-                frame_weights=weights,
+                # What each place of the frame says (a stopword nothing): a template is
+                # given away by its rare words standing where they stood before.
+                framing=(places, says[p]),
             )
             tracker.woke(slot)
 

@@ -242,7 +242,7 @@ class Candidate:
         *,
         source: str,
         quoted: str | None = None,
-        frame_weights: dict[int, float] | None = None,
+        framing: tuple[dict[int, int], dict[int, float]] | None = None,
     ) -> None:
         """A new author took the phrase up on ``source`` (quoting the leader post ``quoted``);
         how much that counts depends on what else they said.
@@ -277,7 +277,7 @@ class Candidate:
                     if sum(rarity.get(w, 0.0) for w in shared) >= NEAR_SHARE * max(total, said):
                         weight = ring_weight
                         break
-        if weight > ring_weight and self._templated(frame, frame_weights):
+        if weight > ring_weight and self._templated(frame, framing):
             weight = ring_weight
         self._remember(sig, words, total, frame, weight <= ring_weight)
         if weight > ring_weight:
@@ -346,21 +346,26 @@ class Candidate:
         for placed in frame:
             self.frames[placed] = self.frames.get(placed, 0) + 1
 
-    def _templated(self, frame: frozenset[int], weights: dict[int, float] | None = None) -> bool:
+    def _templated(
+        self,
+        frame: frozenset[int],
+        framing: tuple[dict[int, int], dict[int, float]] | None = None,
+    ) -> bool:
         """Whether the words around the phrase fill a template recent adopters filled too.
 
         Sock puppets fill one template with a word or two swapped: what stands where around
         the phrase ("honestly the _ changed my _") gives the template away, against one
         earlier post, against the posts already judged copies taken together (two of them
         with different words swapped show all of the template between them), or, given what
-        each place says (``weights``: a rare word much, a stopword nothing), against every
+        each place says (``framing``: the word at each place, and what each word says: a
+        rare word much, a stopword nothing), against every
         recent adopter's frame taken together: half of what the frame says standing where
         earlier adopters had it. People writing their own posts rarely put the same rare
         word at the same place; a template's few posts, each with other words swapped, do.
         """
         if len(frame) < FRAME_SHARED:
             return False
-        if weights and self._covered(frame, weights):
+        if framing is not None and self._covered(frame, *framing):
             return True
         template: set[int] = set()
         longest = len(frame)
@@ -374,8 +379,11 @@ class Candidate:
         # long template for sharing two of its words.
         return _alike(frame, template, longest)
 
-    def _covered(self, frame: frozenset[int], weights: dict[int, float]) -> bool:
-        """Half of what ``frame`` says (by ``weights``) stood at its place in recent frames.
+    def _covered(
+        self, frame: frozenset[int], words: dict[int, int], says: dict[int, float]
+    ) -> bool:
+        """Half of what ``frame`` says stood at its place in recent frames (``words``: the word
+        at each place; ``says``: what each word says).
 
         A word saying ``w`` is in a share ``exp(-w)`` of posts, so among ``n`` recent frames
         it stands anywhere by chance about ``n * exp(-w)`` times: only the rest of what it
@@ -386,13 +394,13 @@ class Candidate:
         seen = [placed for placed in frame if placed in frames]
         if len(seen) < FRAME_SHARED:
             return False
-        said = sum(weights.get(placed, 0.0) for placed in frame)
+        said = sum(says.get(words.get(placed, 0), 0.0) for placed in frame)
         if said <= 0.0:
             return False
         n = len(self.recent_texts)
         shown = 0.0
         for placed in seen:
-            w = weights.get(placed, 0.0)
+            w = says.get(words.get(placed, 0), 0.0)
             shown += w * max(0.0, 1.0 - n * math.exp(-w))
         return shown >= FRAME_HALF * said
 

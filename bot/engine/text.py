@@ -248,12 +248,12 @@ def frame_of(
     from where the phrase starts, so "mirvane" in the same post has changed@+2 too: the
     frames of phrases starting with the same words can be compared.
     """
-    return frozenset(placed for placed, _ in framed(extraction, vocab, post, start, length))
+    return frozenset(framed(extraction, vocab, post, start, length))
 
 
 def framed(
     extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
-) -> list[tuple[int, int]]:
+) -> dict[int, int]:
     """``frame_of``'s elements with the word each holds (``frame_places``)."""
     lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
     first = max(lo, start - FRAME_WORDS)
@@ -268,18 +268,18 @@ def word_hashes(vocab: Vocab, token_ids: np.ndarray) -> np.ndarray:
 
 def frame_in(words: np.ndarray, first: int, start: int, length: int) -> frozenset[int]:
     """``frame_of`` over word hashes (0: a break) whose first stands at token ``first``."""
-    return frozenset(placed for placed, _ in frame_places(words, first, start, length))
+    return frozenset(frame_places(words, first, start, length))
 
 
-def frame_places(words: np.ndarray, first: int, start: int, length: int) -> list[tuple[int, int]]:
-    """The frame's elements (a word at its place) with the word each holds."""
+def frame_places(words: np.ndarray, first: int, start: int, length: int) -> dict[int, int]:
+    """The frame's elements (a word at its place), each with the word it holds."""
     end = start + length
-    out = []
+    out = {}
     for pos, word in enumerate(words.tolist(), first):
         if start <= pos < end or not word:
             continue
         place = pos - start
-        out.append((int(word) ^ ((place + FRAME_WORDS) * 0x9E3779B97F4A7C15 >> 8), int(word)))
+        out[int(word) ^ ((place + FRAME_WORDS) * 0x9E3779B97F4A7C15 >> 8)] = int(word)
     return out
 
 

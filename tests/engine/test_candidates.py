@@ -342,22 +342,26 @@ def test_a_word_nearly_every_independent_adopter_writes_beside_it_makes_it_a_fra
     assert not cand.leans_on()
 
 
-def _weighed(texts: list[str], words: list[str]) -> list[tuple[frozenset[int], dict[int, float]]]:
-    """Each text's frame of ``words`` with what each place says (a stopword nothing)."""
+Framing = tuple[dict[int, int], dict[int, float]]
+
+
+def _weighed(texts: list[str], words: list[str]) -> list[tuple[frozenset[int], Framing]]:
+    """Each text's frame of ``words``, the word at each place and what each word says."""
     vocab = Vocab()
     ext = extract(texts, vocab)
     mine = ext.phrase == np.uint64(phrase_key(words))
+    stops = {stable_hash(w) for w in ("the", "my", "to", "you", "is")}
+    fillers = {stable_hash(w) for w in ("fudevix", "fulox", "pokax", "netex", "flim")}
     out = []
     for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True):
         places = framed(ext, vocab, post, start, len(words))
-        stops = {stable_hash(w) for w in ("the", "my", "to", "you", "is")}
-        fillers = {stable_hash(w) for w in ("fudevix", "fulox", "pokax", "netex", "flim")}
-        # Rarer still: the template's own words, and people's words of their own.
-        weights = {
-            placed: 0.0 if word in stops else 4.0 if word in fillers else 6.0
-            for placed, word in places
+        # A stopword says nothing; rarer than a filler: a template's own words, and people's
+        # words of their own.
+        says = {
+            word: 0.0 if word in stops else 4.0 if word in fillers else 6.0
+            for word in places.values()
         }
-        out.append((frozenset(weights), weights))
+        out.append((frozenset(places), (places, says)))
     return out
 
 
@@ -382,16 +386,14 @@ def test_a_template_shows_in_all_recent_frames_taken_together() -> None:
         ],
         ["mirvane", "wallet"],
     )
-    assert sorted(people[2][1].values()) == [0.0, 0.0, 4.0, 6.0, 6.0]
+    assert sorted(people[2][1][1].values()) == [0.0, 0.0, 4.0, 6.0, 6.0]
 
-    def weights(
-        cand: Candidate, posts: list[tuple[frozenset[int], dict[int, float]]]
-    ) -> list[float]:
+    def weights(cand: Candidate, posts: list[tuple[frozenset[int], Framing]]) -> list[float]:
         out = []
-        for i, (frame, says) in enumerate(posts):
+        for i, (frame, framing) in enumerate(posts):
             words = {3000 + 10 * i + k: 5.0 for k in range(3)}
             cand.adopt(
-                0.0, i, (i, frozenset(words)), words, 0.02, frame, source="x", frame_weights=says
+                0.0, i, (i, frozenset(words)), words, 0.02, frame, source="x", framing=framing
             )
             out.append(cand.adopt_weights[-1])
         return out
@@ -399,5 +401,5 @@ def test_a_template_shows_in_all_recent_frames_taken_together() -> None:
     assert weights(_cand(), puppets) == [1.0, 1.0, 0.02]
     assert _adopt_all(_cand(), [frame for frame, _ in puppets]) == [1.0, 1.0, 1.0]  # pair by pair
     assert weights(_cand(), people) == [1.0, 1.0, 1.0]
-    unweighed = [(frame, dict.fromkeys(says, 5.0)) for frame, says in people]
+    unweighed = [(frame, (places, dict.fromkeys(says, 5.0))) for frame, (places, says) in people]
     assert weights(_cand(), unweighed) == [1.0, 1.0, 0.02]  # as if "the" and "is" said much
