@@ -6,7 +6,7 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -15,6 +15,8 @@ from bot.engine.overheard import Said
 from bot.engine.scoring import Signals
 from bot.engine.types import SamplePost, utc
 from bot.posts import Post
+
+K = TypeVar("K")
 
 MAX_SURFACES = 8
 SURFACE_SAMPLES = 64  # hits per candidate whose surface text is recorded for labels
@@ -335,9 +337,9 @@ class Candidate:
         """Keep a post among the latest texts later adopters are compared with."""
         if len(self.recent_texts) == self.recent_texts.maxlen:
             old, *_, old_frame, _ = self.recent_texts[0]
-            _drop(self.text_counts, old)
+            drop_one(self.text_counts, old)
             for placed in old_frame:
-                _drop(self.frames, placed)
+                drop_one(self.frames, placed)
         self.recent_texts.append((sig, words, total, frame, copied))
         self.text_counts[sig] = self.text_counts.get(sig, 0) + 1
         self._count_frame(frame)
@@ -465,8 +467,8 @@ class Candidate:
             self.authors = dict(newest)
 
 
-def _drop(counts: dict[int, int], key: int) -> None:
-    """One fewer of ``key`` (gone at none)."""
+def drop_one(counts: dict[K, int], key: K) -> None:
+    """One fewer of ``key`` in a count (gone at none)."""
     left = counts.get(key, 0) - 1
     if left > 0:
         counts[key] = left

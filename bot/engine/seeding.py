@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from bot.engine.baseline import PhraseTable
-from bot.engine.candidates import Candidate
+from bot.engine.candidates import Candidate, drop_one
 from bot.engine.config import EngineConfig
 from bot.engine.text import Extraction
 from bot.engine.types import SamplePost
@@ -79,12 +79,7 @@ class Leaders:
     def remember(self, lp: LeaderPost) -> None:
         """Keep one leader post (the oldest goes once ``max_leader_posts`` are kept)."""
         if len(self.posts) == self.posts.maxlen:
-            old = self.posts[0].sample.id
-            left = self._ids.get(old, 0) - 1
-            if left > 0:
-                self._ids[old] = left
-            else:
-                self._ids.pop(old, None)
+            drop_one(self._ids, self.posts[0].sample.id)
         self.posts.append(lp)
         self._ids[lp.sample.id] = self._ids.get(lp.sample.id, 0) + 1
 
