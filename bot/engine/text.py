@@ -237,10 +237,11 @@ def content_words(extraction: Extraction, vocab: Vocab, post: int) -> tuple[np.n
 FRAME_WORDS = 4  # words on each side of a phrase that make its frame
 
 
-def frame_of(
+def framed(
     extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
-) -> frozenset[int]:
-    """The words right around one occurrence, each marked with its place (stopwords too).
+) -> dict[int, int]:
+    """The words right around one occurrence, each marked with its place (stopwords too),
+    with the word each place holds: the frame is the dict's keys.
 
     "honestly the mirvane wallet changed my life" frames "mirvane wallet" as honestly@-2,
     the@-1, changed@+2, my@+3, life@+4: a template filled with a word or two swapped keeps
@@ -248,13 +249,6 @@ def frame_of(
     from where the phrase starts, so "mirvane" in the same post has changed@+2 too: the
     frames of phrases starting with the same words can be compared.
     """
-    return frozenset(framed(extraction, vocab, post, start, length))
-
-
-def framed(
-    extraction: Extraction, vocab: Vocab, post: int, start: int, length: int
-) -> dict[int, int]:
-    """``frame_of``'s elements with the word each holds (``frame_places``)."""
     lo, hi = int(extraction.bounds[post]), int(extraction.bounds[post + 1])
     first = max(lo, start - FRAME_WORDS)
     ids = extraction.token_ids[first : min(hi, start + length + FRAME_WORDS)]
@@ -267,7 +261,7 @@ def word_hashes(vocab: Vocab, token_ids: np.ndarray) -> np.ndarray:
 
 
 def frame_in(words: np.ndarray, first: int, start: int, length: int) -> frozenset[int]:
-    """``frame_of`` over word hashes (0: a break) whose first stands at token ``first``."""
+    """``framed``'s frame over word hashes (0: a break) whose first stands at token ``first``."""
     return frozenset(frame_places(words, first, start, length))
 
 

@@ -18,7 +18,7 @@ from bot.engine.candidates import (
 from bot.engine.folding import stable_hash
 from bot.engine.generator import StreamGenerator
 from bot.engine.overheard import Said
-from bot.engine.text import extract, frame_of, framed, neighbours, phrase_key, phrase_text
+from bot.engine.text import extract, framed, neighbours, phrase_key, phrase_text
 from bot.engine.vocab import Vocab
 
 
@@ -121,7 +121,7 @@ def test_sock_puppets_filling_one_template_count_little() -> None:
     weights = []
     mine = ext.phrase == np.uint64(key)
     for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True):
-        frame = frame_of(ext, vocab, post, start, 2)
+        frame = frozenset(framed(ext, vocab, post, start, 2))
         words = {1000 + post * 10 + i: 5.0 for i in range(3)}  # other words all new
         cand.adopt(0.0, post, (post, frozenset(words)), words, 0.02, frame, source="x")
         weights.append(cand.adopt_weights[-1])
@@ -134,7 +134,7 @@ def _frames(texts: list[str], words: list[str]) -> list[frozenset[int]]:
     ext = extract(texts, vocab)
     mine = ext.phrase == np.uint64(phrase_key(words))
     return [
-        frame_of(ext, vocab, post, start, len(words))
+        frozenset(framed(ext, vocab, post, start, len(words)))
         for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True)
     ]
 
@@ -301,7 +301,7 @@ def test_half_of_a_long_frame_is_a_template_but_a_short_one_must_match_whole() -
     ext = extract(texts, vocab)
     mine = ext.phrase == np.uint64(phrase_key(["mavrik", "app"]))
     frames = [
-        frame_of(ext, vocab, post, start, 2)
+        frozenset(framed(ext, vocab, post, start, 2))
         for post, start in zip(ext.post[mine].tolist(), ext.start[mine].tolist(), strict=True)
     ]
     weights = []

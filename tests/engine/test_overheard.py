@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.engine.overheard import Overheard
-from bot.engine.text import extract, frame_of, phrase_key
+from bot.engine.text import extract, framed, phrase_key
 from bot.engine.vocab import Vocab
 
 KEY = phrase_key(["mirvane", "wallet"])
@@ -29,7 +29,7 @@ def test_a_phrase_hears_its_earlier_posts_oldest_first_framed_as_when_adopted() 
     ext = extract(early, vocab)
     mine = np.flatnonzero(ext.phrase == np.uint64(KEY))[0]
     start = int(ext.start[mine])
-    assert said[KEY][0].frame == frame_of(ext, vocab, 0, start, 2)
+    assert said[KEY][0].frame == frozenset(framed(ext, vocab, 0, start, 2))
     assert said[KEY][0].sig == int(ext.text_sig[0])
     assert len(said[KEY][0].frame) == 5  # honestly the _ changed my life (a comma is a break)
     assert [s.surface for s in said[KEY]] == ["mirvane wallet", "mirvane wallet"]
